@@ -1,0 +1,116 @@
+// The director's model of IPVS objects: virtual services and their real servers
+// ("destinations" in the Linux source). Addresses are IPv4 as unsigned 32-bit numbers
+// so the hot path never builds strings.
+
+export type Protocol = "tcp" | "udp";
+
+/** Numeric IP protocol numbers, as they appear in the IPv4 header. */
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
+
+/** Forwarding methods, named as ipvsadm prints them. */
+export type ForwardMethod = "masq" | "tunnel" | "route" | "local";
+
+/** Counters kept per service, per real server and globally (ip_vs_stats). */
+export interface Stats {
+  conns: number;
+  inpkts: number;
+  outpkts: number;
+  inbytes: number;
+  outbytes: number;
+}
+
+export function newStats(): Stats {
+  return { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 };
+}
+
+/** A real server of a virtual service (struct ip_vs_dest). */
+export interface Destination {
+  addr: number;
+  port: number;
+  weight: number;
+  method: ForwardMethod;
+  /** Upper connection threshold (-x); 0 means none. */
+  upperThreshold: number;
+  /** Lower connection threshold (-y); 0 means none. */
+  lowerThreshold: number;
+  /** Connections in ESTABLISHED (TCP) state. */
+  activeConns: number;
+  /** Connections in any other state. */
+  inactiveConns: number;
+  /** Persistence templates pointing at this server. */
+  persistConns: number;
+  /** IP_VS_DEST_F_OVERLOAD: set when the upper threshold is reached. */
+  overloaded: boolean;
+  /** IP_VS_DEST_F_AVAILABLE: cleared when the server is deleted from its service. */
+  available: boolean;
+  stats: Stats;
+}
+
+export function newDestination(
+  init: Pick<Destination, "addr" | "port"> & Partial<Destination>,
+): Destination {
+  return {
+    weight: 1,
+    method: "masq",
+    upperThreshold: 0,
+    lowerThreshold: 0,
+    activeConns: 0,
+    inactiveConns: 0,
+    persistConns: 0,
+    overloaded: false,
+    available: true,
+    stats: newStats(),
+    ...init,
+  };
+}
+
+/** A virtual service (struct ip_vs_service). */
+export interface VirtualService {
+  protocol: Protocol;
+  addr: number;
+  port: number;
+  /** Scheduler name as ipvsadm spells it (rr, wrr, wlc, ...). */
+  schedulerName: string;
+  /** Scheduler flags (-b sh-fallback,sh-port,mh-fallback,mh-port). */
+  schedulerFlags: string[];
+  /** Persistence timeout in seconds; 0 means not persistent. */
+  persistTimeout: number;
+  /** Persistence netmask (-M), as a 32-bit mask. */
+  persistNetmask: number;
+  destinations: Destination[];
+  stats: Stats;
+}
+
+/**
+ * A scheduler chooses a real server for a new connection (struct ip_vs_scheduler).
+ * One instance per virtual service, so it may keep per-service state (rr's cursor,
+ * wrr's current weight, sh's hash table).
+ */
+export interface Scheduler {
+  readonly name: string;
+  /** Called after the service's destinations were added, edited or removed. */
+  update(svc: VirtualService): void;
+  /**
+   * Picks a destination for a new connection, or null when none is available.
+   * Addresses are the packet's (client source, virtual destination).
+   */
+  schedule(
+    svc: VirtualService,
+    srcAddr: number,
+    srcPort: number,
+    dstAddr: number,
+    dstPort: number,
+  ): Destination | null;
+}
+
+/** IPVS's load figure for a destination: ip_vs_dest_conn_overhead(). */
+export function connOverhead(dest: Destination): number {
+  return dest.activeConns * 256 + dest.inactiveConns;
+}
+
+/** A destination can take new connections when it has weight and is not overloaded. */
+export function acceptsNewConnections(dest: Destination): boolean {
+  return dest.weight > 0 && !dest.overloaded && dest.available;
+}
