@@ -1,0 +1,120 @@
+// The director's declarative config file: the article's service table as YAML. The whole
+// file is validated before anything is applied, and every error names the file, the
+// entry and what is wrong, so a bad file never half-applies.
+import fs from "node:fs";
+import YAML from "yaml";
+import { z } from "zod";
+
+const ipv4 = z.ipv4({ message: "must be an IPv4 address like 203.0.113.5" });
+const port = z.number().int().min(1).max(65535);
+
+const serverSchema = z.strictObject({
+  address: ipv4,
+  port: port.optional(),
+  weight: z.number().int().min(0).max(65535).default(1),
+  method: z.enum(["masq", "tunnel", "route"]).default("masq"),
+  upper: z.number().int().min(0).default(0),
+  lower: z.number().int().min(0).default(0),
+});
+
+const serviceSchema = z.strictObject({
+  protocol: z.enum(["tcp", "udp"]),
+  address: ipv4,
+  port,
+  scheduler: z.string().default("wlc"),
+  flags: z.array(z.string()).default([]),
+  /** Persistence timeout in seconds (ipvsadm -p); absent means not persistent. */
+  persistent: z.number().int().min(1).optional(),
+  netmask: ipv4.default("255.255.255.255"),
+  servers: z.array(serverSchema).default([]),
+});
+
+const configSchema = z.strictObject({
+  /** Maximum number of connection entries (the table's hard limit). */
+  maxConnections: z.number().int().min(16).max(16_777_216).default(1_048_576),
+  timeouts: z.strictObject({
+    tcp: z.number().int().min(1).optional(),
+    tcpfin: z.number().int().min(1).optional(),
+    udp: z.number().int().min(1).optional(),
+  }).default({}),
+  /** IPVS's secure_tcp defence: stricter state transitions. */
+  secureTcp: z.boolean().default(false),
+  services: z.array(serviceSchema).default([]),
+});
+
+export type ServerConfig = z.infer<typeof serverSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type DirectorConfig = z.infer<typeof configSchema>;
+
+/** Describes where in the file an issue is, using the service's own address when known. */
+function describePath(raw: unknown, path: PropertyKey[]): string {
+  const parts: string[] = [];
+  let node: unknown = raw;
+  for (const key of path) {
+    if (typeof key === "number") {
+      parts.push(`[${key}]`);
+      const item = Array.isArray(node) ? node[key] : undefined;
+      if (item && typeof item === "object" && "address" in item && parts.length <= 2) {
+        const entry = item as Record<string, unknown>;
+        const where = [entry.protocol, `${entry.address}:${entry.port ?? ""}`].filter(Boolean);
+        parts.push(` (${where.join(" ").replace(/:$/, "")})`);
+      }
+    } else {
+      parts.push(parts.length === 0 ? String(key) : `.${String(key)}`);
+    }
+    node = node && typeof node === "object"
+      ? (node as Record<PropertyKey, unknown>)[key as string]
+      : undefined;
+  }
+  return parts.join("") || "(top level)";
+}
+
+/** Parses and validates config text; throws one Error listing every problem. */
+export function parseDirectorConfig(text: string, fileName: string): DirectorConfig {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text) ?? {};
+  } catch (err) {
+    throw new Error(`${fileName}: not valid YAML: ${(err as Error).message}`);
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) =>
+      `${fileName}: ${describePath(raw, issue.path)}: ${issue.message}`
+    );
+    throw new Error(lines.join("\n"));
+  }
+  const config = result.data;
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  config.services.forEach((svc, i) => {
+    const id = `${svc.protocol} ${svc.address}:${svc.port}`;
+    if (seen.has(id)) problems.push(`${fileName}: services[${i}] (${id}): service defined twice`);
+    seen.add(id);
+    const servers = new Set<string>();
+    svc.servers.forEach((server, j) => {
+      const sid = `${server.address}:${server.port ?? svc.port}`;
+      if (servers.has(sid)) {
+        problems.push(`${fileName}: services[${i}] (${id}).servers[${j}]: ${sid} listed twice`);
+      }
+      servers.add(sid);
+      if (server.upper && server.lower > server.upper) {
+        problems.push(
+          `${fileName}: services[${i}] (${id}).servers[${j}]: lower threshold ${server.lower} is above upper threshold ${server.upper}`,
+        );
+      }
+    });
+  });
+  if (problems.length > 0) throw new Error(problems.join("\n"));
+  return config;
+}
+
+export function loadDirectorConfig(fileName: string): DirectorConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(fileName, "utf8");
+  } catch (err) {
+    throw new Error(`cannot read config file ${fileName}: ${(err as Error).message}`);
+  }
+  return parseDirectorConfig(text, fileName);
+}

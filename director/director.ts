@@ -1,0 +1,136 @@
+// The director process: opens the TUN device, configures its host, runs the packet worker
+// and is the single place where the service table changes at run time (every change is a
+// control request to the worker, which owns the tables).
+import fs from "node:fs";
+import { Worker } from "node:worker_threads";
+import { MessageChannel } from "node:worker_threads";
+import { openTun, type TunDevice } from "./tun/tun-device.ts";
+import { createWakePipe } from "./tun/poll.ts";
+import { HostSetup } from "./host/host-setup.ts";
+import type { ControlRequest, ControlResponse } from "./control/apply.ts";
+import type { DirectorConfig } from "./config/service-config.ts";
+import { parseIPv4 } from "./net/ipv4-address.ts";
+import { defaultTimeouts } from "./protocols/timeouts.ts";
+import type { PacketWorkerData } from "./engine/packet-worker.ts";
+
+export interface DirectorOptions {
+  tunName: string;
+  privateDev?: string;
+  offload: boolean;
+  config: DirectorConfig;
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (err: Error) => void };
+type RequestBody = ControlRequest extends infer R ? R extends unknown ? Omit<R, "id"> : never
+  : never;
+
+export class Director {
+  private tun: TunDevice | null = null;
+  private host: HostSetup | null = null;
+  private worker: Worker | null = null;
+  private port: import("node:worker_threads").MessagePort | null = null;
+  private wakeFds: [number, number] | null = null;
+  private signal = new Int32Array(new SharedArrayBuffer(4));
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly options: DirectorOptions) {}
+
+  async start(): Promise<void> {
+    const { config } = this.options;
+    this.tun = openTun({ name: this.options.tunName, offload: this.options.offload });
+    this.host = new HostSetup({
+      tunName: this.tun.name,
+      privateDev: this.options.privateDev,
+      table: 100,
+      rulePriority: 100,
+    });
+    this.host.apply();
+    this.wakeFds = createWakePipe();
+    const channel = new MessageChannel();
+    this.port = channel.port1;
+    const data: PacketWorkerData = {
+      tunFd: this.tun.fd,
+      wakeFd: this.wakeFds[0],
+      port: channel.port2,
+      signal: this.signal.buffer as SharedArrayBuffer,
+      maxConnections: config.maxConnections,
+      timeouts: { ...defaultTimeouts(), ...config.timeouts },
+      secureTcp: config.secureTcp,
+    };
+    const ready = new Promise<void>((resolve, reject) => {
+      this.pending.set(0, { resolve: () => resolve(), reject });
+    });
+    this.worker = new Worker(new URL("./engine/packet-worker.ts", import.meta.url), {
+      workerData: data,
+      transferList: [channel.port2],
+    });
+    this.worker.on("error", (err) => this.failAll(err));
+    this.worker.on("exit", (code) => this.failAll(new Error(`packet worker exited (${code})`)));
+    this.port.on("message", (response: ControlResponse) => {
+      const waiter = this.pending.get(response.id);
+      if (!waiter) return;
+      this.pending.delete(response.id);
+      if (response.ok) waiter.resolve(response.result);
+      else waiter.reject(new Error(response.error));
+    });
+    await ready;
+    await this.applyConfig(config);
+  }
+
+  private failAll(err: Error): void {
+    for (const waiter of this.pending.values()) waiter.reject(err);
+    this.pending.clear();
+  }
+
+  /** Sends one control request to the packet worker and waits for its answer. */
+  request(body: RequestBody): Promise<unknown> {
+    const id = this.nextId++;
+    const result = new Promise<unknown>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+    });
+    this.port!.postMessage({ ...body, id });
+    Atomics.store(this.signal, 0, 1);
+    fs.writeSync(this.wakeFds![1], "w");
+    return result;
+  }
+
+  private async applyConfig(config: DirectorConfig): Promise<void> {
+    for (const svc of config.services) {
+      const key = { protocol: svc.protocol, addr: parseIPv4(svc.address)!, port: svc.port };
+      await this.request({
+        op: "add-service",
+        service: {
+          ...key,
+          schedulerName: svc.scheduler,
+          schedulerFlags: svc.flags,
+          persistTimeout: svc.persistent ?? 0,
+          persistNetmask: parseIPv4(svc.netmask)!,
+        },
+      });
+      this.host!.routeVip(key.addr);
+      for (const server of svc.servers) {
+        await this.request({
+          op: "add-destination",
+          service: key,
+          destination: {
+            addr: parseIPv4(server.address)!,
+            port: server.port ?? svc.port,
+            weight: server.weight,
+            method: server.method,
+            upperThreshold: server.upper,
+            lowerThreshold: server.lower,
+          },
+        });
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.host?.teardown();
+    this.worker?.removeAllListeners("exit");
+    await this.worker?.terminate();
+    if (this.tun) fs.closeSync(this.tun.fd);
+    this.tun = null;
+  }
+}

@@ -1,0 +1,57 @@
+// Dropped packets counted by reason, in one typed array so counting costs one increment.
+// Reasons below 64 are the packet parser's (PacketError); the engine's own start at 64.
+import { packetErrorName } from "../packet/packet.ts";
+
+export const DropReason = {
+  /** Not TCP or UDP (and not ICMP the engine handles). */
+  UNHANDLED_PROTOCOL: 64,
+  /** A non-first fragment the engine cannot place. */
+  FRAGMENT: 65,
+  /** A packet to a VIP port with no virtual service. */
+  NO_SERVICE: 66,
+  /** A TCP segment without SYN and without a connection. */
+  NOT_SYN: 67,
+  /** The service has no real server that can take a new connection. */
+  NO_DESTINATION: 68,
+  /** The connection table is at its limit. */
+  TABLE_FULL: 69,
+  /** A packet from the private side that belongs to no connection. */
+  NO_CONNECTION: 70,
+} as const;
+
+const ENGINE_REASON_NAMES: Record<number, string> = {
+  64: "unhandled-protocol",
+  65: "fragment-without-connection",
+  66: "no-service",
+  67: "tcp-not-syn",
+  68: "no-destination",
+  69: "table-full",
+  70: "no-connection",
+};
+
+export class DropCounters {
+  readonly counts = new Float64Array(128);
+
+  count(reason: number): void {
+    this.counts[reason]++;
+  }
+
+  get total(): number {
+    let sum = 0;
+    for (const n of this.counts) sum += n;
+    return sum;
+  }
+
+  /** Non-zero counters by name (control path). */
+  toJSON(): Record<string, number> {
+    const out: Record<string, number> = {};
+    this.counts.forEach((n, reason) => {
+      if (n > 0) out[dropReasonName(reason)] = n;
+    });
+    return out;
+  }
+}
+
+export function dropReasonName(reason: number): string {
+  return ENGINE_REASON_NAMES[reason] ?? packetErrorName(reason);
+}

@@ -1,0 +1,262 @@
+// The director's packet engine: one call per packet read from the TUN device. It finds the
+// packet's connection (or schedules a new one), tracks protocol state and expiry, rewrites
+// the packet in place with the connection's forwarding method and tells the caller how many
+// bytes to write back. Nothing here allocates on the steady path.
+import { ConnTable, NO_SLOT } from "./conn-table.ts";
+import { DropCounters, DropReason } from "./drop-counters.ts";
+import { TimerWheel } from "./timer-wheel.ts";
+import { PacketView } from "../packet/packet.ts";
+import { rewriteInboundMasq, rewriteOutboundMasq } from "../forwarding/masq.ts";
+import { ServiceTable } from "../service/service-table.ts";
+import { type Destination, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import {
+  DIR_INPUT,
+  DIR_INPUT_ONLY,
+  DIR_OUTPUT,
+  isActiveState,
+  nextTcpState,
+  TCP_STATES_NORMAL,
+  TCP_STATES_SECURE,
+  type TcpStateTable,
+} from "../protocols/tcp-state.ts";
+import { UDP_STATE } from "../protocols/udp-state.ts";
+import { defaultTimeouts, type Timeouts, timeoutSecondsForState } from "../protocols/timeouts.ts";
+
+/** Connection flags kept in ConnTable.flags. */
+export const CONN_F_INACTIVE = 0x01;
+/** Set for forwarding methods whose replies bypass the director (TUN, DR). */
+export const CONN_F_NOOUTPUT = 0x02;
+
+const TCP_FLAG_SYN = 0x02;
+/** A brand-new connection lives 3 s until its first state transition (IPVS). */
+const NEW_CONN_TIMEOUT_MS = 3000;
+
+export interface EngineOptions {
+  maxConnections: number;
+  timeouts?: Timeouts;
+  secureTcp?: boolean;
+  nowMs?: number;
+}
+
+export class DirectorEngine {
+  readonly services = new ServiceTable();
+  readonly conns: ConnTable;
+  readonly wheel: TimerWheel;
+  readonly drops = new DropCounters();
+  readonly timeouts: Timeouts;
+  /** Timeout per TCP state in ms, rebuilt when timeouts change. */
+  private tcpTimeoutMs = new Float64Array(16);
+  private udpTimeoutMs = 300_000;
+  private tcpStates: TcpStateTable;
+  private readonly view = new PacketView();
+  private nowMs: number;
+  private readonly expireOne = (slot: number) => this.expire(slot);
+
+  constructor(options: EngineOptions) {
+    this.conns = new ConnTable(options.maxConnections);
+    this.nowMs = options.nowMs ?? Date.now();
+    this.wheel = new TimerWheel(options.maxConnections, 100, 4096, this.nowMs);
+    this.timeouts = { ...(options.timeouts ?? defaultTimeouts()) };
+    this.tcpStates = options.secureTcp ? TCP_STATES_SECURE : TCP_STATES_NORMAL;
+    this.refreshTimeouts();
+  }
+
+  /** Call after changing `timeouts` (ipvsadm --set). */
+  refreshTimeouts(): void {
+    for (let state = 0; state < this.tcpTimeoutMs.length; state++) {
+      this.tcpTimeoutMs[state] = timeoutSecondsForState(this.timeouts, state) * 1000;
+    }
+    this.udpTimeoutMs = this.timeouts.udp * 1000;
+  }
+
+  setSecureTcp(on: boolean): void {
+    this.tcpStates = on ? TCP_STATES_SECURE : TCP_STATES_NORMAL;
+  }
+
+  /** Advances the clock and expires due connections. Cheap enough to call per batch. */
+  tick(nowMs: number): void {
+    this.nowMs = nowMs;
+    this.wheel.advance(nowMs, this.expireOne);
+  }
+
+  get now(): number {
+    return this.nowMs;
+  }
+
+  /**
+   * Handles one packet in buf[0, length) (vnet header first). Rewrites it in place and
+   * returns the number of bytes to write back to the TUN device, or 0 to drop it.
+   */
+  process(buf: Uint8Array, length: number): number {
+    const view = this.view;
+    const error = view.parse(buf, length);
+    if (error !== 0) {
+      this.drops.count(error);
+      return 0;
+    }
+    const ip = view.ip;
+    const proto = ip.protocol;
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
+      this.drops.count(DropReason.UNHANDLED_PROTOCOL);
+      return 0;
+    }
+    if (!view.l4Present) {
+      this.drops.count(DropReason.FRAGMENT);
+      return 0;
+    }
+    let sport: number;
+    let dport: number;
+    if (proto === IPPROTO_TCP) {
+      sport = view.tcp.srcPort;
+      dport = view.tcp.dstPort;
+    } else {
+      sport = view.udp.srcPort;
+      dport = view.udp.dstPort;
+    }
+    const src = ip.src;
+    const dst = ip.dst;
+    if (this.services.isVirtualAddress(dst)) return this.inbound(proto, src, sport, dst, dport, length);
+    return this.outbound(proto, src, sport, dst, dport, length);
+  }
+
+  /** Client → virtual service. */
+  private inbound(
+    proto: number,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+    length: number,
+  ): number {
+    const conns = this.conns;
+    let slot = conns.findInbound(proto, src, sport, dst, dport);
+    const tcpFlags = proto === IPPROTO_TCP ? this.view.tcp.flags : 0;
+    if (slot === NO_SLOT) {
+      slot = this.schedule(proto, src, sport, dst, dport, tcpFlags);
+      if (slot === NO_SLOT) return 0;
+    }
+    const dest = conns.dest[slot]!;
+    this.transition(slot, dest, proto, tcpFlags, DIR_INPUT);
+    const ipLength = this.view.ip.totalLength;
+    dest.stats.inpkts++;
+    dest.stats.inbytes += ipLength;
+    const svc = conns.service[slot]!;
+    svc.stats.inpkts++;
+    svc.stats.inbytes += ipLength;
+    rewriteInboundMasq(this.view, conns.daddr[slot], conns.dport[slot]);
+    return length;
+  }
+
+  /** Real server → client: a reply of a NAT connection. */
+  private outbound(
+    proto: number,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+    length: number,
+  ): number {
+    const conns = this.conns;
+    const slot = conns.findOutbound(proto, dst, dport, src, sport);
+    if (slot === NO_SLOT) {
+      this.drops.count(DropReason.NO_CONNECTION);
+      return 0;
+    }
+    const dest = conns.dest[slot]!;
+    const tcpFlags = proto === IPPROTO_TCP ? this.view.tcp.flags : 0;
+    this.transition(slot, dest, proto, tcpFlags, DIR_OUTPUT);
+    const ipLength = this.view.ip.totalLength;
+    dest.stats.outpkts++;
+    dest.stats.outbytes += ipLength;
+    const svc = conns.service[slot]!;
+    svc.stats.outpkts++;
+    svc.stats.outbytes += ipLength;
+    rewriteOutboundMasq(this.view, conns.vaddr[slot], conns.vport[slot]);
+    return length;
+  }
+
+  /** A packet with no connection: find its service, pick a real server, create the entry. */
+  private schedule(
+    proto: number,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+    tcpFlags: number,
+  ): number {
+    const entry = this.services.lookup(proto, dst, dport);
+    if (entry === undefined) {
+      this.drops.count(DropReason.NO_SERVICE);
+      return NO_SLOT;
+    }
+    // IPVS schedules TCP only on a SYN; anything else without a connection is stray.
+    if (proto === IPPROTO_TCP && (tcpFlags & TCP_FLAG_SYN) === 0) {
+      this.drops.count(DropReason.NOT_SYN);
+      return NO_SLOT;
+    }
+    const dest = entry.scheduler.schedule(entry.service, src, sport, dst, dport);
+    if (dest === null) {
+      this.drops.count(DropReason.NO_DESTINATION);
+      return NO_SLOT;
+    }
+    const slot = this.conns.insert(proto, src, sport, dst, dport, dest.addr, dest.port);
+    if (slot === NO_SLOT) {
+      this.drops.count(DropReason.TABLE_FULL);
+      return NO_SLOT;
+    }
+    this.conns.dest[slot] = dest;
+    this.conns.service[slot] = entry.service;
+    this.conns.state[slot] = proto === IPPROTO_UDP ? UDP_STATE : 0;
+    this.conns.flags[slot] = dest.method === "masq" ? 0 : CONN_F_NOOUTPUT;
+    // IPVS counts a new connection as active until its first state change says otherwise.
+    dest.activeConns++;
+    dest.stats.conns++;
+    entry.service.stats.conns++;
+    this.wheel.schedule(slot, this.nowMs + NEW_CONN_TIMEOUT_MS);
+    return slot;
+  }
+
+  /** Moves the connection's state and expiry; keeps the server's active/inactive counts. */
+  private transition(
+    slot: number,
+    dest: Destination,
+    proto: number,
+    tcpFlags: number,
+    direction: number,
+  ): void {
+    const conns = this.conns;
+    if (proto === IPPROTO_UDP) {
+      this.wheel.schedule(slot, this.nowMs + this.udpTimeoutMs);
+      return;
+    }
+    let flags = conns.flags[slot];
+    const dir = direction === DIR_OUTPUT
+      ? DIR_OUTPUT
+      : (flags & CONN_F_NOOUTPUT) !== 0
+      ? DIR_INPUT_ONLY
+      : DIR_INPUT;
+    const newState = nextTcpState(this.tcpStates, conns.state[slot], dir, tcpFlags);
+    if ((flags & CONN_F_INACTIVE) === 0 && !isActiveState(newState)) {
+      dest.activeConns--;
+      dest.inactiveConns++;
+      flags |= CONN_F_INACTIVE;
+    } else if ((flags & CONN_F_INACTIVE) !== 0 && isActiveState(newState)) {
+      dest.activeConns++;
+      dest.inactiveConns--;
+      flags &= ~CONN_F_INACTIVE;
+    }
+    conns.flags[slot] = flags;
+    conns.state[slot] = newState;
+    this.wheel.schedule(slot, this.nowMs + this.tcpTimeoutMs[newState]);
+  }
+
+  /** Removes a connection whose timer ran out. */
+  private expire(slot: number): void {
+    const dest = this.conns.dest[slot];
+    if (dest !== null) {
+      if ((this.conns.flags[slot] & CONN_F_INACTIVE) !== 0) dest.inactiveConns--;
+      else dest.activeConns--;
+    }
+    this.conns.remove(slot);
+  }
+}

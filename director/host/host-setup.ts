@@ -1,0 +1,98 @@
+// Configures the director's own host (the network namespace it runs in) so the kernel
+// hands it the right packets: each VIP routed into the TUN device, replies from the real
+// servers' network policy-routed into it, forwarding on, reverse-path filtering off where
+// packets re-enter from the TUN device with the client's or VIP's source address.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import { formatIPv4 } from "../net/ipv4-address.ts";
+
+export interface HostSetupOptions {
+  tunName: string;
+  /** Interface facing the real servers (its replies go into the TUN device); optional. */
+  privateDev?: string;
+  /** Routing table and rule priority used for the replies' policy route. */
+  table: number;
+  rulePriority: number;
+}
+
+function ip(args: string[]): void {
+  try {
+    execFileSync("ip", args, { stdio: ["ignore", "ignore", "pipe"] });
+  } catch (err) {
+    const stderr = String((err as { stderr?: Buffer }).stderr ?? "").trim();
+    throw new Error(`'ip ${args.join(" ")}' failed: ${stderr || (err as Error).message}`);
+  }
+}
+
+function ipQuiet(args: string[]): void {
+  try {
+    execFileSync("ip", args, { stdio: "ignore" });
+  } catch {
+    // Teardown of something already gone is fine.
+  }
+}
+
+function writeSysctl(key: string, value: string): void {
+  fs.writeFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+}
+
+export class HostSetup {
+  private readonly routedVips = new Set<number>();
+  private ruleAdded = false;
+
+  constructor(private readonly options: HostSetupOptions) {}
+
+  /** Brings the TUN device up and installs forwarding, sysctls and the reply route. */
+  apply(): void {
+    const { tunName, privateDev, table, rulePriority } = this.options;
+    if (privateDev && !fs.existsSync(`/sys/class/net/${privateDev}`)) {
+      throw new Error(
+        `private interface '${privateDev}' does not exist here; pass the interface facing the real servers`,
+      );
+    }
+    ip(["link", "set", tunName, "up"]);
+    writeSysctl("net.ipv4.ip_forward", "1");
+    for (const dev of ["all", "default", tunName, ...(privateDev ? [privateDev] : [])]) {
+      writeSysctl(`net.ipv4.conf.${dev}.rp_filter`, "0");
+    }
+    // Packets written into the TUN device have a foreign source: accept them as forwarded.
+    writeSysctl(`net.ipv4.conf.${tunName}.accept_local`, "1");
+    if (privateDev) {
+      ip(["route", "replace", "default", "dev", tunName, "table", String(table)]);
+      ipQuiet(["rule", "del", "priority", String(rulePriority)]);
+      ip([
+        "rule",
+        "add",
+        "priority",
+        String(rulePriority),
+        "iif",
+        privateDev,
+        "lookup",
+        String(table),
+      ]);
+      this.ruleAdded = true;
+    }
+  }
+
+  /** Routes a virtual address into the TUN device (idempotent). */
+  routeVip(addr: number): void {
+    if (this.routedVips.has(addr)) return;
+    ip(["route", "replace", `${formatIPv4(addr)}/32`, "dev", this.options.tunName]);
+    this.routedVips.add(addr);
+  }
+
+  unrouteVip(addr: number): void {
+    if (!this.routedVips.delete(addr)) return;
+    ipQuiet(["route", "del", `${formatIPv4(addr)}/32`, "dev", this.options.tunName]);
+  }
+
+  /** Removes what apply() and routeVip() added; the TUN device itself goes with its fd. */
+  teardown(): void {
+    for (const addr of [...this.routedVips]) this.unrouteVip(addr);
+    if (this.ruleAdded) {
+      ipQuiet(["rule", "del", "priority", String(this.options.rulePriority)]);
+      ipQuiet(["route", "flush", "table", String(this.options.table)]);
+      this.ruleAdded = false;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// The virtual service table (IPVS's ip_vs_svc_table): (protocol, VIP, port) → service with
+// its real servers and scheduler. Lookups on the packet path use numeric keys only; changes
+// come from the control path and are validated before anything is touched.
+import { formatIPv4 } from "../net/ipv4-address.ts";
+import { createScheduler } from "../schedulers/index.ts";
+import {
+  type Destination,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  newDestination,
+  newStats,
+  type Protocol,
+  type Scheduler,
+  type VirtualService,
+} from "./types.ts";
+
+export function protocolNumber(protocol: Protocol): number {
+  return protocol === "tcp" ? IPPROTO_TCP : IPPROTO_UDP;
+}
+
+/** A service entry as the engine needs it on the packet path. */
+export interface ServiceEntry {
+  service: VirtualService;
+  scheduler: Scheduler;
+  protocolNumber: number;
+}
+
+export interface ServiceSpec {
+  protocol: Protocol;
+  addr: number;
+  port: number;
+  schedulerName: string;
+  schedulerFlags?: string[];
+  persistTimeout?: number;
+  persistNetmask?: number;
+}
+
+export interface DestinationSpec {
+  addr: number;
+  port: number;
+  weight: number;
+  method: Destination["method"];
+  upperThreshold?: number;
+  lowerThreshold?: number;
+}
+
+export function serviceName(protocol: Protocol, addr: number, port: number): string {
+  return `${protocol.toUpperCase()} ${formatIPv4(addr)}:${port}`;
+}
+
+// Small-integer key of (protocol, port) inside one VIP's map.
+function portKey(protoNum: number, port: number): number {
+  return port * 256 + protoNum;
+}
+
+export class ServiceTable {
+  /** VIP (as a signed 32-bit integer, a V8 small integer) → (proto, port) → entry. */
+  private readonly byVip = new Map<number, Map<number, ServiceEntry>>();
+  private readonly ordered: ServiceEntry[] = [];
+
+  /** All services in the order they were added (ipvsadm lists them in hash order; we keep it stable). */
+  get entries(): readonly ServiceEntry[] {
+    return this.ordered;
+  }
+
+  /** True when addr is any service's virtual address (packet path). */
+  isVirtualAddress(addr: number): boolean {
+    return this.byVip.has(addr | 0);
+  }
+
+  /** Finds the service for a packet to (addr, port) (packet path). */
+  lookup(protoNum: number, addr: number, port: number): ServiceEntry | undefined {
+    const ports = this.byVip.get(addr | 0);
+    return ports === undefined ? undefined : ports.get(portKey(protoNum, port));
+  }
+
+  find(protocol: Protocol, addr: number, port: number): ServiceEntry | undefined {
+    return this.lookup(protocolNumber(protocol), addr, port);
+  }
+
+  addService(spec: ServiceSpec): ServiceEntry {
+    if (this.find(spec.protocol, spec.addr, spec.port)) {
+      throw new Error(`service ${serviceName(spec.protocol, spec.addr, spec.port)} already exists`);
+    }
+    const scheduler = createScheduler(spec.schedulerName, spec.schedulerFlags ?? []);
+    const service: VirtualService = {
+      protocol: spec.protocol,
+      addr: spec.addr >>> 0,
+      port: spec.port,
+      schedulerName: spec.schedulerName,
+      schedulerFlags: spec.schedulerFlags ?? [],
+      persistTimeout: spec.persistTimeout ?? 0,
+      persistNetmask: spec.persistNetmask ?? 0xffffffff,
+      destinations: [],
+      stats: newStats(),
+    };
+    const entry: ServiceEntry = { service, scheduler, protocolNumber: protocolNumber(spec.protocol) };
+    scheduler.update(service);
+    let ports = this.byVip.get(service.addr | 0);
+    if (!ports) this.byVip.set(service.addr | 0, ports = new Map());
+    ports.set(portKey(entry.protocolNumber, service.port), entry);
+    this.ordered.push(entry);
+    return entry;
+  }
+
+  private mustFind(protocol: Protocol, addr: number, port: number): ServiceEntry {
+    const entry = this.find(protocol, addr, port);
+    if (!entry) throw new Error(`no service ${serviceName(protocol, addr, port)}`);
+    return entry;
+  }
+
+  deleteService(protocol: Protocol, addr: number, port: number): ServiceEntry {
+    const entry = this.mustFind(protocol, addr, port);
+    const ports = this.byVip.get(addr | 0)!;
+    ports.delete(portKey(entry.protocolNumber, port));
+    if (ports.size === 0) this.byVip.delete(addr | 0);
+    this.ordered.splice(this.ordered.indexOf(entry), 1);
+    for (const dest of entry.service.destinations) dest.available = false;
+    return entry;
+  }
+
+  addDestination(protocol: Protocol, addr: number, port: number, spec: DestinationSpec): Destination {
+    const entry = this.mustFind(protocol, addr, port);
+    const svc = entry.service;
+    if (svc.destinations.some((d) => d.addr === spec.addr >>> 0 && d.port === spec.port)) {
+      throw new Error(
+        `real server ${formatIPv4(spec.addr)}:${spec.port} already exists in ${
+          serviceName(protocol, addr, port)
+        }`,
+      );
+    }
+    const dest = newDestination({
+      addr: spec.addr >>> 0,
+      port: spec.port,
+      weight: spec.weight,
+      method: spec.method,
+      upperThreshold: spec.upperThreshold ?? 0,
+      lowerThreshold: spec.lowerThreshold ?? 0,
+    });
+    svc.destinations.push(dest);
+    entry.scheduler.update(svc);
+    return dest;
+  }
+
+  deleteDestination(protocol: Protocol, addr: number, port: number, daddr: number, dport: number) {
+    const entry = this.mustFind(protocol, addr, port);
+    const svc = entry.service;
+    const index = svc.destinations.findIndex((d) => d.addr === daddr >>> 0 && d.port === dport);
+    if (index < 0) {
+      throw new Error(
+        `no real server ${formatIPv4(daddr)}:${dport} in ${serviceName(protocol, addr, port)}`,
+      );
+    }
+    const [dest] = svc.destinations.splice(index, 1);
+    dest.available = false;
+    entry.scheduler.update(svc);
+    return dest;
+  }
+}

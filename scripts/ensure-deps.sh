@@ -1,0 +1,32 @@
+# Sourced by ./lvslab and ./run-tests: installs what lvslab needs on a fresh machine.
+# npm packages from package-lock.json; Debian packages only when a command is missing.
+
+lvslab_need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "lvslab: this needs root (network namespaces, TUN devices, apt-get); run it with sudo" >&2
+    exit 1
+  fi
+}
+
+lvslab_ensure_npm() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "lvslab: installing npm dependencies (npm ci)" >&2
+    npm ci --no-audit --no-fund >&2
+  fi
+}
+
+# Each entry: command:debian-package
+LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping tcpdump:tcpdump iperf3:iperf3 ethtool:ethtool curl:curl"
+
+lvslab_ensure_debian() {
+  local missing=""
+  for pair in $LVSLAB_DEBIAN_TOOLS "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+  done
+  [ -z "$missing" ] && return 0
+  echo "lvslab: installing Debian packages:$missing" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing >&2
+}
