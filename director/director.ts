@@ -61,7 +61,7 @@ export class Director {
     const ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });
     });
-    this.worker = new Worker(new URL("./engine/packet-worker.ts", import.meta.url), {
+    this.worker = new Worker(new URL("./engine/packet-worker-entry.mjs", import.meta.url), {
       workerData: data,
       transferList: [channel.port2],
     });

@@ -10,11 +10,11 @@ import { rewriteInboundMasq, rewriteOutboundMasq } from "../forwarding/masq.ts";
 import { ServiceTable } from "../service/service-table.ts";
 import { type Destination, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
 import {
+  applyActiveDelta,
   DIR_INPUT,
-  DIR_INPUT_ONLY,
   DIR_OUTPUT,
-  isActiveState,
-  nextTcpState,
+  newTcpTransition,
+  setTcpState,
   TCP_STATES_NORMAL,
   TCP_STATES_SECURE,
   type TcpStateTable,
@@ -49,6 +49,7 @@ export class DirectorEngine {
   private udpTimeoutMs = 300_000;
   private tcpStates: TcpStateTable;
   private readonly view = new PacketView();
+  private readonly tcpTransition = newTcpTransition();
   private nowMs: number;
   private readonly expireOne = (slot: number) => this.expire(slot);
 
@@ -207,9 +208,10 @@ export class DirectorEngine {
     this.conns.dest[slot] = dest;
     this.conns.service[slot] = entry.service;
     this.conns.state[slot] = proto === IPPROTO_UDP ? UDP_STATE : 0;
-    this.conns.flags[slot] = dest.method === "masq" ? 0 : CONN_F_NOOUTPUT;
-    // IPVS counts a new connection as active until its first state change says otherwise.
-    dest.activeConns++;
+    // IPVS's dest conn_flags: a new connection starts inactive (UDP ones stay so); methods
+    // whose replies bypass the director start "no output".
+    this.conns.flags[slot] = CONN_F_INACTIVE | (dest.method === "masq" ? 0 : CONN_F_NOOUTPUT);
+    dest.inactiveConns++;
     dest.stats.conns++;
     entry.service.stats.conns++;
     this.wheel.schedule(slot, this.nowMs + NEW_CONN_TIMEOUT_MS);
@@ -229,23 +231,19 @@ export class DirectorEngine {
       this.wheel.schedule(slot, this.nowMs + this.udpTimeoutMs);
       return;
     }
-    let flags = conns.flags[slot];
-    const dir = direction === DIR_OUTPUT
-      ? DIR_OUTPUT
-      : (flags & CONN_F_NOOUTPUT) !== 0
-      ? DIR_INPUT_ONLY
-      : DIR_INPUT;
-    const newState = nextTcpState(this.tcpStates, conns.state[slot], dir, tcpFlags);
-    if ((flags & CONN_F_INACTIVE) === 0 && !isActiveState(newState)) {
-      dest.activeConns--;
-      dest.inactiveConns++;
-      flags |= CONN_F_INACTIVE;
-    } else if ((flags & CONN_F_INACTIVE) !== 0 && isActiveState(newState)) {
-      dest.activeConns++;
-      dest.inactiveConns--;
-      flags &= ~CONN_F_INACTIVE;
-    }
-    conns.flags[slot] = flags;
+    const flags = conns.flags[slot];
+    const t = setTcpState(
+      this.tcpStates,
+      conns.state[slot],
+      (flags & CONN_F_INACTIVE) !== 0,
+      (flags & CONN_F_NOOUTPUT) !== 0,
+      direction,
+      tcpFlags,
+      this.tcpTransition,
+    );
+    if (t.activeDelta !== 0) applyActiveDelta(dest, t.activeDelta);
+    conns.flags[slot] = (t.inactive ? CONN_F_INACTIVE : 0) | (t.noOutput ? CONN_F_NOOUTPUT : 0);
+    const newState = t.newState;
     conns.state[slot] = newState;
     this.wheel.schedule(slot, this.nowMs + this.tcpTimeoutMs[newState]);
   }

@@ -137,7 +137,9 @@ export class ServiceTable {
       upperThreshold: spec.upperThreshold ?? 0,
       lowerThreshold: spec.lowerThreshold ?? 0,
     });
-    svc.destinations.push(dest);
+    // IPVS adds a real server at the head of its service's list (list_add): schedulers and
+    // listings see the newest first, and so does rr's order.
+    svc.destinations.unshift(dest);
     entry.scheduler.update(svc);
     return dest;
   }
