@@ -8,6 +8,7 @@ import { TimerWheel } from "./timer-wheel.ts";
 import { PacketView } from "../packet/packet.ts";
 import { rewriteInboundMasq, rewriteOutboundMasq } from "../forwarding/masq.ts";
 import { ServiceTable } from "../service/service-table.ts";
+import { isExpiringScheduler } from "../schedulers/index.ts";
 import { type Destination, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
 import {
   applyActiveDelta,
@@ -30,6 +31,8 @@ export const CONN_F_NOOUTPUT = 0x02;
 const TCP_FLAG_SYN = 0x02;
 /** A brand-new connection lives 3 s until its first state transition (IPVS). */
 const NEW_CONN_TIMEOUT_MS = 3000;
+/** How often slow per-service upkeep runs. */
+const HOUSEKEEPING_INTERVAL_MS = 1000;
 
 export interface EngineOptions {
   maxConnections: number;
@@ -51,6 +54,7 @@ export class DirectorEngine {
   private readonly view = new PacketView();
   private readonly tcpTransition = newTcpTransition();
   private nowMs: number;
+  private lastHousekeepingMs = 0;
   private readonly expireOne = (slot: number) => this.expire(slot);
 
   constructor(options: EngineOptions) {
@@ -78,6 +82,13 @@ export class DirectorEngine {
   tick(nowMs: number): void {
     this.nowMs = nowMs;
     this.wheel.advance(nowMs, this.expireOne);
+    if (nowMs - this.lastHousekeepingMs >= HOUSEKEEPING_INTERVAL_MS) {
+      this.lastHousekeepingMs = nowMs;
+      // lblc/lblcr age their locality tables (they rate-limit themselves further).
+      for (const { scheduler } of this.services.entries) {
+        if (isExpiringScheduler(scheduler)) scheduler.expire(nowMs);
+      }
+    }
   }
 
   get now(): number {
@@ -116,7 +127,9 @@ export class DirectorEngine {
     }
     const src = ip.src;
     const dst = ip.dst;
-    if (this.services.isVirtualAddress(dst)) return this.inbound(proto, src, sport, dst, dport, length);
+    if (this.services.isVirtualAddress(dst)) {
+      return this.inbound(proto, src, sport, dst, dport, length);
+    }
     return this.outbound(proto, src, sport, dst, dport, length);
   }
 

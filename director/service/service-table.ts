@@ -94,7 +94,11 @@ export class ServiceTable {
       destinations: [],
       stats: newStats(),
     };
-    const entry: ServiceEntry = { service, scheduler, protocolNumber: protocolNumber(spec.protocol) };
+    const entry: ServiceEntry = {
+      service,
+      scheduler,
+      protocolNumber: protocolNumber(spec.protocol),
+    };
     scheduler.update(service);
     let ports = this.byVip.get(service.addr | 0);
     if (!ports) this.byVip.set(service.addr | 0, ports = new Map());
@@ -119,7 +123,12 @@ export class ServiceTable {
     return entry;
   }
 
-  addDestination(protocol: Protocol, addr: number, port: number, spec: DestinationSpec): Destination {
+  addDestination(
+    protocol: Protocol,
+    addr: number,
+    port: number,
+    spec: DestinationSpec,
+  ): Destination {
     const entry = this.mustFind(protocol, addr, port);
     const svc = entry.service;
     if (svc.destinations.some((d) => d.addr === spec.addr >>> 0 && d.port === spec.port)) {

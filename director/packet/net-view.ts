@@ -1,0 +1,34 @@
+// Base of the header views: a (buffer, offset) pair with big-endian field access by byte
+// math (no DataView, no allocation). Views are re-bound per packet over the same buffer.
+
+const EMPTY = new Uint8Array(0);
+
+export class NetView {
+  buf: Uint8Array = EMPTY;
+  off = 0;
+
+  /** Big-endian 16-bit field at off+at. */
+  protected u16(at: number): number {
+    const i = this.off + at;
+    return (this.buf[i]! << 8) | this.buf[i + 1]!;
+  }
+  protected setU16(at: number, v: number): void {
+    const i = this.off + at;
+    this.buf[i] = v >>> 8;
+    this.buf[i + 1] = v;
+  }
+  /** Big-endian unsigned 32-bit field at off+at. */
+  protected u32(at: number): number {
+    const b = this.buf;
+    const i = this.off + at;
+    return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
+  }
+  protected setU32(at: number, v: number): void {
+    const b = this.buf;
+    const i = this.off + at;
+    b[i] = v >>> 24;
+    b[i + 1] = v >>> 16;
+    b[i + 2] = v >>> 8;
+    b[i + 3] = v;
+  }
+}
