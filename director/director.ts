@@ -7,7 +7,9 @@ import { MessageChannel } from "node:worker_threads";
 import { openTun, type TunDevice } from "./tun/tun-device.ts";
 import { createWakePipe } from "./tun/poll.ts";
 import { HostSetup } from "./host/host-setup.ts";
-import type { ControlRequest, ControlResponse } from "./control/apply.ts";
+import { CONTROL_OPS, type ControlRequest, type ControlResponse } from "./control/apply.ts";
+import { serveControl } from "./control/socket.ts";
+import type { Server } from "node:net";
 import type { DirectorConfig } from "./config/service-config.ts";
 import { parseIPv4 } from "./net/ipv4-address.ts";
 import { defaultTimeouts } from "./protocols/timeouts.ts";
@@ -32,6 +34,7 @@ export class Director {
   private wakeFds: [number, number] | null = null;
   private signal = new Int32Array(new SharedArrayBuffer(4));
   private nextId = 1;
+  private controlServer: Server | null = null;
   private readonly pending = new Map<number, Pending>();
 
   constructor(private readonly options: DirectorOptions) {}
@@ -71,11 +74,22 @@ export class Director {
       const waiter = this.pending.get(response.id);
       if (!waiter) return;
       this.pending.delete(response.id);
+      this.host!.syncVipRoutes(response.vips);
       if (response.ok) waiter.resolve(response.result);
       else waiter.reject(new Error(response.error));
     });
     await ready;
     await this.applyConfig(config);
+    this.controlServer = await serveControl((request) => this.control(request));
+  }
+
+  /** A request from the control socket: checked for a known operation, then sent to the worker. */
+  control(request: Record<string, unknown>): Promise<unknown> {
+    const op = request.op;
+    if (typeof op !== "string" || !CONTROL_OPS.includes(op as ControlRequest["op"])) {
+      throw new Error(`unknown control operation '${String(op)}'; known: ${CONTROL_OPS.join(", ")}`);
+    }
+    return this.request(request as RequestBody);
   }
 
   private failAll(err: Error): void {
@@ -108,7 +122,6 @@ export class Director {
           persistNetmask: parseIPv4(svc.netmask)!,
         },
       });
-      this.host!.routeVip(key.addr);
       for (const server of svc.servers) {
         await this.request({
           op: "add-destination",
@@ -127,6 +140,7 @@ export class Director {
   }
 
   async stop(): Promise<void> {
+    this.controlServer?.close();
     this.host?.teardown();
     this.worker?.removeAllListeners("exit");
     await this.worker?.terminate();

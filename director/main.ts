@@ -8,11 +8,16 @@ const program = new Command()
   .description("Userspace Linux Virtual Server director reading a TUN device")
   .option("-c, --config <file>", "service table (YAML); without it the table starts empty")
   .option("--tun <name>", "TUN device name", "lvs0")
-  .option("--private-dev <dev>", "interface facing the real servers (their replies are routed to the director)")
+  .option(
+    "--private-dev <dev>",
+    "interface facing the real servers (their replies are routed to the director)",
+  )
   .option("--no-offload", "do not ask the kernel for TSO super-packets and partial checksums")
   .parse();
 
-const opts = program.opts<{ config?: string; tun: string; privateDev?: string; offload: boolean }>();
+const opts = program.opts<
+  { config?: string; tun: string; privateDev?: string; offload: boolean }
+>();
 
 async function main(): Promise<void> {
   const config = opts.config ? loadDirectorConfig(opts.config) : parseDirectorConfig("", "(none)");
@@ -38,7 +43,9 @@ async function main(): Promise<void> {
     throw err;
   }
   console.log(
-    `lvslab-director ready: tun ${opts.tun}, offload ${opts.offload ? "on" : "off"}, ${config.services.length} service(s)`,
+    `lvslab-director ready: tun ${opts.tun}, offload ${
+      opts.offload ? "on" : "off"
+    }, ${config.services.length} service(s)`,
   );
 }
 

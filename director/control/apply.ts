@@ -4,7 +4,7 @@
 import type { DirectorEngine } from "../engine/engine.ts";
 import type { DestinationSpec, ServiceSpec } from "../service/service-table.ts";
 import type { Protocol } from "../service/types.ts";
-import { snapshotEngine, type EngineSnapshot } from "./snapshot.ts";
+import { type EngineSnapshot, snapshotEngine } from "./snapshot.ts";
 
 export interface ServiceKey {
   protocol: Protocol;
@@ -17,9 +17,16 @@ export type ControlRequest =
   | { id: number; op: "add-destination"; service: ServiceKey; destination: DestinationSpec }
   | { id: number; op: "snapshot" };
 
+/** Every answer carries the virtual addresses in use, so the host's routes follow the table. */
+export const CONTROL_OPS: readonly ControlRequest["op"][] = [
+  "add-service",
+  "add-destination",
+  "snapshot",
+];
+
 export type ControlResponse =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: string };
+  | { id: number; ok: true; result: unknown; vips: number[] }
+  | { id: number; ok: false; error: string; vips: number[] };
 
 export function applyControl(
   engine: DirectorEngine,

@@ -46,9 +46,11 @@ function run(data: PacketWorkerData): void {
       const request = message.message as ControlRequest;
       let response: ControlResponse;
       try {
-        response = { id: request.id, ok: true, result: applyControl(engine, request, writeErrors) };
+        const result = applyControl(engine, request, writeErrors);
+        response = { id: request.id, ok: true, result, vips: engine.services.virtualAddresses() };
       } catch (err) {
-        response = { id: request.id, ok: false, error: (err as Error).message };
+        const error = (err as Error).message;
+        response = { id: request.id, ok: false, error, vips: engine.services.virtualAddresses() };
       }
       port.postMessage(response);
     }
@@ -66,7 +68,7 @@ function run(data: PacketWorkerData): void {
     }
   };
 
-  port.postMessage({ id: 0, ok: true, result: "ready" } satisfies ControlResponse);
+  port.postMessage({ id: 0, ok: true, result: "ready", vips: [] } satisfies ControlResponse);
   let sinceTick = 0;
   for (;;) {
     let n: number;

@@ -55,6 +55,10 @@ export class HostSetup {
     for (const dev of ["all", "default", tunName, ...(privateDev ? [privateDev] : [])]) {
       writeSysctl(`net.ipv4.conf.${dev}.rp_filter`, "0");
     }
+    // The director speaks IPv4 only: keep IPv6 router solicitations off the TUN device.
+    if (fs.existsSync(`/proc/sys/net/ipv6/conf/${tunName}`)) {
+      writeSysctl(`net.ipv6.conf.${tunName}.disable_ipv6`, "1");
+    }
     // Packets written into the TUN device have a foreign source: accept them as forwarded.
     writeSysctl(`net.ipv4.conf.${tunName}.accept_local`, "1");
     if (privateDev) {
@@ -84,6 +88,13 @@ export class HostSetup {
   unrouteVip(addr: number): void {
     if (!this.routedVips.delete(addr)) return;
     ipQuiet(["route", "del", `${formatIPv4(addr)}/32`, "dev", this.options.tunName]);
+  }
+
+  /** Makes the TUN routes match the table's virtual addresses. */
+  syncVipRoutes(vips: readonly number[]): void {
+    const wanted = new Set(vips);
+    for (const addr of [...this.routedVips]) if (!wanted.has(addr)) this.unrouteVip(addr);
+    for (const addr of wanted) this.routeVip(addr);
   }
 
   /** Removes what apply() and routeVip() added; the TUN device itself goes with its fd. */

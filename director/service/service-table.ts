@@ -63,6 +63,11 @@ export class ServiceTable {
     return this.ordered;
   }
 
+  /** Every virtual address in use (unsigned), for the host's routes. */
+  virtualAddresses(): number[] {
+    return [...this.byVip.keys()].map((addr) => addr >>> 0);
+  }
+
   /** True when addr is any service's virtual address (packet path). */
   isVirtualAddress(addr: number): boolean {
     return this.byVip.has(addr | 0);

@@ -65,7 +65,9 @@ export function openTun(options: TunOptions): TunDevice {
     fd = fs.openSync("/dev/net/tun", fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
   } catch (err) {
     throw new Error(
-      `cannot open /dev/net/tun (${(err as Error).message}); the director needs root and the tun driver`,
+      `cannot open /dev/net/tun (${
+        (err as Error).message
+      }); the director needs root and the tun driver`,
     );
   }
   const { ioctl, errno } = libc();
