@@ -78,6 +78,11 @@ export class ConnTable {
     return (h ^ (h >>> 15)) & this.bucketMask;
   }
 
+  /** True when the slot holds a connection (slots are freed on expiry). */
+  isLive(slot: number): boolean {
+    return this.dest[slot] !== null;
+  }
+
   /** Finds the connection of a packet from the client to the virtual service. */
   findInbound(proto: number, caddr: number, cport: number, vaddr: number, vport: number): number {
     let slot = this.buckets[this.bucketOf(proto, caddr, cport)];

@@ -17,6 +17,8 @@ export const DropReason = {
   TABLE_FULL: 69,
   /** A packet from the private side that belongs to no connection. */
   NO_CONNECTION: 70,
+  /** A packet of a connection whose real server was deleted (expire_nodest_conn off). */
+  DESTINATION_REMOVED: 71,
 } as const;
 
 const ENGINE_REASON_NAMES: Record<number, string> = {
@@ -27,6 +29,7 @@ const ENGINE_REASON_NAMES: Record<number, string> = {
   68: "no-destination",
   69: "table-full",
   70: "no-connection",
+  71: "destination-removed",
 };
 
 export class DropCounters {

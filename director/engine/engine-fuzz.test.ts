@@ -16,7 +16,12 @@ function fuzzEngine(): DirectorEngine {
   for (const protocol of ["tcp", "udp"] as const) {
     engine.services.addService({ protocol, addr: VIP, port: 80, schedulerName: "wlc" });
     for (const addr of RS) {
-      engine.services.addDestination(protocol, VIP, 80, { addr, port: 80, weight: 1, method: "masq" });
+      engine.services.addDestination(protocol, VIP, 80, {
+        addr,
+        port: 80,
+        weight: 1,
+        method: "masq",
+      });
     }
   }
   return engine;
@@ -73,7 +78,10 @@ test("1,000,000 random and mutated packets: no exception, bounded memory, counte
     if (i === 100_000) heapAfterWarmup = process.memoryUsage().heapUsed;
   }
   const heapGrowth = process.memoryUsage().heapUsed - heapAfterWarmup;
-  console.log(`forwarded ${forwarded}, dropped ${engine.drops.total}, heap growth ${heapGrowth}`, engine.drops.toJSON());
+  console.log(
+    `forwarded ${forwarded}, dropped ${engine.drops.total}, heap growth ${heapGrowth}`,
+    engine.drops.toJSON(),
+  );
   assert.equal(forwarded + engine.drops.total, PACKETS, "every packet forwarded or counted");
   assert.ok(forwarded > 10_000, `some packets were forwarded (${forwarded})`);
   assert.ok(engine.conns.size <= engine.conns.capacity);

@@ -193,3 +193,84 @@ test("random and mutated packets never throw and every one is either forwarded o
   }
   assert.equal(forwarded + engine.drops.total, total);
 });
+
+test("a SYN flood fills the table only to its limit and established connections keep flowing", () => {
+  const rng = new Rng(7);
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
+  engine.services.addService({ protocol: "tcp", addr: VIP, port: 80, schedulerName: "rr" });
+  engine.services.addDestination("tcp", VIP, 80, {
+    addr: RS1,
+    port: 80,
+    weight: 1,
+    method: "masq",
+  });
+  // One real connection, established.
+  const syn = tcpPacket(rng, CLIENT, 1111, VIP, 80, SYN);
+  engine.process(syn, syn.length);
+  const synAck = tcpPacket(rng, RS1, 80, CLIENT, 1111, SYN | ACK);
+  engine.process(synAck, synAck.length);
+  const ack = tcpPacket(rng, CLIENT, 1111, VIP, 80, ACK);
+  engine.process(ack, ack.length);
+  // 10,000 spoofed SYNs from many sources.
+  for (let i = 0; i < 10_000; i++) {
+    const spoofed = tcpPacket(
+      rng,
+      parseIPv4(`198.51.100.${10 + (i % 200)}`)!,
+      2000 + i,
+      VIP,
+      80,
+      SYN,
+    );
+    engine.process(spoofed, spoofed.length);
+  }
+  assert.equal(engine.conns.size, 64, "table stops at its limit");
+  assert.ok(
+    engine.reclaimedHalfOpen > 9000,
+    `half-open entries reclaimed (${engine.reclaimedHalfOpen})`,
+  );
+  const data = tcpPacket(rng, CLIENT, 1111, VIP, 80, ACK, { payloadLen: 100 });
+  assert.equal(
+    engine.process(data, data.length),
+    data.length,
+    "established connection still forwarded",
+  );
+  assert.equal(parsed(data, data.length).ip.dst, RS1);
+});
+
+test("a new SYN on an entry in TIME_WAIT is scheduled anew (conn_reuse_mode 1)", () => {
+  const rng = new Rng(8);
+  const engine = articleEngine();
+  const steps: [number, number, number, number, number][] = [
+    [CLIENT, 7000, VIP, 80, SYN],
+    [RS2, 8000, CLIENT, 7000, SYN | ACK],
+    [CLIENT, 7000, VIP, 80, ACK],
+    [CLIENT, 7000, VIP, 80, 0x01 | ACK],
+    [RS2, 8000, CLIENT, 7000, 0x01 | ACK],
+    [CLIENT, 7000, VIP, 80, ACK],
+  ];
+  for (const [src, sport, dst, dport, flags] of steps) {
+    const packet = tcpPacket(rng, src, sport, dst, dport, flags);
+    assert.ok(engine.process(packet, packet.length) > 0);
+  }
+  const slot = engine.conns.findInbound(6, CLIENT, 7000, VIP, 80);
+  assert.equal(engine.conns.state[slot], 5 /* TIME_WAIT */);
+  const again = tcpPacket(rng, CLIENT, 7000, VIP, 80, SYN);
+  assert.equal(engine.process(again, again.length), again.length);
+  // wrr's next pick after rs2 is rs1: a new scheduling decision happened.
+  assert.equal(parsed(again, again.length).ip.dst, RS1);
+  assert.equal(engine.conns.size, 1);
+});
+
+test("packets of a deleted real server's connections are dropped, or expire them with expire_nodest_conn", () => {
+  const rng = new Rng(9);
+  for (const expireNodestConn of [false, true]) {
+    const engine = articleEngine();
+    engine.expireNodestConn = expireNodestConn;
+    const syn = tcpPacket(rng, CLIENT, 7100, VIP, 80, SYN);
+    engine.process(syn, syn.length);
+    engine.services.deleteDestination("tcp", VIP, 80, RS2, 8000);
+    const next = tcpPacket(rng, CLIENT, 7100, VIP, 80, ACK);
+    assert.equal(engine.process(next, next.length), 0);
+    assert.equal(engine.conns.size, expireNodestConn ? 0 : 1);
+  }
+});

@@ -16,6 +16,11 @@ import {
   DIR_OUTPUT,
   newTcpTransition,
   setTcpState,
+  TCP_S_CLOSE,
+  TCP_S_NONE,
+  TCP_S_SYN_RECV,
+  TCP_S_SYNACK,
+  TCP_S_TIME_WAIT,
   TCP_STATES_NORMAL,
   TCP_STATES_SECURE,
   type TcpStateTable,
@@ -29,6 +34,10 @@ export const CONN_F_INACTIVE = 0x01;
 export const CONN_F_NOOUTPUT = 0x02;
 
 const TCP_FLAG_SYN = 0x02;
+const TCP_FLAG_RST = 0x04;
+const TCP_FLAG_ACK = 0x10;
+/** Random slots looked at to find a half-open entry to reclaim when the table is full. */
+const RECLAIM_PROBES = 64;
 /** A brand-new connection lives 3 s until its first state transition (IPVS). */
 const NEW_CONN_TIMEOUT_MS = 3000;
 /** How often slow per-service upkeep runs. */
@@ -55,6 +64,11 @@ export class DirectorEngine {
   private readonly tcpTransition = newTcpTransition();
   private nowMs: number;
   private lastHousekeepingMs = 0;
+  private reclaimCursor = 0x2545f491;
+  /** IPVS's expire_nodest_conn sysctl: expire entries whose real server was deleted. */
+  expireNodestConn = false;
+  /** Half-open entries freed to make room while the table was full. */
+  reclaimedHalfOpen = 0;
   private readonly expireOne = (slot: number) => this.expire(slot);
 
   constructor(options: EngineOptions) {
@@ -145,6 +159,10 @@ export class DirectorEngine {
     const conns = this.conns;
     let slot = conns.findInbound(proto, src, sport, dst, dport);
     const tcpFlags = proto === IPPROTO_TCP ? this.view.tcp.flags : 0;
+    if (slot !== NO_SLOT && !this.keepConnection(slot, proto, tcpFlags)) {
+      if (conns.isLive(slot)) return 0; // dropped, the entry stays
+      slot = NO_SLOT; // expired: this packet may start a new connection
+    }
     if (slot === NO_SLOT) {
       slot = this.schedule(proto, src, sport, dst, dport, tcpFlags);
       if (slot === NO_SLOT) return 0;
@@ -189,6 +207,57 @@ export class DirectorEngine {
     return length;
   }
 
+  /**
+   * Decides what a client packet does with an existing entry. Returns true to use it.
+   * Returns false either after expiring it (then the packet is scheduled anew) or to drop
+   * the packet (the entry stays).
+   */
+  private keepConnection(slot: number, proto: number, tcpFlags: number): boolean {
+    const dest = this.conns.dest[slot]!;
+    if (!dest.available) {
+      // The real server was deleted (ipvsadm -d). expire_nodest_conn=0 keeps the entry
+      // and drops its packets, so the server can be added back; 1 expires it at once.
+      if (!this.expireNodestConn) {
+        this.drops.count(DropReason.DESTINATION_REMOVED);
+        return false;
+      }
+      this.expire(slot);
+      return false;
+    }
+    // conn_reuse_mode 1: a fresh SYN on an entry in TIME_WAIT or CLOSE is a new connection.
+    const state = this.conns.state[slot];
+    if (
+      proto === IPPROTO_TCP &&
+      (tcpFlags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) === TCP_FLAG_SYN &&
+      (state === TCP_S_TIME_WAIT || state === TCP_S_CLOSE)
+    ) {
+      this.expire(slot);
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Frees one half-open entry (SYN_RECV and the like) when the table is full, so a SYN flood
+   * cannot keep new legitimate clients out; established entries are never taken (the idea
+   * of IPVS's drop_entry defence). Samples a bounded number of random slots.
+   */
+  private reclaimHalfOpen(): boolean {
+    const conns = this.conns;
+    for (let probe = 0; probe < RECLAIM_PROBES; probe++) {
+      this.reclaimCursor = (Math.imul(this.reclaimCursor, 1103515245) + 12345) >>> 0;
+      const slot = this.reclaimCursor % conns.capacity;
+      if (!conns.isLive(slot) || conns.proto[slot] !== IPPROTO_TCP) continue;
+      const state = conns.state[slot];
+      if (state === TCP_S_SYN_RECV || state === TCP_S_NONE || state === TCP_S_SYNACK) {
+        this.expire(slot);
+        this.reclaimedHalfOpen++;
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** A packet with no connection: find its service, pick a real server, create the entry. */
   private schedule(
     proto: number,
@@ -213,6 +282,7 @@ export class DirectorEngine {
       this.drops.count(DropReason.NO_DESTINATION);
       return NO_SLOT;
     }
+    if (this.conns.isFull && proto === IPPROTO_TCP) this.reclaimHalfOpen();
     const slot = this.conns.insert(proto, src, sport, dst, dport, dest.addr, dest.port);
     if (slot === NO_SLOT) {
       this.drops.count(DropReason.TABLE_FULL);
