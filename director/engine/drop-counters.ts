@@ -3,9 +3,7 @@
 import { packetErrorName } from "../packet/packet.ts";
 
 export const DropReason = {
-  /** Not TCP or UDP (and not ICMP the engine handles). */
-  UNHANDLED_PROTOCOL: 64,
-  /** A non-first fragment the engine cannot place. */
+  /** A later fragment whose first fragment the engine has not seen. */
   FRAGMENT: 65,
   /** A packet to a VIP port with no virtual service. */
   NO_SERVICE: 66,
@@ -19,10 +17,11 @@ export const DropReason = {
   NO_CONNECTION: 70,
   /** A packet of a connection whose real server was deleted (expire_nodest_conn off). */
   DESTINATION_REMOVED: 71,
+  /** ICMP to a VIP that is neither an echo request nor about a connection. */
+  ICMP_UNRELATED: 72,
 } as const;
 
 const ENGINE_REASON_NAMES: Record<number, string> = {
-  64: "unhandled-protocol",
   65: "fragment-without-connection",
   66: "no-service",
   67: "tcp-not-syn",
@@ -30,6 +29,7 @@ const ENGINE_REASON_NAMES: Record<number, string> = {
   69: "table-full",
   70: "no-connection",
   71: "destination-removed",
+  72: "icmp-unrelated",
 };
 
 export class DropCounters {

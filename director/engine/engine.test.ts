@@ -141,13 +141,21 @@ test("partial checksums (NEEDS_CSUM) are kept as pseudo-header sums of the new a
   }
 });
 
-test("no service, stray segments and replies without a connection are dropped and counted", () => {
+test("no service gets a RST, stray segments a RST, replies without a connection are dropped", () => {
   const rng = new Rng(4);
   const engine = articleEngine();
   const wrongPort = tcpPacket(rng, CLIENT, 4000, VIP, 443, SYN);
-  assert.equal(engine.process(wrongPort, wrongPort.length), 0);
+  const rstLength = engine.process(wrongPort, wrongPort.length);
+  assert.ok(rstLength > 0, "answered");
+  const rst = parsed(wrongPort, rstLength);
+  assert.equal(rst.ip.src, VIP);
+  assert.equal(rst.ip.dst, CLIENT);
+  assert.equal(rst.tcp.srcPort, 443);
+  assert.equal(rst.tcp.dstPort, 4000);
+  assert.equal(rst.tcp.flags & 0x04, 0x04, "RST flag");
+  assertChecksumsVerify(rst);
   const stray = tcpPacket(rng, CLIENT, 4001, VIP, 80, ACK);
-  assert.equal(engine.process(stray, stray.length), 0);
+  assert.ok(engine.process(stray, stray.length) > 0, "stray ACK answered with a RST");
   const orphanReply = tcpPacket(rng, RS1, 80, CLIENT, 4002, ACK);
   assert.equal(engine.process(orphanReply, orphanReply.length), 0);
   assert.deepEqual(engine.drops.toJSON(), {
@@ -155,7 +163,37 @@ test("no service, stray segments and replies without a connection are dropped an
     "tcp-not-syn": 1,
     "no-connection": 1,
   });
+  assert.equal(engine.refusalsSent, 2);
   assert.equal(engine.conns.size, 0);
+});
+
+test("a service whose real servers all have weight 0 answers ICMP port unreachable", () => {
+  const rng = new Rng(10);
+  const engine = new DirectorEngine({ maxConnections: 16, nowMs: 0 });
+  engine.services.addService({ protocol: "udp", addr: VIP, port: 53, schedulerName: "wlc" });
+  engine.services.addDestination("udp", VIP, 53, {
+    addr: RS1,
+    port: 53,
+    weight: 0,
+    method: "masq",
+  });
+  const query = buildPacket(rng, {
+    proto: 17,
+    payloadLen: 30,
+    src: CLIENT,
+    dst: VIP,
+    sport: 999,
+    dport: 53,
+  });
+  const n = engine.process(query, query.length);
+  assert.ok(n > 0);
+  const icmp = parsed(query, n);
+  assert.equal(icmp.ip.protocol, 1);
+  assert.equal(icmp.icmp.type, 3);
+  assert.equal(icmp.icmp.code, 3);
+  assert.equal(icmp.ip.src, VIP);
+  assert.equal(icmp.ip.dst, CLIENT);
+  assert.equal(icmp.icmp.checksum, icmp.computeL4Checksum());
 });
 
 test("connections expire after their state's timeout, not before", () => {
@@ -191,7 +229,7 @@ test("random and mutated packets never throw and every one is either forwarded o
     for (let m = rng.int(4); m > 0; m--) good[rng.int(good.length)] = rng.int(256);
     if (engine.process(good, len) > 0) forwarded++;
   }
-  assert.equal(forwarded + engine.drops.total, total);
+  assert.equal(forwarded + engine.drops.total - engine.refusalsSent, total);
 });
 
 test("a SYN flood fills the table only to its limit and established connections keep flowing", () => {
@@ -270,7 +308,10 @@ test("packets of a deleted real server's connections are dropped, or expire them
     engine.process(syn, syn.length);
     engine.services.deleteDestination("tcp", VIP, 80, RS2, 8000);
     const next = tcpPacket(rng, CLIENT, 7100, VIP, 80, ACK);
-    assert.equal(engine.process(next, next.length), 0);
+    // Kept: dropped silently. Expired: the stray ACK is answered with a RST.
+    const out = engine.process(next, next.length);
+    if (expireNodestConn) assert.equal(parsed(next, out).tcp.flags & 0x04, 0x04);
+    else assert.equal(out, 0);
     assert.equal(engine.conns.size, expireNodestConn ? 0 : 1);
   }
 });

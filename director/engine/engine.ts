@@ -9,7 +9,19 @@ import { PacketView } from "../packet/packet.ts";
 import { rewriteInboundMasq, rewriteOutboundMasq } from "../forwarding/masq.ts";
 import { ServiceTable } from "../service/service-table.ts";
 import { isExpiringScheduler } from "../schedulers/index.ts";
-import { type Destination, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import { type Destination, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import { FragmentTracker, rewriteFragmentAddresses } from "./fragment-tracker.ts";
+import {
+  EmbeddedPacket,
+  ICMP_ERROR_NONE,
+  ICMP_ERROR_RELATED,
+  translateIcmpFromRealServer,
+  translateIcmpToRealServer,
+} from "../icmp/icmp-translate.ts";
+import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_PORT_UNREACH } from "../packet/icmp.ts";
+import { writeTcpReset } from "../replies/tcp-reset.ts";
+import { writeIcmpError } from "../replies/icmp-unreachable.ts";
+import { writeEchoReply } from "../replies/echo-reply.ts";
 import {
   applyActiveDelta,
   DIR_INPUT,
@@ -38,6 +50,9 @@ const TCP_FLAG_RST = 0x04;
 const TCP_FLAG_ACK = 0x10;
 /** Random slots looked at to find a half-open entry to reclaim when the table is full. */
 const RECLAIM_PROBES = 64;
+const REFUSE_SILENTLY = 0;
+const REFUSE_PORT_CLOSED = 1;
+const REFUSE_UNREACHABLE = 2;
 /** A brand-new connection lives 3 s until its first state transition (IPVS). */
 const NEW_CONN_TIMEOUT_MS = 3000;
 /** How often slow per-service upkeep runs. */
@@ -61,6 +76,13 @@ export class DirectorEngine {
   private udpTimeoutMs = 300_000;
   private tcpStates: TcpStateTable;
   private readonly view = new PacketView();
+  private readonly embedded = new EmbeddedPacket();
+  /** Fragments after the first follow the connection of their first fragment. */
+  readonly frags = new FragmentTracker(4096, 30_000);
+  /** How schedule() said no, for refuse(). */
+  private refusal = REFUSE_SILENTLY;
+  /** RSTs and ICMP errors sent for refused packets. */
+  refusalsSent = 0;
   private readonly tcpTransition = newTcpTransition();
   private nowMs: number;
   private lastHousekeepingMs = 0;
@@ -122,14 +144,8 @@ export class DirectorEngine {
     }
     const ip = view.ip;
     const proto = ip.protocol;
-    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
-      this.drops.count(DropReason.UNHANDLED_PROTOCOL);
-      return 0;
-    }
-    if (!view.l4Present) {
-      this.drops.count(DropReason.FRAGMENT);
-      return 0;
-    }
+    if (proto === IPPROTO_ICMP) return this.icmp(buf, length);
+    if (!view.l4Present) return this.laterFragment(proto, length);
     let sport: number;
     let dport: number;
     if (proto === IPPROTO_TCP) {
@@ -165,10 +181,13 @@ export class DirectorEngine {
     }
     if (slot === NO_SLOT) {
       slot = this.schedule(proto, src, sport, dst, dport, tcpFlags);
-      if (slot === NO_SLOT) return 0;
+      if (slot === NO_SLOT) return this.refuse(proto, dst);
     }
     const dest = conns.dest[slot]!;
     this.transition(slot, dest, proto, tcpFlags, DIR_INPUT);
+    if (this.view.ip.moreFragments) {
+      this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_INPUT);
+    }
     const ipLength = this.view.ip.totalLength;
     dest.stats.inpkts++;
     dest.stats.inbytes += ipLength;
@@ -197,6 +216,9 @@ export class DirectorEngine {
     const dest = conns.dest[slot]!;
     const tcpFlags = proto === IPPROTO_TCP ? this.view.tcp.flags : 0;
     this.transition(slot, dest, proto, tcpFlags, DIR_OUTPUT);
+    if (this.view.ip.moreFragments) {
+      this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_OUTPUT);
+    }
     const ipLength = this.view.ip.totalLength;
     dest.stats.outpkts++;
     dest.stats.outbytes += ipLength;
@@ -204,6 +226,111 @@ export class DirectorEngine {
     svc.stats.outpkts++;
     svc.stats.outbytes += ipLength;
     rewriteOutboundMasq(this.view, conns.vaddr[slot], conns.vport[slot]);
+    return length;
+  }
+
+  /**
+   * Answers a packet the director will not forward, as the kernel would: a closed TCP port
+   * gets a RST, a closed UDP port or a service without servers gets ICMP port unreachable.
+   * The reply is written over the packet; returns its length (0 = stay silent).
+   */
+  private refuse(proto: number, vip: number): number {
+    const kind = this.refusal;
+    this.refusal = REFUSE_SILENTLY;
+    let n = 0;
+    if (kind === REFUSE_PORT_CLOSED && proto === IPPROTO_TCP) {
+      n = writeTcpReset(this.view, this.view.buf);
+    } else if (kind !== REFUSE_SILENTLY) {
+      n = writeIcmpError(this.view, this.view.buf, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, vip);
+    }
+    if (n > 0) this.refusalsSent++;
+    return n;
+  }
+
+  /** A non-first fragment: it follows the connection its first fragment was given. */
+  private laterFragment(proto: number, length: number): number {
+    const ip = this.view.ip;
+    const src = ip.src;
+    const dst = ip.dst;
+    const conns = this.conns;
+    const slot = this.frags.lookup(src, dst, proto, ip.id, this.nowMs);
+    // The slot may have been freed and reused since: check it is still this flow's.
+    if (slot === NO_SLOT || !conns.isLive(slot) || conns.proto[slot] !== proto) {
+      this.drops.count(DropReason.FRAGMENT);
+      return 0;
+    }
+    const dest = conns.dest[slot]!;
+    const svc = conns.service[slot]!;
+    const ipLength = ip.totalLength;
+    if (
+      this.frags.lastTag === DIR_INPUT && conns.caddr[slot] === src && conns.vaddr[slot] === dst
+    ) {
+      rewriteFragmentAddresses(this.view, null, conns.daddr[slot]);
+      dest.stats.inpkts++;
+      dest.stats.inbytes += ipLength;
+      svc.stats.inpkts++;
+      svc.stats.inbytes += ipLength;
+      return length;
+    }
+    if (
+      this.frags.lastTag === DIR_OUTPUT && conns.daddr[slot] === src && conns.caddr[slot] === dst
+    ) {
+      rewriteFragmentAddresses(this.view, conns.vaddr[slot], null);
+      dest.stats.outpkts++;
+      dest.stats.outbytes += ipLength;
+      svc.stats.outpkts++;
+      svc.stats.outbytes += ipLength;
+      return length;
+    }
+    this.drops.count(DropReason.FRAGMENT);
+    return 0;
+  }
+
+  /**
+   * ICMP: errors about a connection are translated (outer and quoted headers, ports and
+   * checksums, as ip_vs_in_icmp/ip_vs_out_icmp); echo requests to a VIP are answered; other
+   * ICMP not addressed to a VIP passes unchanged (the host routes it as usual).
+   */
+  private icmp(buf: Uint8Array, length: number): number {
+    const view = this.view;
+    const emb = this.embedded;
+    const conns = this.conns;
+    if (emb.bind(view)) {
+      let slot: number;
+      if (this.services.isVirtualAddress(emb.src)) {
+        // From the client side, about a reply the director sent (quoted src = VIP:vport).
+        slot = conns.findInbound(emb.proto, emb.dst, emb.dstPort, emb.src, emb.srcPort);
+        if (
+          slot !== NO_SLOT &&
+          translateIcmpToRealServer(view, emb, conns.daddr[slot], conns.dport[slot])
+        ) {
+          return view.packetEnd;
+        }
+      } else {
+        // From the private side, about a packet forwarded to a real server.
+        slot = conns.findOutbound(emb.proto, emb.src, emb.srcPort, emb.dst, emb.dstPort);
+        if (
+          slot !== NO_SLOT &&
+          translateIcmpFromRealServer(view, emb, conns.vaddr[slot], conns.vport[slot])
+        ) {
+          return view.packetEnd;
+        }
+      }
+      if (this.services.isVirtualAddress(view.ip.dst)) {
+        this.drops.count(DropReason.ICMP_UNRELATED);
+        return 0;
+      }
+      return length;
+    }
+    if (this.services.isVirtualAddress(view.ip.dst)) {
+      const n = view.icmp.type === ICMP_ECHO ? writeEchoReply(view, buf) : 0;
+      if (n === 0) this.drops.count(DropReason.ICMP_UNRELATED);
+      return n;
+    }
+    if (emb.result !== ICMP_ERROR_NONE && emb.result !== ICMP_ERROR_RELATED) {
+      this.drops.count(DropReason.ICMP_UNRELATED);
+      return 0;
+    }
     return length;
   }
 
@@ -270,22 +397,28 @@ export class DirectorEngine {
     const entry = this.services.lookup(proto, dst, dport);
     if (entry === undefined) {
       this.drops.count(DropReason.NO_SERVICE);
+      this.refusal = REFUSE_PORT_CLOSED;
       return NO_SLOT;
     }
-    // IPVS schedules TCP only on a SYN; anything else without a connection is stray.
+    // IPVS schedules TCP only on a SYN; a stray segment goes to the director's own stack,
+    // which answers with a RST.
     if (proto === IPPROTO_TCP && (tcpFlags & TCP_FLAG_SYN) === 0) {
       this.drops.count(DropReason.NOT_SYN);
+      this.refusal = (tcpFlags & TCP_FLAG_RST) === 0 ? REFUSE_PORT_CLOSED : REFUSE_SILENTLY;
       return NO_SLOT;
     }
     const dest = entry.scheduler.schedule(entry.service, src, sport, dst, dport);
     if (dest === null) {
+      // ip_vs_leave(): no real server can take it, ICMP port unreachable for TCP and UDP.
       this.drops.count(DropReason.NO_DESTINATION);
+      this.refusal = REFUSE_UNREACHABLE;
       return NO_SLOT;
     }
     if (this.conns.isFull && proto === IPPROTO_TCP) this.reclaimHalfOpen();
     const slot = this.conns.insert(proto, src, sport, dst, dport, dest.addr, dest.port);
     if (slot === NO_SLOT) {
       this.drops.count(DropReason.TABLE_FULL);
+      this.refusal = REFUSE_SILENTLY;
       return NO_SLOT;
     }
     this.conns.dest[slot] = dest;

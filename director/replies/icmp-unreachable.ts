@@ -1,0 +1,95 @@
+// ICMP error messages the director originates (RFC 792), e.g. port unreachable when a UDP
+// datagram reaches a VIP port with no service or no real server. Written in place: the
+// original packet's head is moved back by 28 bytes (new IPv4 + ICMP header) to become the
+// quoted part, then the new headers overwrite the front.
+import { internetChecksum } from "../packet/checksum.ts";
+import { PacketError, type PacketView } from "../packet/packet.ts";
+import { IPPROTO_ICMP } from "../service/types.ts";
+import {
+  clearVnetHeader,
+  isMulticastOrBroadcast,
+  isValidReplyTarget,
+  nextIpId,
+  REPLY_IP_OFFSET,
+  REPLY_L4_OFFSET,
+  writeReplyIpHeader,
+} from "./reply-header.ts";
+
+/** ICMP header + quote start right after the reply's IPv4 header. */
+const QUOTE_OFFSET = REPLY_L4_OFFSET + 8;
+/**
+ * The kernel's icmp_send quotes as much of the original datagram as fits in a 576-byte
+ * reply (RFC 1812 4.3.2.3): 576 - 20 (IPv4) - 8 (ICMP) = 548 bytes. So does this module.
+ */
+export const ICMP_ERROR_MAX_QUOTE = 576 - 20 - 8;
+/** IPTOS_TOS_MASK and IPTOS_PREC_INTERNETCONTROL: the TOS icmp_send gives errors. */
+const IPTOS_TOS_MASK = 0x1e;
+const IPTOS_PREC_INTERNETCONTROL = 0xc0;
+
+/**
+ * ICMP types that are not errors (Linux's icmp_pointers[].error == 0): echo reply/request,
+ * timestamp, info and address mask request/reply. Any other type, known or not, counts as
+ * an error and is never answered with an error (RFC 1122 3.2.2).
+ */
+function isInformational(type: number): boolean {
+  return type === 0 || type === 8 || (type >= 13 && type <= 18);
+}
+
+/**
+ * Replaces the packet in buf (parsed by view) with an ICMP error of `type`/`code` from
+ * srcAddr (the VIP it was sent to) to the packet's source, quoting the original IPv4 header
+ * and as much of its payload as fits in 576 bytes (at least the header + 8 bytes, or the
+ * whole packet if shorter). `info` fills bytes 4..7 of the ICMP header (0 for port
+ * unreachable; the next-hop MTU for fragmentation needed, type 3 code 4). IPv4: no options,
+ * no DF, TTL 64, TOS as the kernel's icmp_send ((tos & 0x1e) | 0xc0), id from a counter.
+ * Returns the bytes to write (vnet header + reply), or 0 = don't answer: an ICMP error (or
+ * unknown ICMP type), a non-first fragment, a broadcast/multicast/0/8/loopback source, a
+ * multicast/broadcast destination, a malformed packet, or a buffer too short for the quote.
+ * Never throws.
+ */
+export function writeIcmpError(
+  view: PacketView,
+  buf: Uint8Array,
+  type: number,
+  code: number,
+  srcAddr: number,
+  info = 0,
+): number {
+  if (view.buf !== buf) return 0;
+  const error = view.parse(buf, view.length);
+  // Any protocol can be refused (the ip view stays bound for UNSUPPORTED_PROTOCOL).
+  if (error !== PacketError.OK && error !== PacketError.UNSUPPORTED_PROTOCOL) return 0;
+  const ip = view.ip;
+  if (ip.fragmentOffset !== 0) return 0;
+  if (ip.protocol === IPPROTO_ICMP && (!view.l4Present || !isInformational(view.icmp.type))) {
+    return 0;
+  }
+  const origSrc = ip.src;
+  if (!isValidReplyTarget(origSrc) || isMulticastOrBroadcast(ip.dst)) return 0;
+
+  const total = ip.totalLength;
+  let quote = total < ICMP_ERROR_MAX_QUOTE ? total : ICMP_ERROR_MAX_QUOTE;
+  if (QUOTE_OFFSET + quote > buf.length) quote = buf.length - QUOTE_OFFSET;
+  const minQuote = ip.headerLength + 8;
+  if (quote < (total < minQuote ? total : minQuote)) return 0;
+  const tos = (ip.tos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL;
+
+  // Move the quoted part out of the way first: the new headers overwrite its old place.
+  buf.copyWithin(QUOTE_OFFSET, REPLY_IP_OFFSET, REPLY_IP_OFFSET + quote);
+  clearVnetHeader(buf);
+  const icmpLength = 8 + quote;
+  writeReplyIpHeader(buf, tos, 20 + icmpLength, nextIpId(), 0, IPPROTO_ICMP, srcAddr, origSrc);
+  const o = REPLY_L4_OFFSET;
+  buf[o] = type;
+  buf[o + 1] = code;
+  buf[o + 2] = 0;
+  buf[o + 3] = 0;
+  buf[o + 4] = info >>> 24;
+  buf[o + 5] = info >>> 16;
+  buf[o + 6] = info >>> 8;
+  buf[o + 7] = info;
+  const sum = internetChecksum(buf, o, icmpLength);
+  buf[o + 2] = sum >>> 8;
+  buf[o + 3] = sum;
+  return o + icmpLength;
+}

@@ -1,0 +1,20 @@
+// `lvslab`: the lab's command line. One file per verb; this file only wires them together.
+import { Command } from "commander";
+import { upCommand } from "./up.ts";
+import { downCommand } from "./down.ts";
+import { statusCommand } from "./status.ts";
+import { execCommand } from "./exec.ts";
+import { demoCommand } from "./demo.ts";
+
+const program = new Command()
+  .name("lvslab")
+  .description("A userspace Linux Virtual Server lab in network namespaces")
+  // Lets `exec` pass options after its host through to the command unparsed.
+  .enablePositionalOptions()
+  .addCommand(upCommand())
+  .addCommand(downCommand())
+  .addCommand(statusCommand())
+  .addCommand(execCommand())
+  .addCommand(demoCommand());
+
+await program.parseAsync();

@@ -1,0 +1,64 @@
+// Realises a Topology as network namespaces: one namespace per host plus one holding the
+// bridges. Every veth is created inside the switch namespace with its peer moved straight
+// into the host's namespace, so nothing ever appears in the root namespace, even briefly.
+import { ip } from "./command.ts";
+import { addNamespace, setSysctls } from "./namespaces.ts";
+import { namespaceName, type Topology } from "../topology.ts";
+import type { LabState } from "../state.ts";
+
+export type BuiltNetwork = Pick<LabState, "namespaces" | "bridges" | "veths">;
+
+/**
+ * Builds the lab's networks. On failure what was built so far is reported through `built`
+ * (filled as it goes) so the caller can remove exactly that.
+ */
+export function buildTopology(
+  labName: string,
+  topology: Topology,
+  built: BuiltNetwork = { namespaces: [], bridges: [], veths: [] },
+): BuiltNetwork {
+  const switchNs = namespaceName(labName, topology.switchHost);
+  addNamespace(switchNs);
+  built.namespaces.push(switchNs);
+  // The switch namespace only bridges frames; keep it silent on IPv6 as well.
+  setSysctls(switchNs, {
+    "net.ipv6.conf.all.disable_ipv6": "1",
+    "net.ipv6.conf.default.disable_ipv6": "1",
+  });
+  for (const net of topology.networks) {
+    // forward_delay 0 and no STP: ports forward as soon as they are up.
+    ip(
+      ["link", "add", net.bridge, "type", "bridge", "forward_delay", "0", "stp_state", "0"],
+      switchNs,
+    );
+    ip(["link", "set", net.bridge, "up"], switchNs);
+    built.bridges.push({ namespace: switchNs, name: net.bridge });
+  }
+  const bridgeOf = new Map(topology.networks.map((n) => [n.name, n.bridge]));
+
+  for (const host of topology.hosts) {
+    const ns = namespaceName(labName, host.name);
+    addNamespace(ns);
+    built.namespaces.push(ns);
+    setSysctls(ns, host.sysctls);
+    for (const iface of host.interfaces) {
+      ip(
+        ["link", "add", iface.switchPort, "type", "veth", "peer", "name", iface.name, "netns", ns],
+        switchNs,
+      );
+      built.veths.push({
+        namespace: switchNs,
+        name: iface.switchPort,
+        peerNamespace: ns,
+        peerName: iface.name,
+      });
+      ip(["link", "set", iface.switchPort, "master", bridgeOf.get(iface.network)!, "up"], switchNs);
+      ip(["addr", "add", iface.address, "dev", iface.name], ns);
+      ip(["link", "set", iface.name, "up"], ns);
+    }
+    for (const route of host.routes) {
+      ip(["route", "add", route.destination, "via", route.via], ns);
+    }
+  }
+  return built;
+}
