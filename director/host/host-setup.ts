@@ -74,6 +74,22 @@ export class HostSetup {
         "lookup",
         String(table),
       ]);
+      // ICMP errors the director's own kernel sends about forwarded packets (fragmentation
+      // needed towards a real server behind a smaller MTU) quote the rewritten packet: send
+      // them through the engine too, which translates them for the client.
+      ipQuiet(["rule", "del", "priority", String(rulePriority - 1)]);
+      ip([
+        "rule",
+        "add",
+        "priority",
+        String(rulePriority - 1),
+        "iif",
+        "lo",
+        "ipproto",
+        "icmp",
+        "lookup",
+        String(table),
+      ]);
       this.ruleAdded = true;
     }
   }
@@ -102,6 +118,7 @@ export class HostSetup {
     for (const addr of [...this.routedVips]) this.unrouteVip(addr);
     if (this.ruleAdded) {
       ipQuiet(["rule", "del", "priority", String(this.options.rulePriority)]);
+      ipQuiet(["rule", "del", "priority", String(this.options.rulePriority - 1)]);
       ipQuiet(["route", "flush", "table", String(this.options.table)]);
       this.ruleAdded = false;
     }

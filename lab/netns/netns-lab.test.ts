@@ -7,30 +7,17 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { requireRoot } from "../testing/require-root.ts";
+import { rootNamespaceSnapshot } from "../testing/root-snapshot.ts";
 import { execIn, labDown, labStatus, labUp, repoProgram } from "../lab.ts";
 import { defaultTopology, labNamespaces } from "../topology.ts";
 import { readState, stateDir, stateFile } from "../state.ts";
 import { isAlive, labNamespacesPresent, namespaceOfPid } from "./namespaces.ts";
 import { startInNamespace } from "./processes.ts";
-import { mustRun } from "./command.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";
 
 const NAME = "lvst";
 
 /** The root namespace's addresses, routes, rules and links (address lifetimes left out). */
-function rootSnapshot(): string {
-  return [
-    ["ip", "-4", "addr"],
-    ["ip", "-4", "route"],
-    ["ip", "rule"],
-    ["ip", "link"],
-  ].map((argv) => `## ${argv.join(" ")}\n${mustRun(argv)}`)
-    .join("\n")
-    .split("\n")
-    .filter((l) => !/valid_lft/.test(l))
-    .join("\n");
-}
-
 async function fetchFrom(host: string, url: string, count: number): Promise<LoadSummary> {
   const r = await execIn(
     host,
@@ -44,7 +31,7 @@ async function fetchFrom(host: string, url: string, count: number): Promise<Load
 test("netns lab: up, reachability, real servers, down", { timeout: 180_000 }, async (t) => {
   if (!requireRoot(t)) return;
   await labDown(NAME); // leftovers of an interrupted earlier run
-  const before = rootSnapshot();
+  const before = rootNamespaceSnapshot();
   const expectedNamespaces = labNamespaces(NAME, defaultTopology());
 
   try {
@@ -74,7 +61,7 @@ test("netns lab: up, reachability, real servers, down", { timeout: 180_000 }, as
     });
 
     await t.test("the root namespace is untouched while the lab is up", () => {
-      assert.equal(rootSnapshot(), before);
+      assert.equal(rootNamespaceSnapshot(), before);
     });
 
     await t.test("client reaches the director's public address", async () => {
@@ -138,7 +125,7 @@ test("netns lab: up, reachability, real servers, down", { timeout: 180_000 }, as
       assert.deepEqual(labNamespacesPresent(NAME), []);
       for (const p of state.processes) assert.equal(isAlive(p.pid), false, `${p.name} stopped`);
       assert.equal(fs.existsSync(stateDir(NAME)), false);
-      assert.equal(rootSnapshot(), before);
+      assert.equal(rootNamespaceSnapshot(), before);
     });
 
     await t.test("down cleans up a crashed lab without a state file, and is idempotent", async () => {
@@ -156,7 +143,7 @@ test("netns lab: up, reachability, real servers, down", { timeout: 180_000 }, as
         stateDir: null,
         warnings: [],
       });
-      assert.equal(rootSnapshot(), before);
+      assert.equal(rootNamespaceSnapshot(), before);
     });
   } finally {
     await labDown(NAME);
