@@ -87,7 +87,9 @@ export class Director {
   control(request: Record<string, unknown>): Promise<unknown> {
     const op = request.op;
     if (typeof op !== "string" || !CONTROL_OPS.includes(op as ControlRequest["op"])) {
-      throw new Error(`unknown control operation '${String(op)}'; known: ${CONTROL_OPS.join(", ")}`);
+      throw new Error(
+        `unknown control operation '${String(op)}'; known: ${CONTROL_OPS.join(", ")}`,
+      );
     }
     return this.request(request as RequestBody);
   }
