@@ -9,7 +9,16 @@ import { PacketView } from "../packet/packet.ts";
 import { rewriteInboundMasq, rewriteOutboundMasq } from "../forwarding/masq.ts";
 import { ServiceTable } from "../service/service-table.ts";
 import { isExpiringScheduler } from "../schedulers/index.ts";
-import { type Destination, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import {
+  clearOverloadAfterUnbind,
+  type Destination,
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  markOverloadAfterBind,
+  newStats,
+} from "../service/types.ts";
+import { ESTIMATOR_INTERVAL_MS, RateEstimator } from "../service/rate-estimator.ts";
 import { FragmentTracker, rewriteFragmentAddresses } from "./fragment-tracker.ts";
 import {
   EmbeddedPacket,
@@ -86,6 +95,10 @@ export class DirectorEngine {
   private readonly tcpTransition = newTcpTransition();
   private nowMs: number;
   private lastHousekeepingMs = 0;
+  private lastEstimateMs = 0;
+  /** Counters over all services (ipvsadm --stats' totals). */
+  readonly totals = newStats();
+  readonly totalsEstimator = new RateEstimator();
   private reclaimCursor = 0x2545f491;
   /** IPVS's expire_nodest_conn sysctl: expire entries whose real server was deleted. */
   expireNodestConn = false;
@@ -118,12 +131,25 @@ export class DirectorEngine {
   tick(nowMs: number): void {
     this.nowMs = nowMs;
     this.wheel.advance(nowMs, this.expireOne);
+    if (nowMs - this.lastEstimateMs >= ESTIMATOR_INTERVAL_MS) {
+      this.lastEstimateMs = nowMs;
+      this.sampleRates();
+    }
     if (nowMs - this.lastHousekeepingMs >= HOUSEKEEPING_INTERVAL_MS) {
       this.lastHousekeepingMs = nowMs;
       // lblc/lblcr age their locality tables (they rate-limit themselves further).
       for (const { scheduler } of this.services.entries) {
         if (isExpiringScheduler(scheduler)) scheduler.expire(nowMs);
       }
+    }
+  }
+
+  /** One estimator sample for every service, real server and the totals. */
+  private sampleRates(): void {
+    this.totalsEstimator.sample(this.totals);
+    for (const { service } of this.services.entries) {
+      service.estimator.sample(service.stats);
+      for (const dest of service.destinations) dest.estimator.sample(dest.stats);
     }
   }
 
@@ -194,6 +220,8 @@ export class DirectorEngine {
     const svc = conns.service[slot]!;
     svc.stats.inpkts++;
     svc.stats.inbytes += ipLength;
+    this.totals.inpkts++;
+    this.totals.inbytes += ipLength;
     rewriteInboundMasq(this.view, conns.daddr[slot], conns.dport[slot]);
     return length;
   }
@@ -225,6 +253,8 @@ export class DirectorEngine {
     const svc = conns.service[slot]!;
     svc.stats.outpkts++;
     svc.stats.outbytes += ipLength;
+    this.totals.outpkts++;
+    this.totals.outbytes += ipLength;
     rewriteOutboundMasq(this.view, conns.vaddr[slot], conns.vport[slot]);
     return length;
   }
@@ -270,6 +300,8 @@ export class DirectorEngine {
       dest.stats.inbytes += ipLength;
       svc.stats.inpkts++;
       svc.stats.inbytes += ipLength;
+      this.totals.inpkts++;
+      this.totals.inbytes += ipLength;
       return length;
     }
     if (
@@ -280,6 +312,8 @@ export class DirectorEngine {
       dest.stats.outbytes += ipLength;
       svc.stats.outpkts++;
       svc.stats.outbytes += ipLength;
+      this.totals.outpkts++;
+      this.totals.outbytes += ipLength;
       return length;
     }
     this.drops.count(DropReason.FRAGMENT);
@@ -428,8 +462,10 @@ export class DirectorEngine {
     // whose replies bypass the director start "no output".
     this.conns.flags[slot] = CONN_F_INACTIVE | (dest.method === "masq" ? 0 : CONN_F_NOOUTPUT);
     dest.inactiveConns++;
+    markOverloadAfterBind(dest);
     dest.stats.conns++;
     entry.service.stats.conns++;
+    this.totals.conns++;
     this.wheel.schedule(slot, this.nowMs + NEW_CONN_TIMEOUT_MS);
     return slot;
   }
@@ -470,6 +506,7 @@ export class DirectorEngine {
     if (dest !== null) {
       if ((this.conns.flags[slot] & CONN_F_INACTIVE) !== 0) dest.inactiveConns--;
       else dest.activeConns--;
+      clearOverloadAfterUnbind(dest);
     }
     this.conns.remove(slot);
   }

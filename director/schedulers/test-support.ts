@@ -1,3 +1,4 @@
+import { RateEstimator } from "../service/rate-estimator.ts";
 // Helpers for the scheduler tests: small services with named destinations.
 import {
   type Destination,
@@ -38,6 +39,7 @@ export function service(destinations: Destination[], flags: string[] = []): Virt
     persistNetmask: 0xffffffff,
     destinations,
     stats: newStats(),
+    estimator: new RateEstimator(),
   };
 }
 

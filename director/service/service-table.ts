@@ -2,6 +2,7 @@
 // its real servers and scheduler. Lookups on the packet path use numeric keys only; changes
 // come from the control path and are validated before anything is touched.
 import { formatIPv4 } from "../net/ipv4-address.ts";
+import { RateEstimator } from "./rate-estimator.ts";
 import { createScheduler } from "../schedulers/index.ts";
 import {
   type Destination,
@@ -98,6 +99,7 @@ export class ServiceTable {
       persistNetmask: spec.persistNetmask ?? 0xffffffff,
       destinations: [],
       stats: newStats(),
+      estimator: new RateEstimator(),
     };
     const entry: ServiceEntry = {
       service,

@@ -2,6 +2,8 @@
 // ("destinations" in the Linux source). Addresses are IPv4 as unsigned 32-bit numbers
 // so the hot path never builds strings.
 
+import { RateEstimator } from "./rate-estimator.ts";
+
 export type Protocol = "tcp" | "udp";
 
 /** Numeric IP protocol numbers, as they appear in the IPv4 header. */
@@ -46,6 +48,8 @@ export interface Destination {
   /** IP_VS_DEST_F_AVAILABLE: cleared when the server is deleted from its service. */
   available: boolean;
   stats: Stats;
+  /** 2-second moving averages of stats. */
+  estimator: RateEstimator;
 }
 
 export function newDestination(
@@ -62,6 +66,7 @@ export function newDestination(
     overloaded: false,
     available: true,
     stats: newStats(),
+    estimator: new RateEstimator(),
     ...init,
   };
 }
@@ -81,6 +86,7 @@ export interface VirtualService {
   persistNetmask: number;
   destinations: Destination[];
   stats: Stats;
+  estimator: RateEstimator;
 }
 
 /**
@@ -108,6 +114,31 @@ export interface Scheduler {
 /** IPVS's load figure for a destination: ip_vs_dest_conn_overhead(). */
 export function connOverhead(dest: Destination): number {
   return dest.activeConns * 256 + dest.inactiveConns;
+}
+
+/**
+ * IPVS's overload flag after a connection was bound to the destination (ip_vs_bind_dest):
+ * set once the total reaches the upper threshold.
+ */
+export function markOverloadAfterBind(dest: Destination): void {
+  if (dest.upperThreshold !== 0 && dest.activeConns + dest.inactiveConns >= dest.upperThreshold) {
+    dest.overloaded = true;
+  }
+}
+
+/**
+ * ...and after one was unbound (ip_vs_unbind_dest): cleared below the lower threshold, or
+ * without one below 3/4 of the upper threshold.
+ */
+export function clearOverloadAfterUnbind(dest: Destination): void {
+  const total = dest.activeConns + dest.inactiveConns;
+  if (dest.lowerThreshold !== 0) {
+    if (total < dest.lowerThreshold) dest.overloaded = false;
+  } else if (dest.upperThreshold !== 0) {
+    if (total * 4 < dest.upperThreshold * 3) dest.overloaded = false;
+  } else {
+    dest.overloaded = false;
+  }
 }
 
 /** A destination can take new connections when it has weight and is not overloaded. */
