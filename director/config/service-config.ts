@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import YAML from "yaml";
 import { z } from "zod";
+import { isSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
 
 const ipv4 = z.ipv4({ message: "must be an IPv4 address like 203.0.113.5" });
 const port = z.number().int().min(1).max(65535);
@@ -91,6 +92,13 @@ export function parseDirectorConfig(text: string, fileName: string): DirectorCon
     const id = `${svc.protocol} ${svc.address}:${svc.port}`;
     if (seen.has(id)) problems.push(`${fileName}: services[${i}] (${id}): service defined twice`);
     seen.add(id);
+    if (!isSchedulerName(svc.scheduler)) {
+      problems.push(
+        `${fileName}: services[${i}] (${id}): unknown scheduler '${svc.scheduler}'; use one of ${
+          SCHEDULER_NAMES.join(", ")
+        }`,
+      );
+    }
     const servers = new Set<string>();
     svc.servers.forEach((server, j) => {
       const sid = `${server.address}:${server.port ?? svc.port}`;

@@ -315,3 +315,33 @@ test("packets of a deleted real server's connections are dropped, or expire them
     assert.equal(engine.conns.size, expireNodestConn ? 0 : 1);
   }
 });
+
+test("a real server at its upper threshold takes no new connections until it drains below 3/4", () => {
+  const rng = new Rng(11);
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
+  engine.services.addService({ protocol: "tcp", addr: VIP, port: 80, schedulerName: "rr" });
+  engine.services.addDestination("tcp", VIP, 80, {
+    addr: RS1,
+    port: 80,
+    weight: 1,
+    method: "masq",
+    upperThreshold: 2,
+  });
+  engine.services.addDestination("tcp", VIP, 80, {
+    addr: RS2,
+    port: 80,
+    weight: 1,
+    method: "masq",
+  });
+  const picks: number[] = [];
+  for (let port = 100; port < 108; port++) {
+    const syn = tcpPacket(rng, CLIENT, port, VIP, 80, SYN);
+    engine.process(syn, syn.length);
+    picks.push(parsed(syn, syn.length).ip.dst);
+  }
+  assert.equal(picks.filter((a) => a === RS1).length, 2, "rs1 stops at its threshold of 2");
+  const rs1 = engine.services.entries[0].service.destinations.find((d) => d.addr === RS1)!;
+  assert.equal(rs1.overloaded, true);
+  engine.tick(61_000); // every SYN_RECV entry expires
+  assert.equal(rs1.overloaded, false, "cleared once below 3/4 of the threshold");
+});
