@@ -314,6 +314,11 @@ function hostNamespace(name: string, host: string): string {
   return ns;
 }
 
+/** Commands run in a lab host find the lab's host tools (ipvsadm) first on their PATH. */
+function withHostTools(argv: string[]): string[] {
+  return ["env", `PATH=${path.join(REPO_ROOT, "bin", "host")}:${process.env.PATH ?? ""}`, ...argv];
+}
+
 /** Runs argv in a host's namespace, collecting output (bounded by timeoutMs, default 60 s). */
 export async function execIn(
   host: string,
@@ -323,7 +328,7 @@ export async function execIn(
   requireRoot();
   if (argv.length === 0) throw new Error("no command given to run");
   const ns = hostNamespace(options.name ?? DEFAULT_LAB_NAME, host);
-  return runAsync(["ip", "netns", "exec", ns, ...argv], {
+  return runAsync(["ip", "netns", "exec", ns, ...withHostTools(argv)], {
     timeoutMs: options.timeoutMs,
     input: options.input,
     cwd: options.cwd ?? REPO_ROOT,
@@ -339,7 +344,10 @@ export function execInteractive(
   requireRoot();
   if (argv.length === 0) throw new Error("no command given to run");
   const ns = hostNamespace(options.name ?? DEFAULT_LAB_NAME, host);
-  const r = spawnSync("ip", ["netns", "exec", ns, ...argv], { stdio: "inherit", cwd: options.cwd });
+  const r = spawnSync("ip", ["netns", "exec", ns, ...withHostTools(argv)], {
+    stdio: "inherit",
+    cwd: options.cwd,
+  });
   if (r.error) throw r.error;
   return r.status ?? 128 + (r.signal === "SIGKILL" ? 9 : r.signal === "SIGINT" ? 2 : 15);
 }

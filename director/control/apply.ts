@@ -4,7 +4,14 @@
 import type { DirectorEngine } from "../engine/engine.ts";
 import type { DestinationSpec, ServiceSpec } from "../service/service-table.ts";
 import type { Protocol } from "../service/types.ts";
-import { type EngineSnapshot, snapshotEngine } from "./snapshot.ts";
+import { IpvsadmUsageError } from "../ipvsadm/command.ts";
+import {
+  type EngineSnapshot,
+  snapshotConnections,
+  snapshotEngine,
+  snapshotTimeouts,
+} from "./snapshot.ts";
+import { applyTableCommands, type TableCommand } from "./table-commands.ts";
 
 export interface ServiceKey {
   protocol: Protocol;
@@ -15,18 +22,29 @@ export interface ServiceKey {
 export type ControlRequest =
   | { id: number; op: "add-service"; service: ServiceSpec }
   | { id: number; op: "add-destination"; service: ServiceKey; destination: DestinationSpec }
-  | { id: number; op: "snapshot" };
+  | { id: number; op: "ipvsadm"; commands: TableCommand[] }
+  | { id: number; op: "snapshot" }
+  | { id: number; op: "connections" }
+  | { id: number; op: "timeouts" }
+  | { id: number; op: "set-expire-nodest-conn"; enabled: boolean };
 
-/** Every answer carries the virtual addresses in use, so the host's routes follow the table. */
 export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "add-service",
   "add-destination",
+  "ipvsadm",
   "snapshot",
+  "connections",
+  "timeouts",
+  "set-expire-nodest-conn",
 ];
 
+/** Every answer carries the virtual addresses in use, so the host's routes follow the table. */
 export type ControlResponse =
   | { id: number; ok: true; result: unknown; vips: number[] }
   | { id: number; ok: false; error: string; vips: number[] };
+
+/** The answer to an "ipvsadm" request: done, or refused with ipvsadm's message and exit code. */
+export type IpvsadmResult = { refused: null } | { refused: string; exitCode: number };
 
 export function applyControl(
   engine: DirectorEngine,
@@ -42,7 +60,22 @@ export function applyControl(
       engine.services.addDestination(protocol, addr, port, request.destination);
       return null;
     }
+    case "ipvsadm":
+      try {
+        applyTableCommands(engine, request.commands);
+        return { refused: null } satisfies IpvsadmResult;
+      } catch (err) {
+        if (!(err instanceof IpvsadmUsageError)) throw err;
+        return { refused: err.message, exitCode: err.exitCode } satisfies IpvsadmResult;
+      }
     case "snapshot":
       return snapshotEngine(engine, writeErrors) satisfies EngineSnapshot;
+    case "connections":
+      return snapshotConnections(engine);
+    case "timeouts":
+      return snapshotTimeouts(engine);
+    case "set-expire-nodest-conn":
+      engine.expireNodestConn = request.enabled;
+      return null;
   }
 }

@@ -1,68 +1,94 @@
-// A plain-data picture of the engine for the control path: services, real servers,
-// counters and drops. Built on request, never on the packet path.
+// Plain-data pictures of the engine for the control path, in the shapes ipvsadm's
+// formatters print: services with real servers, counters and rates; connection entries;
+// timeouts. Built on request, never on the packet path.
 import type { DirectorEngine } from "../engine/engine.ts";
-import type { Destination, Stats, VirtualService } from "../service/types.ts";
+import type {
+  ConnectionSnapshot,
+  ListSnapshot,
+  ServiceRow,
+  TimeoutsSnapshot,
+} from "../ipvsadm/snapshot-types.ts";
+import type { Rates } from "../service/rate-estimator.ts";
+import type { Stats } from "../service/types.ts";
+import { connStateName } from "../protocols/state-name.ts";
+import { IPPROTO_TCP } from "../service/types.ts";
 
-export interface DestinationSnapshot {
-  addr: number;
-  port: number;
-  weight: number;
-  method: Destination["method"];
-  upperThreshold: number;
-  lowerThreshold: number;
-  activeConns: number;
-  inactiveConns: number;
-  persistConns: number;
-  stats: Stats;
-}
-
-export interface ServiceSnapshot {
-  protocol: VirtualService["protocol"];
-  addr: number;
-  port: number;
-  schedulerName: string;
-  schedulerFlags: string[];
-  persistTimeout: number;
-  persistNetmask: number;
-  stats: Stats;
-  destinations: DestinationSnapshot[];
-}
-
-export interface EngineSnapshot {
-  services: ServiceSnapshot[];
+export interface EngineSnapshot extends ListSnapshot {
   connections: number;
   maxConnections: number;
+  totals: Stats;
+  totalRates: Rates;
   drops: Record<string, number>;
+  refusalsSent: number;
+  reclaimedHalfOpen: number;
   writeErrors: number;
+}
+
+function serviceRows(engine: DirectorEngine): ServiceRow[] {
+  return engine.services.entries.map(({ service }) => ({
+    protocol: service.protocol,
+    addr: service.addr,
+    port: service.port,
+    schedulerName: service.schedulerName,
+    schedulerFlags: [...service.schedulerFlags],
+    persistTimeout: service.persistTimeout,
+    persistNetmask: service.persistNetmask,
+    stats: { ...service.stats },
+    rates: service.estimator.read(),
+    destinations: service.destinations.map((d) => ({
+      addr: d.addr,
+      port: d.port,
+      weight: d.weight,
+      method: d.method,
+      upperThreshold: d.upperThreshold,
+      lowerThreshold: d.lowerThreshold,
+      activeConns: d.activeConns,
+      inactiveConns: d.inactiveConns,
+      persistConns: d.persistConns,
+      stats: { ...d.stats },
+      rates: d.estimator.read(),
+    })),
+  }));
 }
 
 export function snapshotEngine(engine: DirectorEngine, writeErrors: number): EngineSnapshot {
   return {
-    services: engine.services.entries.map(({ service }) => ({
-      protocol: service.protocol,
-      addr: service.addr,
-      port: service.port,
-      schedulerName: service.schedulerName,
-      schedulerFlags: [...service.schedulerFlags],
-      persistTimeout: service.persistTimeout,
-      persistNetmask: service.persistNetmask,
-      stats: { ...service.stats },
-      destinations: service.destinations.map((d) => ({
-        addr: d.addr,
-        port: d.port,
-        weight: d.weight,
-        method: d.method,
-        upperThreshold: d.upperThreshold,
-        lowerThreshold: d.lowerThreshold,
-        activeConns: d.activeConns,
-        inactiveConns: d.inactiveConns,
-        persistConns: d.persistConns,
-        stats: { ...d.stats },
-      })),
-    })),
+    connTableSize: engine.conns.bucketCount,
+    services: serviceRows(engine),
     connections: engine.conns.size,
     maxConnections: engine.conns.capacity,
+    totals: { ...engine.totals },
+    totalRates: engine.totalsEstimator.read(),
     drops: engine.drops.toJSON(),
+    refusalsSent: engine.refusalsSent,
+    reclaimedHalfOpen: engine.reclaimedHalfOpen,
     writeErrors,
   };
+}
+
+/** Every connection entry, as ipvsadm -L -c lists them (bounded: the table is). */
+export function snapshotConnections(engine: DirectorEngine): ConnectionSnapshot[] {
+  const conns = engine.conns;
+  const out: ConnectionSnapshot[] = [];
+  conns.forEach((slot) => {
+    const proto = conns.proto[slot];
+    out.push({
+      protocol: proto === IPPROTO_TCP ? "tcp" : "udp",
+      caddr: conns.caddr[slot],
+      cport: conns.cport[slot],
+      vaddr: conns.vaddr[slot],
+      vport: conns.vport[slot],
+      daddr: conns.daddr[slot],
+      dport: conns.dport[slot],
+      state: connStateName(proto, conns.state[slot]),
+      expiresInMs: Math.max(0, engine.wheel.expiresAt(slot) - engine.now),
+      template: false,
+    });
+  });
+  return out;
+}
+
+export function snapshotTimeouts(engine: DirectorEngine): TimeoutsSnapshot {
+  const { tcp, tcpfin, udp } = engine.timeouts;
+  return { tcp, tcpfin, udp };
 }

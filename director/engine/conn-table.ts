@@ -65,6 +65,11 @@ export class ConnTable {
     this.service = new Array<VirtualService | null>(capacity).fill(null);
   }
 
+  /** Hash buckets (what ipvsadm shows as the table "size"). */
+  get bucketCount(): number {
+    return this.bucketMask + 1;
+  }
+
   get size(): number {
     return this.liveCount;
   }

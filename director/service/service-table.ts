@@ -22,6 +22,7 @@ export function protocolNumber(protocol: Protocol): number {
 /** A service entry as the engine needs it on the packet path. */
 export interface ServiceEntry {
   service: VirtualService;
+  /** Replaced when the service is edited to another scheduler. */
   scheduler: Scheduler;
   protocolNumber: number;
 }
@@ -43,6 +44,14 @@ export interface DestinationSpec {
   method: Destination["method"];
   upperThreshold?: number;
   lowerThreshold?: number;
+}
+
+/** A refused table change, with the errno-like code ipvsadm reports it by. */
+export class TableError extends Error {
+  constructor(readonly code: "EEXIST" | "ESRCH" | "ENOENT", message: string) {
+    super(message);
+    this.name = "TableError";
+  }
 }
 
 export function serviceName(protocol: Protocol, addr: number, port: number): string {
@@ -86,7 +95,10 @@ export class ServiceTable {
 
   addService(spec: ServiceSpec): ServiceEntry {
     if (this.find(spec.protocol, spec.addr, spec.port)) {
-      throw new Error(`service ${serviceName(spec.protocol, spec.addr, spec.port)} already exists`);
+      throw new TableError(
+        "EEXIST",
+        `service ${serviceName(spec.protocol, spec.addr, spec.port)} already exists`,
+      );
     }
     const scheduler = createScheduler(spec.schedulerName, spec.schedulerFlags ?? []);
     const service: VirtualService = {
@@ -116,7 +128,7 @@ export class ServiceTable {
 
   private mustFind(protocol: Protocol, addr: number, port: number): ServiceEntry {
     const entry = this.find(protocol, addr, port);
-    if (!entry) throw new Error(`no service ${serviceName(protocol, addr, port)}`);
+    if (!entry) throw new TableError("ESRCH", `no service ${serviceName(protocol, addr, port)}`);
     return entry;
   }
 
@@ -139,7 +151,8 @@ export class ServiceTable {
     const entry = this.mustFind(protocol, addr, port);
     const svc = entry.service;
     if (svc.destinations.some((d) => d.addr === spec.addr >>> 0 && d.port === spec.port)) {
-      throw new Error(
+      throw new TableError(
+        "EEXIST",
         `real server ${formatIPv4(spec.addr)}:${spec.port} already exists in ${
           serviceName(protocol, addr, port)
         }`,
@@ -160,12 +173,57 @@ export class ServiceTable {
     return dest;
   }
 
+  /** Changes a service's scheduler and persistence (ipvsadm -E); the scheduler starts fresh. */
+  editService(spec: ServiceSpec): ServiceEntry {
+    const entry = this.mustFind(spec.protocol, spec.addr, spec.port);
+    const scheduler = createScheduler(spec.schedulerName, spec.schedulerFlags ?? []);
+    const svc = entry.service;
+    svc.schedulerName = spec.schedulerName;
+    svc.schedulerFlags = spec.schedulerFlags ?? [];
+    svc.persistTimeout = spec.persistTimeout ?? 0;
+    svc.persistNetmask = spec.persistNetmask ?? 0xffffffff;
+    entry.scheduler = scheduler;
+    scheduler.update(svc);
+    return entry;
+  }
+
+  /** Changes a real server's weight, method and thresholds (ipvsadm -e). */
+  editDestination(protocol: Protocol, addr: number, port: number, spec: DestinationSpec): Destination {
+    const entry = this.mustFind(protocol, addr, port);
+    const dest = entry.service.destinations.find((d) => d.addr === spec.addr >>> 0 && d.port === spec.port);
+    if (!dest) {
+      throw new TableError(
+        "ENOENT",
+        `no real server ${formatIPv4(spec.addr)}:${spec.port} in ${serviceName(protocol, addr, port)}`,
+      );
+    }
+    dest.weight = spec.weight;
+    dest.method = spec.method;
+    dest.upperThreshold = spec.upperThreshold ?? 0;
+    dest.lowerThreshold = spec.lowerThreshold ?? 0;
+    // A raised threshold may lift the overload at once (__ip_vs_update_dest).
+    if (dest.upperThreshold === 0 || dest.activeConns + dest.inactiveConns < dest.upperThreshold) {
+      dest.overloaded = false;
+    }
+    entry.scheduler.update(entry.service);
+    return dest;
+  }
+
+  /** Removes every service (ipvsadm -C). */
+  clear(): void {
+    for (const entry of [...this.ordered]) {
+      const { protocol, addr, port } = entry.service;
+      this.deleteService(protocol, addr, port);
+    }
+  }
+
   deleteDestination(protocol: Protocol, addr: number, port: number, daddr: number, dport: number) {
     const entry = this.mustFind(protocol, addr, port);
     const svc = entry.service;
     const index = svc.destinations.findIndex((d) => d.addr === daddr >>> 0 && d.port === dport);
     if (index < 0) {
-      throw new Error(
+      throw new TableError(
+        "ENOENT",
         `no real server ${formatIPv4(daddr)}:${dport} in ${serviceName(protocol, addr, port)}`,
       );
     }

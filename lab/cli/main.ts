@@ -5,6 +5,7 @@ import { downCommand } from "./down.ts";
 import { statusCommand } from "./status.ts";
 import { execCommand } from "./exec.ts";
 import { demoCommand } from "./demo.ts";
+import { ipvsadmCommand } from "./ipvsadm.ts";
 
 const program = new Command()
   .name("lvslab")
@@ -15,6 +16,7 @@ const program = new Command()
   .addCommand(downCommand())
   .addCommand(statusCommand())
   .addCommand(execCommand())
-  .addCommand(demoCommand());
+  .addCommand(demoCommand())
+  .addCommand(ipvsadmCommand());
 
 await program.parseAsync();
