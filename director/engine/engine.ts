@@ -144,6 +144,32 @@ export class DirectorEngine {
     }
   }
 
+  /** Counts a client → server packet for its real server, service and the totals. */
+  private countInbound(slot: number, ipLength: number): void {
+    const dest = this.conns.dest[slot]!.stats;
+    const svc = this.conns.service[slot]!.stats;
+    const totals = this.totals;
+    dest.inpkts++;
+    dest.inbytes += ipLength;
+    svc.inpkts++;
+    svc.inbytes += ipLength;
+    totals.inpkts++;
+    totals.inbytes += ipLength;
+  }
+
+  /** Counts a server → client packet. */
+  private countOutbound(slot: number, ipLength: number): void {
+    const dest = this.conns.dest[slot]!.stats;
+    const svc = this.conns.service[slot]!.stats;
+    const totals = this.totals;
+    dest.outpkts++;
+    dest.outbytes += ipLength;
+    svc.outpkts++;
+    svc.outbytes += ipLength;
+    totals.outpkts++;
+    totals.outbytes += ipLength;
+  }
+
   /** One estimator sample for every service, real server and the totals. */
   private sampleRates(): void {
     this.totalsEstimator.sample(this.totals);
@@ -214,14 +240,7 @@ export class DirectorEngine {
     if (this.view.ip.moreFragments) {
       this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_INPUT);
     }
-    const ipLength = this.view.ip.totalLength;
-    dest.stats.inpkts++;
-    dest.stats.inbytes += ipLength;
-    const svc = conns.service[slot]!;
-    svc.stats.inpkts++;
-    svc.stats.inbytes += ipLength;
-    this.totals.inpkts++;
-    this.totals.inbytes += ipLength;
+    this.countInbound(slot, this.view.ip.totalLength);
     rewriteInboundMasq(this.view, conns.daddr[slot], conns.dport[slot]);
     return length;
   }
@@ -247,14 +266,7 @@ export class DirectorEngine {
     if (this.view.ip.moreFragments) {
       this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_OUTPUT);
     }
-    const ipLength = this.view.ip.totalLength;
-    dest.stats.outpkts++;
-    dest.stats.outbytes += ipLength;
-    const svc = conns.service[slot]!;
-    svc.stats.outpkts++;
-    svc.stats.outbytes += ipLength;
-    this.totals.outpkts++;
-    this.totals.outbytes += ipLength;
+    this.countOutbound(slot, this.view.ip.totalLength);
     rewriteOutboundMasq(this.view, conns.vaddr[slot], conns.vport[slot]);
     return length;
   }
@@ -289,31 +301,19 @@ export class DirectorEngine {
       this.drops.count(DropReason.FRAGMENT);
       return 0;
     }
-    const dest = conns.dest[slot]!;
-    const svc = conns.service[slot]!;
     const ipLength = ip.totalLength;
     if (
       this.frags.lastTag === DIR_INPUT && conns.caddr[slot] === src && conns.vaddr[slot] === dst
     ) {
       rewriteFragmentAddresses(this.view, null, conns.daddr[slot]);
-      dest.stats.inpkts++;
-      dest.stats.inbytes += ipLength;
-      svc.stats.inpkts++;
-      svc.stats.inbytes += ipLength;
-      this.totals.inpkts++;
-      this.totals.inbytes += ipLength;
+      this.countInbound(slot, ipLength);
       return length;
     }
     if (
       this.frags.lastTag === DIR_OUTPUT && conns.daddr[slot] === src && conns.caddr[slot] === dst
     ) {
       rewriteFragmentAddresses(this.view, conns.vaddr[slot], null);
-      dest.stats.outpkts++;
-      dest.stats.outbytes += ipLength;
-      svc.stats.outpkts++;
-      svc.stats.outbytes += ipLength;
-      this.totals.outpkts++;
-      this.totals.outbytes += ipLength;
+      this.countOutbound(slot, ipLength);
       return length;
     }
     this.drops.count(DropReason.FRAGMENT);

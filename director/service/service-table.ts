@@ -188,13 +188,22 @@ export class ServiceTable {
   }
 
   /** Changes a real server's weight, method and thresholds (ipvsadm -e). */
-  editDestination(protocol: Protocol, addr: number, port: number, spec: DestinationSpec): Destination {
+  editDestination(
+    protocol: Protocol,
+    addr: number,
+    port: number,
+    spec: DestinationSpec,
+  ): Destination {
     const entry = this.mustFind(protocol, addr, port);
-    const dest = entry.service.destinations.find((d) => d.addr === spec.addr >>> 0 && d.port === spec.port);
+    const dest = entry.service.destinations.find((d) =>
+      d.addr === spec.addr >>> 0 && d.port === spec.port
+    );
     if (!dest) {
       throw new TableError(
         "ENOENT",
-        `no real server ${formatIPv4(spec.addr)}:${spec.port} in ${serviceName(protocol, addr, port)}`,
+        `no real server ${formatIPv4(spec.addr)}:${spec.port} in ${
+          serviceName(protocol, addr, port)
+        }`,
       );
     }
     dest.weight = spec.weight;
