@@ -7,11 +7,16 @@ import { MessageChannel } from "node:worker_threads";
 import { openTun, type TunDevice } from "./tun/tun-device.ts";
 import { createWakePipe } from "./tun/poll.ts";
 import { HostSetup } from "./host/host-setup.ts";
-import { CONTROL_OPS, type ControlRequest, type ControlResponse } from "./control/apply.ts";
+import {
+  CONTROL_OPS,
+  type ControlRequest,
+  type ControlResponse,
+  type IpvsadmResult,
+} from "./control/apply.ts";
 import { serveControl } from "./control/socket.ts";
 import type { Server } from "node:net";
 import type { DirectorConfig } from "./config/service-config.ts";
-import { parseIPv4 } from "./net/ipv4-address.ts";
+import { configToCommands } from "./config/config-commands.ts";
 import { defaultTimeouts } from "./protocols/timeouts.ts";
 import type { PacketWorkerData } from "./engine/packet-worker.ts";
 
@@ -111,33 +116,17 @@ export class Director {
     return result;
   }
 
+  /**
+   * Loads the config file's table through the same all-or-nothing batch as ipvsadm -R, so
+   * there is one way the table changes and a bad file changes nothing.
+   */
   private async applyConfig(config: DirectorConfig): Promise<void> {
-    for (const svc of config.services) {
-      const key = { protocol: svc.protocol, addr: parseIPv4(svc.address)!, port: svc.port };
-      await this.request({
-        op: "add-service",
-        service: {
-          ...key,
-          schedulerName: svc.scheduler,
-          schedulerFlags: svc.flags,
-          persistTimeout: svc.persistent ?? 0,
-          persistNetmask: parseIPv4(svc.netmask)!,
-        },
-      });
-      for (const server of svc.servers) {
-        await this.request({
-          op: "add-destination",
-          service: key,
-          destination: {
-            addr: parseIPv4(server.address)!,
-            port: server.port ?? svc.port,
-            weight: server.weight,
-            method: server.method,
-            upperThreshold: server.upper,
-            lowerThreshold: server.lower,
-          },
-        });
-      }
+    const result = await this.request({
+      op: "ipvsadm",
+      commands: configToCommands(config),
+    }) as IpvsadmResult;
+    if (result.refused !== null) {
+      throw new Error(`the service table was refused: ${result.refused}`);
     }
   }
 

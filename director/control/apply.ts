@@ -2,8 +2,6 @@
 // service and connection tables (they live where the packets are), so every run-time change
 // arrives here as a message and is applied between two packets.
 import type { DirectorEngine } from "../engine/engine.ts";
-import type { DestinationSpec, ServiceSpec } from "../service/service-table.ts";
-import type { Protocol } from "../service/types.ts";
 import { IpvsadmUsageError } from "../ipvsadm/command.ts";
 import {
   type EngineSnapshot,
@@ -13,15 +11,7 @@ import {
 } from "./snapshot.ts";
 import { applyTableCommands, type TableCommand } from "./table-commands.ts";
 
-export interface ServiceKey {
-  protocol: Protocol;
-  addr: number;
-  port: number;
-}
-
 export type ControlRequest =
-  | { id: number; op: "add-service"; service: ServiceSpec }
-  | { id: number; op: "add-destination"; service: ServiceKey; destination: DestinationSpec }
   | { id: number; op: "ipvsadm"; commands: TableCommand[] }
   | { id: number; op: "snapshot" }
   | { id: number; op: "connections" }
@@ -29,8 +19,6 @@ export type ControlRequest =
   | { id: number; op: "set-expire-nodest-conn"; enabled: boolean };
 
 export const CONTROL_OPS: readonly ControlRequest["op"][] = [
-  "add-service",
-  "add-destination",
   "ipvsadm",
   "snapshot",
   "connections",
@@ -52,14 +40,6 @@ export function applyControl(
   writeErrors: number,
 ): unknown {
   switch (request.op) {
-    case "add-service":
-      engine.services.addService(request.service);
-      return null;
-    case "add-destination": {
-      const { protocol, addr, port } = request.service;
-      engine.services.addDestination(protocol, addr, port, request.destination);
-      return null;
-    }
     case "ipvsadm":
       try {
         applyTableCommands(engine, request.commands);

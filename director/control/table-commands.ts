@@ -30,14 +30,13 @@ export type TableCommand = Extract<
   }
 >;
 
-function protocolOf(kind: IpvsadmCommand["kind"], ref: ServiceRef): Protocol {
+function protocolOf(ref: ServiceRef): Protocol {
   if (ref.protocol === "fwmark") {
     throw new IpvsadmUsageError(
       "lvslab: firewall-mark services (-f) are not supported: the director has no netfilter marks; use -t or -u",
       2,
     );
   }
-  void kind;
   return ref.protocol;
 }
 
@@ -46,7 +45,7 @@ function applyToTable(table: ServiceTable, cmd: TableCommand): void {
   switch (cmd.kind) {
     case "add-service":
     case "edit-service": {
-      const protocol = protocolOf(cmd.kind, cmd.service);
+      const protocol = protocolOf(cmd.service);
       if (!isSchedulerName(cmd.scheduler)) throw serverError(cmd.kind, "ENOENT");
       const spec = {
         protocol,
@@ -62,7 +61,7 @@ function applyToTable(table: ServiceTable, cmd: TableCommand): void {
       return;
     }
     case "delete-service":
-      table.deleteService(protocolOf(cmd.kind, cmd.service), cmd.service.addr, cmd.service.port);
+      table.deleteService(protocolOf(cmd.service), cmd.service.addr, cmd.service.port);
       return;
     case "clear":
       table.clear();
@@ -70,7 +69,7 @@ function applyToTable(table: ServiceTable, cmd: TableCommand): void {
     case "add-server":
     case "edit-server":
     case "delete-server": {
-      const protocol = protocolOf(cmd.kind, cmd.service);
+      const protocol = protocolOf(cmd.service);
       const { addr, port } = cmd.service;
       if (cmd.kind === "delete-server") {
         table.deleteDestination(protocol, addr, port, cmd.server.addr, cmd.server.port);
@@ -97,7 +96,7 @@ function applyToTable(table: ServiceTable, cmd: TableCommand): void {
     case "zero":
       if (cmd.service) {
         const entry = table.find(
-          protocolOf(cmd.kind, cmd.service),
+          protocolOf(cmd.service),
           cmd.service.addr,
           cmd.service.port,
         );

@@ -123,10 +123,6 @@ export class DirectorEngine {
     this.udpTimeoutMs = this.timeouts.udp * 1000;
   }
 
-  setSecureTcp(on: boolean): void {
-    this.tcpStates = on ? TCP_STATES_SECURE : TCP_STATES_NORMAL;
-  }
-
   /** Advances the clock and expires due connections. Cheap enough to call per batch. */
   tick(nowMs: number): void {
     this.nowMs = nowMs;

@@ -63,35 +63,27 @@ export class HostSetup {
     writeSysctl(`net.ipv4.conf.${tunName}.accept_local`, "1");
     if (privateDev) {
       ip(["route", "replace", "default", "dev", tunName, "table", String(table)]);
-      ipQuiet(["rule", "del", "priority", String(rulePriority)]);
-      ip([
-        "rule",
-        "add",
-        "priority",
-        String(rulePriority),
-        "iif",
-        privateDev,
-        "lookup",
-        String(table),
-      ]);
+      this.replaceRule(rulePriority, ["iif", privateDev]);
       // ICMP errors the director's own kernel sends about forwarded packets (fragmentation
       // needed towards a real server behind a smaller MTU) quote the rewritten packet: send
       // them through the engine too, which translates them for the client.
-      ipQuiet(["rule", "del", "priority", String(rulePriority - 1)]);
-      ip([
-        "rule",
-        "add",
-        "priority",
-        String(rulePriority - 1),
-        "iif",
-        "lo",
-        "ipproto",
-        "icmp",
-        "lookup",
-        String(table),
-      ]);
+      this.replaceRule(rulePriority - 1, ["iif", "lo", "ipproto", "icmp"]);
       this.ruleAdded = true;
     }
+  }
+
+  /** Installs `ip rule ... lookup <table>` at a priority, replacing what was there. */
+  private replaceRule(priority: number, selector: string[]): void {
+    ipQuiet(["rule", "del", "priority", String(priority)]);
+    ip([
+      "rule",
+      "add",
+      "priority",
+      String(priority),
+      ...selector,
+      "lookup",
+      String(this.options.table),
+    ]);
   }
 
   /** Routes a virtual address into the TUN device (idempotent). */
