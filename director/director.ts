@@ -128,6 +128,7 @@ export class Director {
     if (result.refused !== null) {
       throw new Error(`the service table was refused: ${result.refused}`);
     }
+    await this.request({ op: "sysctl", set: config.sysctl });
   }
 
   async stop(): Promise<void> {

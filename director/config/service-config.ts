@@ -5,6 +5,7 @@ import fs from "node:fs";
 import YAML from "yaml";
 import { z } from "zod";
 import { isSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
+import { SYSCTL_NAMES } from "../sysctl/settings.ts";
 
 const ipv4 = z.ipv4({ message: "must be an IPv4 address like 203.0.113.5" });
 const port = z.number().int().min(1).max(65535);
@@ -40,6 +41,11 @@ const configSchema = z.strictObject({
   }).default({}),
   /** IPVS's secure_tcp defence: stricter state transitions. */
   secureTcp: z.boolean().default(false),
+  /** net.ipv4.vs.* settings (director/sysctl/settings.ts), e.g. expire_nodest_conn: 1. */
+  sysctl: z.record(
+    z.enum(SYSCTL_NAMES as [string, ...string[]]),
+    z.union([z.literal(0), z.literal(1)]),
+  ).default({}),
   services: z.array(serviceSchema).default([]),
 });
 

@@ -10,20 +10,21 @@ import {
   snapshotTimeouts,
 } from "./snapshot.ts";
 import { applyTableCommands, type TableCommand } from "./table-commands.ts";
+import { readSysctls, writeSysctls } from "../sysctl/settings.ts";
 
 export type ControlRequest =
   | { id: number; op: "ipvsadm"; commands: TableCommand[] }
   | { id: number; op: "snapshot" }
   | { id: number; op: "connections" }
   | { id: number; op: "timeouts" }
-  | { id: number; op: "set-expire-nodest-conn"; enabled: boolean };
+  | { id: number; op: "sysctl"; set?: Record<string, unknown> };
 
 export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "ipvsadm",
   "snapshot",
   "connections",
   "timeouts",
-  "set-expire-nodest-conn",
+  "sysctl",
 ];
 
 /** Every answer carries the virtual addresses in use, so the host's routes follow the table. */
@@ -54,8 +55,8 @@ export function applyControl(
       return snapshotConnections(engine);
     case "timeouts":
       return snapshotTimeouts(engine);
-    case "set-expire-nodest-conn":
-      engine.expireNodestConn = request.enabled;
-      return null;
+    case "sysctl":
+      if (request.set) writeSysctls(engine, request.set);
+      return readSysctls(engine);
   }
 }

@@ -12,6 +12,7 @@ import type { Rates } from "../service/rate-estimator.ts";
 import type { Stats } from "../service/types.ts";
 import { connStateName } from "../protocols/state-name.ts";
 import { IPPROTO_TCP } from "../service/types.ts";
+import { CONN_F_TEMPLATE } from "../engine/conn-table.ts";
 
 export interface EngineSnapshot extends ListSnapshot {
   connections: number;
@@ -72,6 +73,7 @@ export function snapshotConnections(engine: DirectorEngine): ConnectionSnapshot[
   const out: ConnectionSnapshot[] = [];
   conns.forEach((slot) => {
     const proto = conns.proto[slot];
+    const template = (conns.flags[slot] & CONN_F_TEMPLATE) !== 0;
     out.push({
       protocol: proto === IPPROTO_TCP ? "tcp" : "udp",
       caddr: conns.caddr[slot],
@@ -80,9 +82,10 @@ export function snapshotConnections(engine: DirectorEngine): ConnectionSnapshot[
       vport: conns.vport[slot],
       daddr: conns.daddr[slot],
       dport: conns.dport[slot],
-      state: connStateName(proto, conns.state[slot]),
+      // ip_vs_state_name(): templates are always "NONE".
+      state: template ? "NONE" : connStateName(proto, conns.state[slot]),
       expiresInMs: Math.max(0, engine.wheel.expiresAt(slot) - engine.now),
-      template: false,
+      template,
     });
   });
   return out;

@@ -146,6 +146,7 @@ export function applyTableCommands(engine: DirectorEngine, commands: TableComman
     } else if (cmd.kind === "zero") zeroCounters(engine, cmd.service);
     else applyToTable(engine.services, cmd);
   }
+  engine.expireEntriesOfRemovedServers();
 }
 
 function zeroCounters(engine: DirectorEngine, ref?: ServiceRef): void {

@@ -6,6 +6,18 @@ import type { Destination, VirtualService } from "../service/types.ts";
 
 export const NO_SLOT = -1;
 
+/** Connection flags kept in ConnTable.flags. */
+export const CONN_F_INACTIVE = 0x01;
+/** Set for forwarding methods whose replies bypass the director (TUN, DR). */
+export const CONN_F_NOOUTPUT = 0x02;
+/**
+ * A persistence template (IP_VS_CONN_F_TEMPLATE): client network, port 0 → real server.
+ * Never matched by packet lookups, only by findTemplate().
+ */
+export const CONN_F_TEMPLATE = 0x04;
+/** A template that may no longer be used (its server went away); it waits to expire. */
+export const CONN_F_INVALID = 0x08;
+
 function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
@@ -38,6 +50,13 @@ export class ConnTable {
   readonly flags: Uint8Array;
   readonly dest: (Destination | null)[];
   readonly service: (VirtualService | null)[];
+  /**
+   * The entry that controls this one (its persistence template, or an FTP control
+   * connection for a data connection): IPVS's cp->control. NO_SLOT when none.
+   */
+  readonly controller: Int32Array;
+  /** How many entries this one controls (IPVS's n_control); it outlives them. */
+  readonly controlledCount: Uint32Array;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -63,6 +82,8 @@ export class ConnTable {
     this.flags = new Uint8Array(capacity);
     this.dest = new Array<Destination | null>(capacity).fill(null);
     this.service = new Array<VirtualService | null>(capacity).fill(null);
+    this.controller = new Int32Array(capacity).fill(NO_SLOT);
+    this.controlledCount = new Uint32Array(capacity);
   }
 
   /** Hash buckets (what ipvsadm shows as the table "size"). */
@@ -94,7 +115,22 @@ export class ConnTable {
     while (slot !== NO_SLOT) {
       if (
         this.caddr[slot] === caddr && this.cport[slot] === cport && this.proto[slot] === proto &&
-        this.vaddr[slot] === vaddr && this.vport[slot] === vport
+        this.vaddr[slot] === vaddr && this.vport[slot] === vport &&
+        (this.flags[slot] & CONN_F_TEMPLATE) === 0
+      ) return slot;
+      slot = this.chainNext[slot];
+    }
+    return NO_SLOT;
+  }
+
+  /** Finds a usable persistence template of (client network, virtual service). */
+  findTemplate(proto: number, cnet: number, vaddr: number, vport: number): number {
+    let slot = this.buckets[this.bucketOf(proto, cnet, 0)];
+    while (slot !== NO_SLOT) {
+      if (
+        this.caddr[slot] === cnet && this.cport[slot] === 0 && this.proto[slot] === proto &&
+        this.vaddr[slot] === vaddr && this.vport[slot] === vport &&
+        (this.flags[slot] & (CONN_F_TEMPLATE | CONN_F_INVALID)) === CONN_F_TEMPLATE
       ) return slot;
       slot = this.chainNext[slot];
     }
@@ -107,7 +143,8 @@ export class ConnTable {
     while (slot !== NO_SLOT) {
       if (
         this.caddr[slot] === caddr && this.cport[slot] === cport && this.proto[slot] === proto &&
-        this.daddr[slot] === daddr && this.dport[slot] === dport
+        this.daddr[slot] === daddr && this.dport[slot] === dport &&
+        (this.flags[slot] & CONN_F_TEMPLATE) === 0
       ) return slot;
       slot = this.chainNext[slot];
     }
@@ -135,6 +172,8 @@ export class ConnTable {
     this.dport[slot] = dport;
     this.state[slot] = 0;
     this.flags[slot] = 0;
+    this.controller[slot] = NO_SLOT;
+    this.controlledCount[slot] = 0;
     const bucket = this.bucketOf(proto, caddr, cport);
     this.chainNext[slot] = this.buckets[bucket];
     this.buckets[bucket] = slot;
@@ -155,10 +194,36 @@ export class ConnTable {
     if (prev === NO_SLOT) this.buckets[bucket] = this.chainNext[slot];
     else this.chainNext[prev] = this.chainNext[slot];
     this.chainNext[slot] = NO_SLOT;
+    this.unlinkControl(slot);
     this.dest[slot] = null;
     this.service[slot] = null;
     this.freeSlots[this.freeCount++] = slot;
     this.liveCount--;
+  }
+
+  /** Puts `slot` under the control of `controllerSlot` (ip_vs_control_add). */
+  setController(slot: number, controllerSlot: number): void {
+    this.controller[slot] = controllerSlot;
+    this.controlledCount[controllerSlot]++;
+  }
+
+  /**
+   * Detaches a slot being removed from its controller, and its controlled entries from it.
+   * A controller normally outlives what it controls, so the scan runs only when an entry is
+   * removed by force (table flush, deleted real server).
+   */
+  private unlinkControl(slot: number): void {
+    const controllerSlot = this.controller[slot];
+    if (controllerSlot !== NO_SLOT) {
+      this.controlledCount[controllerSlot]--;
+      this.controller[slot] = NO_SLOT;
+    }
+    if (this.controlledCount[slot] !== 0) {
+      for (let i = 0; i < this.capacity; i++) {
+        if (this.controller[i] === slot) this.controller[i] = NO_SLOT;
+      }
+      this.controlledCount[slot] = 0;
+    }
   }
 
   /** Calls fn for every live slot (control path only: listing, flushing). */

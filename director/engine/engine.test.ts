@@ -8,64 +8,17 @@ import { foldSum, sumBytes } from "../packet/checksum.ts";
 import { buildPacket, put16, Rng } from "../packet/test-support.ts";
 import { parseIPv4 } from "../net/ipv4-address.ts";
 import { TCP_S_ESTABLISHED, TCP_S_SYN_RECV } from "../protocols/tcp-state.ts";
-
-const VIP = parseIPv4("203.0.113.5")!;
-const CLIENT = parseIPv4("198.51.100.2")!;
-const RS1 = parseIPv4("172.16.0.2")!;
-const RS2 = parseIPv4("172.16.0.3")!;
-const SYN = 0x02;
-const ACK = 0x10;
-
-function articleEngine(nowMs = 0): DirectorEngine {
-  const engine = new DirectorEngine({ maxConnections: 1024, nowMs });
-  const key = { protocol: "tcp" as const, addr: VIP, port: 80 };
-  engine.services.addService({ ...key, schedulerName: "wrr" });
-  engine.services.addDestination("tcp", VIP, 80, {
-    addr: RS1,
-    port: 80,
-    weight: 1,
-    method: "masq",
-  });
-  engine.services.addDestination("tcp", VIP, 80, {
-    addr: RS2,
-    port: 8000,
-    weight: 2,
-    method: "masq",
-  });
-  return engine;
-}
-
-function tcpPacket(
-  rng: Rng,
-  src: number,
-  sport: number,
-  dst: number,
-  dport: number,
-  flags: number,
-  options: { payloadLen?: number; partial?: boolean } = {},
-): Uint8Array {
-  const buf = buildPacket(rng, {
-    proto: 6,
-    payloadLen: options.payloadLen ?? 0,
-    src,
-    dst,
-    sport,
-    dport,
-    partial: options.partial,
-  });
-  // Set the flags, then rebuild the checksum the way buildPacket made it.
-  const view = new PacketView();
-  assert.equal(view.parse(buf, buf.length), 0);
-  buf[view.ip.l4Offset + 13] = flags;
-  if (!options.partial) view.tcp.checksum = view.computeL4Checksum();
-  return buf;
-}
-
-function parsed(buf: Uint8Array, length: number): PacketView {
-  const view = new PacketView();
-  assert.equal(view.parse(buf, length), 0);
-  return view;
-}
+import {
+  ACK,
+  articleEngine,
+  CLIENT,
+  parsed,
+  RS1,
+  RS2,
+  SYN,
+  tcpPacket,
+  VIP,
+} from "./engine-test-support.ts";
 
 function assertChecksumsVerify(view: PacketView): void {
   assert.equal(view.ip.checksum, view.ip.computeChecksum(), "IP header checksum");

@@ -2,12 +2,19 @@
 // packet's connection (or schedules a new one), tracks protocol state and expiry, rewrites
 // the packet in place with the connection's forwarding method and tells the caller how many
 // bytes to write back. Nothing here allocates on the steady path.
-import { ConnTable, NO_SLOT } from "./conn-table.ts";
+import {
+  CONN_F_INACTIVE,
+  CONN_F_INVALID,
+  CONN_F_NOOUTPUT,
+  CONN_F_TEMPLATE,
+  ConnTable,
+  NO_SLOT,
+} from "./conn-table.ts";
 import { DropCounters, DropReason } from "./drop-counters.ts";
 import { TimerWheel } from "./timer-wheel.ts";
 import { PacketView } from "../packet/packet.ts";
 import { rewriteInboundMasq, rewriteOutboundMasq } from "../forwarding/masq.ts";
-import { ServiceTable } from "../service/service-table.ts";
+import { type ServiceEntry, ServiceTable } from "../service/service-table.ts";
 import { isExpiringScheduler } from "../schedulers/index.ts";
 import {
   clearOverloadAfterUnbind,
@@ -49,10 +56,7 @@ import {
 import { UDP_STATE } from "../protocols/udp-state.ts";
 import { defaultTimeouts, type Timeouts, timeoutSecondsForState } from "../protocols/timeouts.ts";
 
-/** Connection flags kept in ConnTable.flags. */
-export const CONN_F_INACTIVE = 0x01;
-/** Set for forwarding methods whose replies bypass the director (TUN, DR). */
-export const CONN_F_NOOUTPUT = 0x02;
+export { CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_TEMPLATE } from "./conn-table.ts";
 
 const TCP_FLAG_SYN = 0x02;
 const TCP_FLAG_RST = 0x04;
@@ -64,6 +68,8 @@ const REFUSE_PORT_CLOSED = 1;
 const REFUSE_UNREACHABLE = 2;
 /** A brand-new connection lives 3 s until its first state transition (IPVS). */
 const NEW_CONN_TIMEOUT_MS = 3000;
+/** The FTP control port: a persistent FTP service's template covers every port (IPVS). */
+const FTP_PORT = 21;
 /** How often slow per-service upkeep runs. */
 const HOUSEKEEPING_INTERVAL_MS = 1000;
 
@@ -102,9 +108,13 @@ export class DirectorEngine {
   private reclaimCursor = 0x2545f491;
   /** IPVS's expire_nodest_conn sysctl: expire entries whose real server was deleted. */
   expireNodestConn = false;
+  /** IPVS's expire_quiescent_template sysctl: a template whose server has weight 0 is dropped. */
+  expireQuiescentTemplate = false;
+  /** The template schedule() used for the connection it is creating (NO_SLOT: none). */
+  private templateSlot = NO_SLOT;
   /** Half-open entries freed to make room while the table was full. */
   reclaimedHalfOpen = 0;
-  private readonly expireOne = (slot: number) => this.expire(slot);
+  private readonly expireOne = (slot: number) => this.timerExpired(slot);
 
   constructor(options: EngineOptions) {
     this.conns = new ConnTable(options.maxConnections);
@@ -404,7 +414,10 @@ export class DirectorEngine {
     for (let probe = 0; probe < RECLAIM_PROBES; probe++) {
       this.reclaimCursor = (Math.imul(this.reclaimCursor, 1103515245) + 12345) >>> 0;
       const slot = this.reclaimCursor % conns.capacity;
-      if (!conns.isLive(slot) || conns.proto[slot] !== IPPROTO_TCP) continue;
+      if (
+        !conns.isLive(slot) || conns.proto[slot] !== IPPROTO_TCP ||
+        (conns.flags[slot] & CONN_F_TEMPLATE) !== 0
+      ) continue;
       const state = conns.state[slot];
       if (state === TCP_S_SYN_RECV || state === TCP_S_NONE || state === TCP_S_SYNACK) {
         this.expire(slot);
@@ -424,7 +437,15 @@ export class DirectorEngine {
     dport: number,
     tcpFlags: number,
   ): number {
-    const entry = this.services.lookup(proto, dst, dport);
+    let entry = this.services.lookup(proto, dst, dport);
+    // A persistent port-zero service catches every port of its address (nullsvc in IPVS).
+    if (entry === undefined) entry = this.services.lookup(proto, dst, 0);
+    // A persistent FTP service also takes its clients' data connections (port 20 or an
+    // unprivileged port), so they reach the server the template chose (ftpsvc in IPVS).
+    if (entry === undefined && proto === IPPROTO_TCP && (dport === 20 || dport >= 1024)) {
+      const ftp = this.services.lookup(proto, dst, FTP_PORT);
+      if (ftp !== undefined && ftp.service.persistTimeout > 0) entry = ftp;
+    }
     if (entry === undefined) {
       this.drops.count(DropReason.NO_SERVICE);
       this.refusal = REFUSE_PORT_CLOSED;
@@ -437,7 +458,11 @@ export class DirectorEngine {
       this.refusal = (tcpFlags & TCP_FLAG_RST) === 0 ? REFUSE_PORT_CLOSED : REFUSE_SILENTLY;
       return NO_SLOT;
     }
-    const dest = entry.scheduler.schedule(entry.service, src, sport, dst, dport);
+    const svc = entry.service;
+    this.templateSlot = NO_SLOT;
+    const dest = svc.persistTimeout > 0
+      ? this.schedulePersistent(entry, src, sport, dst, dport)
+      : entry.scheduler.schedule(svc, src, sport, dst, dport);
     if (dest === null) {
       // ip_vs_leave(): no real server can take it, ICMP port unreachable for TCP and UDP.
       this.drops.count(DropReason.NO_DESTINATION);
@@ -445,14 +470,17 @@ export class DirectorEngine {
       return NO_SLOT;
     }
     if (this.conns.isFull && proto === IPPROTO_TCP) this.reclaimHalfOpen();
-    const slot = this.conns.insert(proto, src, sport, dst, dport, dest.addr, dest.port);
+    // Caught by a port-zero or FTP service, the connection keeps the port the client asked for.
+    const rport = dport === svc.port && dest.port !== 0 ? dest.port : dport;
+    const slot = this.conns.insert(proto, src, sport, dst, dport, dest.addr, rport);
     if (slot === NO_SLOT) {
       this.drops.count(DropReason.TABLE_FULL);
       this.refusal = REFUSE_SILENTLY;
       return NO_SLOT;
     }
     this.conns.dest[slot] = dest;
-    this.conns.service[slot] = entry.service;
+    this.conns.service[slot] = svc;
+    if (this.templateSlot !== NO_SLOT) this.conns.setController(slot, this.templateSlot);
     this.conns.state[slot] = proto === IPPROTO_UDP ? UDP_STATE : 0;
     // IPVS's dest conn_flags: a new connection starts inactive (UDP ones stay so); methods
     // whose replies bypass the director start "no output".
@@ -460,10 +488,71 @@ export class DirectorEngine {
     dest.inactiveConns++;
     markOverloadAfterBind(dest);
     dest.stats.conns++;
-    entry.service.stats.conns++;
+    svc.stats.conns++;
     this.totals.conns++;
     this.wheel.schedule(slot, this.nowMs + NEW_CONN_TIMEOUT_MS);
     return slot;
+  }
+
+  /**
+   * Persistence (ip_vs_sched_persist): a client network keeps its real server while its
+   * template lives. The template is an entry keyed (protocol, client address & netmask, port 0,
+   * VIP, VIP port); FTP services and port-zero services key on VIP port 0 so that every port
+   * of the VIP (the FTP data connections) follows the client's template.
+   */
+  private schedulePersistent(
+    entry: ServiceEntry,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+  ): Destination | null {
+    const svc = entry.service;
+    const conns = this.conns;
+    const cnet = (src & svc.persistNetmask) >>> 0;
+    const allPorts = svc.port === FTP_PORT || svc.port === 0;
+    const tport = allPorts ? 0 : svc.port;
+    let template = conns.findTemplate(entry.protocolNumber, cnet, dst, tport);
+    if (template !== NO_SLOT && !this.templateUsable(template)) template = NO_SLOT;
+    let dest: Destination;
+    if (template === NO_SLOT) {
+      const picked = entry.scheduler.schedule(svc, src, sport, dst, dport);
+      if (picked === null) return null;
+      dest = picked;
+      if (conns.isFull) this.reclaimHalfOpen();
+      template = conns.insert(
+        entry.protocolNumber,
+        cnet,
+        0,
+        dst,
+        tport,
+        dest.addr,
+        allPorts ? 0 : dest.port,
+      );
+      if (template === NO_SLOT) return dest; // table full: the insert below reports it
+      conns.dest[template] = dest;
+      conns.service[template] = svc;
+      conns.flags[template] = CONN_F_TEMPLATE;
+      dest.persistConns++;
+    } else {
+      dest = conns.dest[template]!;
+    }
+    // Each use restarts the template's timer (ip_vs_conn_put on the template).
+    this.wheel.schedule(template, this.nowMs + svc.persistTimeout * 1000);
+    this.templateSlot = template;
+    return dest;
+  }
+
+  /**
+   * ip_vs_check_template: a template whose server was deleted, or has weight 0 while
+   * expire_quiescent_template is set, is invalidated; it stays until its timer ends but is
+   * never used again, so the client is scheduled afresh.
+   */
+  private templateUsable(template: number): boolean {
+    const dest = this.conns.dest[template]!;
+    if (dest.available && (dest.weight > 0 || !this.expireQuiescentTemplate)) return true;
+    this.conns.flags[template] |= CONN_F_INVALID;
+    return false;
   }
 
   /** Moves the connection's state and expiry; keeps the server's active/inactive counts. */
@@ -490,20 +579,67 @@ export class DirectorEngine {
       this.tcpTransition,
     );
     if (t.activeDelta !== 0) applyActiveDelta(dest, t.activeDelta);
-    conns.flags[slot] = (t.inactive ? CONN_F_INACTIVE : 0) | (t.noOutput ? CONN_F_NOOUTPUT : 0);
+    conns.flags[slot] = (flags & ~(CONN_F_INACTIVE | CONN_F_NOOUTPUT)) |
+      (t.inactive ? CONN_F_INACTIVE : 0) | (t.noOutput ? CONN_F_NOOUTPUT : 0);
     const newState = t.newState;
     conns.state[slot] = newState;
     this.wheel.schedule(slot, this.nowMs + this.tcpTimeoutMs[newState]);
   }
 
-  /** Removes a connection whose timer ran out. */
-  private expire(slot: number): void {
-    const dest = this.conns.dest[slot];
-    if (dest !== null) {
-      if ((this.conns.flags[slot] & CONN_F_INACTIVE) !== 0) dest.inactiveConns--;
-      else dest.activeConns--;
-      clearOverloadAfterUnbind(dest);
+  /** How long an entry lives from now in its current state, in ms. */
+  private timeoutMsOf(slot: number): number {
+    const conns = this.conns;
+    if ((conns.flags[slot] & CONN_F_TEMPLATE) !== 0) {
+      return conns.service[slot]!.persistTimeout * 1000;
     }
-    this.conns.remove(slot);
+    return conns.proto[slot] === IPPROTO_UDP
+      ? this.udpTimeoutMs
+      : this.tcpTimeoutMs[conns.state[slot]];
+  }
+
+  /**
+   * A timer ran out. An entry that still controls others (a template with connections, an FTP
+   * control connection with data connections) is kept for another period, as IPVS does.
+   */
+  private timerExpired(slot: number): void {
+    if (this.conns.controlledCount[slot] !== 0) {
+      this.wheel.schedule(slot, this.nowMs + this.timeoutMsOf(slot));
+      return;
+    }
+    this.expire(slot);
+  }
+
+  /** Removes an entry now and gives back its place in its server's counts. */
+  private expire(slot: number): void {
+    const conns = this.conns;
+    const dest = conns.dest[slot];
+    if (dest !== null) {
+      const flags = conns.flags[slot];
+      if ((flags & CONN_F_TEMPLATE) !== 0) dest.persistConns--;
+      else {
+        if ((flags & CONN_F_INACTIVE) !== 0) dest.inactiveConns--;
+        else dest.activeConns--;
+        clearOverloadAfterUnbind(dest);
+      }
+    }
+    this.wheel.cancel(slot);
+    conns.remove(slot);
+  }
+
+  /**
+   * expire_nodest_conn applied when real servers are deleted (as the kernel's
+   * ip_vs_expire_nodest_conn_flush does since 5.9): their entries go at once, not at their
+   * next packet. Control path only: scans the table.
+   */
+  expireEntriesOfRemovedServers(): number {
+    if (!this.expireNodestConn) return 0;
+    let removed = 0;
+    this.conns.forEach((slot) => {
+      if (!this.conns.dest[slot]!.available) {
+        this.expire(slot);
+        removed++;
+      }
+    });
+    return removed;
   }
 }
