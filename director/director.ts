@@ -128,6 +128,7 @@ export class Director {
     if (result.refused !== null) {
       throw new Error(`the service table was refused: ${result.refused}`);
     }
+    for (const warning of result.warnings) console.warn(warning);
     await this.request({ op: "sysctl", set: config.sysctl });
   }
 

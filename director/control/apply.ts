@@ -9,7 +9,7 @@ import {
   snapshotEngine,
   snapshotTimeouts,
 } from "./snapshot.ts";
-import { applyTableCommands, type TableCommand } from "./table-commands.ts";
+import { applyTableCommands, type TableCommand, tableCommandWarnings } from "./table-commands.ts";
 import { readSysctls, writeSysctls } from "../sysctl/settings.ts";
 
 export type ControlRequest =
@@ -33,7 +33,9 @@ export type ControlResponse =
   | { id: number; ok: false; error: string; vips: number[] };
 
 /** The answer to an "ipvsadm" request: done, or refused with ipvsadm's message and exit code. */
-export type IpvsadmResult = { refused: null } | { refused: string; exitCode: number };
+export type IpvsadmResult =
+  | { refused: null; warnings: string[] }
+  | { refused: string; exitCode: number };
 
 export function applyControl(
   engine: DirectorEngine,
@@ -44,7 +46,10 @@ export function applyControl(
     case "ipvsadm":
       try {
         applyTableCommands(engine, request.commands);
-        return { refused: null } satisfies IpvsadmResult;
+        return {
+          refused: null,
+          warnings: tableCommandWarnings(request.commands),
+        } satisfies IpvsadmResult;
       } catch (err) {
         if (!(err instanceof IpvsadmUsageError)) throw err;
         return { refused: err.message, exitCode: err.exitCode } satisfies IpvsadmResult;

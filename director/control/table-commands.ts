@@ -13,6 +13,7 @@ import type { Protocol } from "../service/types.ts";
 import { applyTimeoutSet } from "../protocols/timeouts.ts";
 import { isSchedulerName } from "../schedulers/index.ts";
 import { newStats } from "../service/types.ts";
+import { formatIPv4 } from "../net/ipv4-address.ts";
 
 export type TableCommand = Extract<
   IpvsadmCommand,
@@ -75,12 +76,6 @@ function applyToTable(table: ServiceTable, cmd: TableCommand): void {
         table.deleteDestination(protocol, addr, port, cmd.server.addr, cmd.server.port);
         return;
       }
-      if (cmd.method !== "masq") {
-        throw new IpvsadmUsageError(
-          `lvslab: forwarding method '${cmd.method}' is not supported yet; only -m (masquerading, VS/NAT) is`,
-          2,
-        );
-      }
       const spec = {
         addr: cmd.server.addr,
         port: cmd.server.port,
@@ -123,6 +118,26 @@ function structuralCopy(table: ServiceTable): ServiceTable {
 function asIpvsadmError(cmd: TableCommand, err: unknown): Error {
   if (err instanceof TableError) return serverError(cmd.kind, err.code);
   return err as Error;
+}
+
+const METHOD_NAMES: Record<string, string> = { route: "Route (-g)", tunnel: "Tunnel (-i)" };
+
+/**
+ * What the table accepts but the data path cannot do: Route and Tunnel servers are kept,
+ * listed and saved like IPVS's, but the userspace engine only masquerades.
+ */
+export function tableCommandWarnings(commands: TableCommand[]): string[] {
+  const warnings: string[] = [];
+  for (const cmd of commands) {
+    if ((cmd.kind === "add-server" || cmd.kind === "edit-server") && cmd.method in METHOD_NAMES) {
+      warnings.push(
+        `lvslab: warning: ${METHOD_NAMES[cmd.method]} is kept in the table, but lvslab's ` +
+          "userspace data path only does VS/NAT (-m): new connections scheduled to " +
+          `${formatIPv4(cmd.server.addr)}:${cmd.server.port} are dropped and counted`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /**

@@ -19,6 +19,11 @@ export const DropReason = {
   DESTINATION_REMOVED: 71,
   /** ICMP to a VIP that is neither an echo request nor about a connection. */
   ICMP_UNRELATED: 72,
+  /**
+   * A new connection scheduled to a Route (-g) or Tunnel (-i) real server: the TUN data path
+   * can only masquerade (DR needs layer 2, and the kernel has no IPIP to decapsulate).
+   */
+  METHOD_UNSUPPORTED: 73,
 } as const;
 
 const ENGINE_REASON_NAMES: Record<number, string> = {
@@ -30,6 +35,7 @@ const ENGINE_REASON_NAMES: Record<number, string> = {
   70: "no-connection",
   71: "destination-removed",
   72: "icmp-unrelated",
+  73: "forwarding-method-unsupported",
 };
 
 export class DropCounters {

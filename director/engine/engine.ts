@@ -469,6 +469,11 @@ export class DirectorEngine {
       this.refusal = REFUSE_UNREACHABLE;
       return NO_SLOT;
     }
+    if (dest.method !== "masq") {
+      this.drops.count(DropReason.METHOD_UNSUPPORTED);
+      this.refusal = REFUSE_SILENTLY;
+      return NO_SLOT;
+    }
     if (this.conns.isFull && proto === IPPROTO_TCP) this.reclaimHalfOpen();
     // Caught by a port-zero or FTP service, the connection keeps the port the client asked for.
     const rport = dport === svc.port && dest.port !== 0 ? dest.port : dport;

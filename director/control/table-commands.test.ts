@@ -1,0 +1,64 @@
+// ipvsadm batches on the engine: all or nothing, Route/Tunnel servers kept with a warning
+// and their connections dropped and counted (the data path only masquerades).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DirectorEngine } from "../engine/engine.ts";
+import { applyTableCommands, type TableCommand, tableCommandWarnings } from "./table-commands.ts";
+import { snapshotEngine } from "./snapshot.ts";
+import { Rng } from "../packet/test-support.ts";
+import { CLIENT, RS1, RS2, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
+
+const service = { protocol: "tcp" as const, addr: VIP, port: 80 };
+
+function addService(): TableCommand {
+  return {
+    kind: "add-service",
+    service,
+    scheduler: "rr",
+    schedFlags: [],
+    persistent: 0,
+    netmask: 0xffffffff,
+    onePacket: false,
+  };
+}
+
+function addServer(addr: number, method: "masq" | "route" | "tunnel"): TableCommand {
+  return {
+    kind: "add-server",
+    service,
+    server: { addr, port: 80 },
+    method,
+    weight: 1,
+    upper: 0,
+    lower: 0,
+  };
+}
+
+test("a batch with one bad command changes nothing", () => {
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
+  applyTableCommands(engine, [addService(), addServer(RS1, "masq")]);
+  const before = JSON.stringify(snapshotEngine(engine, 0).services);
+  assert.throws(
+    () => applyTableCommands(engine, [addServer(RS2, "masq"), addServer(RS1, "masq")]),
+    /Destination already exists/,
+  );
+  assert.equal(JSON.stringify(snapshotEngine(engine, 0).services), before);
+});
+
+test("Route and Tunnel servers are kept with a warning; their new connections are dropped and counted", () => {
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
+  const batch = [addService(), addServer(RS1, "route"), addServer(RS2, "tunnel")];
+  applyTableCommands(engine, batch);
+  const warnings = tableCommandWarnings(batch);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0], /Route \(-g\) is kept in the table.*172\.16\.0\.2:80 are dropped/);
+  assert.deepEqual(
+    engine.services.entries[0].service.destinations.map((d) => d.method).sort(),
+    ["route", "tunnel"],
+  );
+  const syn = tcpPacket(new Rng(3), CLIENT, 4000, VIP, 80, SYN);
+  assert.equal(engine.process(syn, syn.length), 0);
+  assert.equal(engine.drops.toJSON()["forwarding-method-unsupported"], 1);
+  assert.equal(engine.conns.size, 0);
+  assert.deepEqual(tableCommandWarnings([addServer(RS1, "masq")]), []);
+});

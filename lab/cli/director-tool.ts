@@ -1,0 +1,26 @@
+// Verbs that run one of the director host's tools (ipvsadm, lvs-sysctl) from outside the lab,
+// passing every argument through untouched.
+import { Command } from "commander";
+import { execInteractive } from "../lab.ts";
+import { userCwd } from "../paths.ts";
+import { DEFAULT_LAB_NAME } from "../topology.ts";
+import { runAction } from "./run-action.ts";
+
+export function directorToolCommand(
+  verb: string,
+  tool: string,
+  description: string,
+  argsHelp: string,
+): Command {
+  return new Command(verb)
+    .description(description)
+    .argument("[args...]", argsHelp)
+    .option("--name <name>", "lab name", process.env.LVSLAB_NAME ?? DEFAULT_LAB_NAME)
+    .allowUnknownOption()
+    .helpOption(false)
+    .passThroughOptions()
+    .action(runAction((args: string[], opts: { name: string }) => {
+      const argv = args[0] === "--" ? args.slice(1) : args;
+      return execInteractive("director", [tool, ...argv], { name: opts.name, cwd: userCwd() });
+    }));
+}
