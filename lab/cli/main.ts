@@ -6,6 +6,8 @@ import { statusCommand } from "./status.ts";
 import { execCommand } from "./exec.ts";
 import { demoCommand } from "./demo.ts";
 import { ipvsadmCommand } from "./ipvsadm.ts";
+import { runCommand } from "./run.ts";
+import { sysctlCommand } from "./sysctl.ts";
 
 const program = new Command()
   .name("lvslab")
@@ -17,6 +19,8 @@ const program = new Command()
   .addCommand(statusCommand())
   .addCommand(execCommand())
   .addCommand(demoCommand())
-  .addCommand(ipvsadmCommand());
+  .addCommand(ipvsadmCommand())
+  .addCommand(sysctlCommand())
+  .addCommand(runCommand());
 
 await program.parseAsync();
