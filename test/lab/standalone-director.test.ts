@@ -1,0 +1,79 @@
+// The director outside the lab's own start-up: started by hand in a namespace with an empty
+// table and configured with ipvsadm, the way an LVS-NAT tutorial does it with the kernel.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execIn, labDown, labUp } from "../../lab/lab.ts";
+import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
+import { startInNamespace } from "../../lab/netns/processes.ts";
+import { namespaceName } from "../../lab/topology.ts";
+import { REPO_ROOT } from "../../lab/paths.ts";
+
+const LAB = "lvststand";
+const VIP = "203.0.113.5";
+const canRun = labTestBlocker() === null;
+let workDir = "";
+
+before(async () => {
+  if (!canRun) return;
+  await labDown(LAB);
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-standalone-"));
+  await labUp({ name: LAB, director: false });
+});
+
+after(async () => {
+  if (canRun) await labDown(LAB);
+});
+
+async function inDirector(argv: string[]) {
+  return await execIn("director", argv, { name: LAB, timeoutMs: 20_000 });
+}
+
+test("bin/lvslab-director starts with an empty table and takes a tutorial's ipvsadm commands", async (t) => {
+  if (!requireRoot(t)) return;
+  await startInNamespace({
+    namespace: namespaceName(LAB, "director"),
+    argv: [path.join(REPO_ROOT, "bin", "lvslab-director"), "--private-dev", "eth1"],
+    cwd: REPO_ROOT,
+    logFile: path.join(workDir, "director.log"),
+    readyText: "lvslab-director ready",
+    readyTimeoutMs: 15_000,
+    what: "the director",
+  });
+  assert.match(fs.readFileSync(path.join(workDir, "director.log"), "utf8"), /0 service\(s\)/);
+  assert.equal((await inDirector(["ipvsadm", "-L", "-n"])).stdout.split("\n").length, 4);
+  // Before any service exists the VIP is not routed to the director: nothing answers.
+  const early = await execIn(
+    "client",
+    ["curl", "-s", "-m", "2", `http://${VIP}/`],
+    { name: LAB, timeoutMs: 10_000 },
+  );
+  assert.notEqual(early.code, 0);
+
+  for (
+    const argv of [
+      ["-A", "-t", `${VIP}:80`, "-s", "rr"],
+      ["-a", "-t", `${VIP}:80`, "-r", "172.16.0.2:80", "-m"],
+      ["-a", "-t", `${VIP}:80`, "-r", "172.16.0.3:8000", "-m"],
+    ]
+  ) {
+    const r = await inDirector(["ipvsadm", ...argv]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const answers: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const r = await execIn(
+      "client",
+      ["curl", "-s", "-m", "3", `http://${VIP}/`],
+      { name: LAB, timeoutMs: 10_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    answers.push(/lvslab-server" content="([^"]+)"/.exec(r.stdout)?.[1] ?? "?");
+  }
+  // rr alternates between the two servers.
+  assert.deepEqual(answers.sort(), ["rs1", "rs1", "rs1", "rs2", "rs2", "rs2"]);
+  const listing = await inDirector(["ipvsadm", "-L", "-n", "--stats"]);
+  assert.match(listing.stdout, /TCP\s+203\.0\.113\.5:80\s+6\s/);
+});
