@@ -34,6 +34,7 @@ import {
 } from "./state.ts";
 import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "./paths.ts";
 import { loadDirectorConfig } from "../director/config/service-config.ts";
+import { findVsftpd } from "../realservers/vsftpd.ts";
 
 export interface LabUpOptions {
   /** Lab name, the prefix of every namespace (default "lvslab"). */
@@ -179,6 +180,26 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
         ]),
       }, "http-server ready")
     );
+    // FTP servers need vsftpd: without it the lab still comes up, and says so.
+    const ftpHosts = topology.hosts.filter((h) => h.ftp);
+    if (ftpHosts.length > 0 && findVsftpd() === null) {
+      log("vsftpd is not installed: no FTP server runs (apt-get install vsftpd)");
+    } else {
+      for (const h of ftpHosts) {
+        servers.push(start({
+          name: `${h.name}-ftp`,
+          host: h.name,
+          argv: nodeProgram("realservers/ftp-server.ts", [
+            "--name",
+            h.name,
+            "--listen",
+            h.ftp!.listen,
+            "--root",
+            path.join(dir, `${h.name}-ftp`),
+          ]),
+        }, "ftp-server ready"));
+      }
+    }
     const director = topology.hosts.find((h) => h.role === "director")!;
     const starts = [...servers];
     if (withDirector) {

@@ -39,6 +39,11 @@ export interface HttpServerProgram {
   listen: string[];
 }
 
+/** An FTP real-server program (vsftpd, see realservers/ftp-server.ts): where it listens. */
+export interface FtpServerProgram {
+  listen: string;
+}
+
 export interface Host {
   /** Short name, also the suffix of the namespace name: "client", "director", "rs1". */
   name: string;
@@ -49,6 +54,8 @@ export interface Host {
   sysctls: Record<string, string>;
   /** The HTTP server this host runs, if any. */
   http?: HttpServerProgram;
+  /** The FTP server this host runs, if any (the article's VIP:21 → 172.16.0.3:21). */
+  ftp?: FtpServerProgram;
 }
 
 export interface Topology {
@@ -134,6 +141,7 @@ export function defaultTopology(): Topology {
         sysctls: { ...QUIET_IPV6 },
         // Only :8000, so a director that forgets to rewrite the port gets refused, not served.
         http: { name: "rs2", listen: ["172.16.0.3:8000"] },
+        ftp: { listen: "172.16.0.3:21" },
       },
     ],
   };

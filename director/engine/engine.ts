@@ -24,6 +24,7 @@ import {
   IPPROTO_UDP,
   markOverloadAfterBind,
   newStats,
+  type VirtualService,
 } from "../service/types.ts";
 import { ESTIMATOR_INTERVAL_MS, RateEstimator } from "../service/rate-estimator.ts";
 import { FragmentTracker, rewriteFragmentAddresses } from "./fragment-tracker.ts";
@@ -55,6 +56,8 @@ import {
 } from "../protocols/tcp-state.ts";
 import { UDP_STATE } from "../protocols/udp-state.ts";
 import { defaultTimeouts, type Timeouts, timeoutSecondsForState } from "../protocols/timeouts.ts";
+import { AppHelpers } from "../apps/registry.ts";
+import { registerFtp } from "../apps/ftp.ts";
 
 export { CONN_F_INACTIVE, CONN_F_NOOUTPUT, CONN_F_TEMPLATE } from "./conn-table.ts";
 
@@ -94,6 +97,8 @@ export class DirectorEngine {
   private readonly embedded = new EmbeddedPacket();
   /** Fragments after the first follow the connection of their first fragment. */
   readonly frags = new FragmentTracker(4096, 30_000);
+  /** Application helpers (IPVS's ip_vs_app): FTP on virtual port 21. */
+  readonly apps: AppHelpers;
   /** How schedule() said no, for refuse(). */
   private refusal = REFUSE_SILENTLY;
   /** RSTs and ICMP errors sent for refused packets. */
@@ -118,6 +123,8 @@ export class DirectorEngine {
 
   constructor(options: EngineOptions) {
     this.conns = new ConnTable(options.maxConnections);
+    this.apps = new AppHelpers(this.conns);
+    registerFtp(this.apps);
     this.nowMs = options.nowMs ?? Date.now();
     this.wheel = new TimerWheel(options.maxConnections, 100, 4096, this.nowMs);
     this.timeouts = { ...(options.timeouts ?? defaultTimeouts()) };
@@ -238,7 +245,11 @@ export class DirectorEngine {
       slot = NO_SLOT; // expired: this packet may start a new connection
     }
     if (slot === NO_SLOT) {
-      slot = this.schedule(proto, src, sport, dst, dport, tcpFlags);
+      // [apps] A data connection an FTP control connection announced (passive mode).
+      if (this.apps.pending !== 0) {
+        slot = this.adoptPassive(proto, src, sport, dst, dport, tcpFlags);
+      }
+      if (slot === NO_SLOT) slot = this.schedule(proto, src, sport, dst, dport, tcpFlags);
       if (slot === NO_SLOT) return this.refuse(proto, dst);
     }
     const dest = conns.dest[slot]!;
@@ -247,8 +258,15 @@ export class DirectorEngine {
       this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_INPUT);
     }
     this.countInbound(slot, this.view.ip.totalLength);
+    // [apps] A helper's connection: sequence correction and payload rewrite come before the
+    // masq rewrite (tcp_dnat_handler calls ip_vs_app_pkt_in first); the length may change.
+    let out = length;
+    if (this.apps.helperOf[slot] !== 0) {
+      if (!this.apps.inbound(slot, this.view, this.nowMs)) return 0;
+      out = this.view.packetEnd;
+    }
     rewriteInboundMasq(this.view, conns.daddr[slot], conns.dport[slot]);
-    return length;
+    return out;
   }
 
   /** Real server → client: a reply of a NAT connection. */
@@ -261,7 +279,11 @@ export class DirectorEngine {
     length: number,
   ): number {
     const conns = this.conns;
-    const slot = conns.findOutbound(proto, dst, dport, src, sport);
+    let slot = conns.findOutbound(proto, dst, dport, src, sport);
+    // [apps] A data connection an FTP control connection announced (active mode, from :20).
+    if (slot === NO_SLOT && this.apps.pending !== 0) {
+      slot = this.adoptActive(proto, src, sport, dst, dport);
+    }
     if (slot === NO_SLOT) {
       this.drops.count(DropReason.NO_CONNECTION);
       return 0;
@@ -273,8 +295,14 @@ export class DirectorEngine {
       this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_OUTPUT);
     }
     this.countOutbound(slot, this.view.ip.totalLength);
+    // [apps] As in inbound(): the helper first (tcp_snat_handler → ip_vs_app_pkt_out).
+    let out = length;
+    if (this.apps.helperOf[slot] !== 0) {
+      if (!this.apps.outbound(slot, this.view, this.nowMs)) return 0;
+      out = this.view.packetEnd;
+    }
     rewriteOutboundMasq(this.view, conns.vaddr[slot], conns.vport[slot]);
-    return length;
+    return out;
   }
 
   /**
@@ -483,20 +511,36 @@ export class DirectorEngine {
       this.refusal = REFUSE_SILENTLY;
       return NO_SLOT;
     }
-    this.conns.dest[slot] = dest;
-    this.conns.service[slot] = svc;
-    if (this.templateSlot !== NO_SLOT) this.conns.setController(slot, this.templateSlot);
-    this.conns.state[slot] = proto === IPPROTO_UDP ? UDP_STATE : 0;
+    this.bindConnection(slot, proto, dest, svc, this.templateSlot);
+    return slot;
+  }
+
+  /**
+   * Ties a new entry to its real server and service (ip_vs_bind_dest): helper, controller,
+   * initial state and flags, the server's counts, and the 3 s life of a brand-new entry.
+   */
+  private bindConnection(
+    slot: number,
+    proto: number,
+    dest: Destination,
+    svc: VirtualService,
+    controller: number,
+  ): void {
+    const conns = this.conns;
+    conns.dest[slot] = dest;
+    conns.service[slot] = svc;
+    this.apps.bind(slot); // [apps] binds the helper of the virtual port, if any
+    if (controller !== NO_SLOT) conns.setController(slot, controller);
+    conns.state[slot] = proto === IPPROTO_UDP ? UDP_STATE : 0;
     // IPVS's dest conn_flags: a new connection starts inactive (UDP ones stay so); methods
     // whose replies bypass the director start "no output".
-    this.conns.flags[slot] = CONN_F_INACTIVE | (dest.method === "masq" ? 0 : CONN_F_NOOUTPUT);
+    conns.flags[slot] = CONN_F_INACTIVE | (dest.method === "masq" ? 0 : CONN_F_NOOUTPUT);
     dest.inactiveConns++;
     markOverloadAfterBind(dest);
     dest.stats.conns++;
     svc.stats.conns++;
     this.totals.conns++;
     this.wheel.schedule(slot, this.nowMs + NEW_CONN_TIMEOUT_MS);
-    return slot;
   }
 
   /**
@@ -627,6 +671,7 @@ export class DirectorEngine {
         clearOverloadAfterUnbind(dest);
       }
     }
+    this.apps.release(slot); // [apps] helper state and unused expectations go with the entry
     this.wheel.cancel(slot);
     conns.remove(slot);
   }
@@ -646,5 +691,68 @@ export class DirectorEngine {
       }
     });
     return removed;
+  }
+
+  // ---- [apps] expected connections ----------------------------------------------------
+
+  /** A client's SYN to VIP:p that an FTP 227/229 reply announced. */
+  private adoptPassive(
+    proto: number,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+    tcpFlags: number,
+  ): number {
+    if (proto !== IPPROTO_TCP || (tcpFlags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) !== TCP_FLAG_SYN) {
+      return NO_SLOT;
+    }
+    const i = this.apps.findPassive(src, dst, dport, this.nowMs);
+    return i === NO_SLOT ? NO_SLOT : this.adoptExpected(i, src, sport);
+  }
+
+  /** A real server's SYN from :20 to a client that an FTP PORT/EPRT command announced. */
+  private adoptActive(
+    proto: number,
+    src: number,
+    sport: number,
+    dst: number,
+    dport: number,
+  ): number {
+    if (proto !== IPPROTO_TCP) return NO_SLOT;
+    if ((this.view.tcp.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) !== TCP_FLAG_SYN) return NO_SLOT;
+    const i = this.apps.findActive(dst, dport, src, sport, this.nowMs);
+    return i === NO_SLOT ? NO_SLOT : this.adoptExpected(i, dst, dport);
+  }
+
+  /**
+   * Creates the connection of expectation i for client caddr:cport, as ip_vs_ftp does with
+   * ip_vs_conn_new + ip_vs_control_add: the control connection's real server and service,
+   * and the control connection as its controller, which therefore outlives it.
+   */
+  private adoptExpected(i: number, caddr: number, cport: number): number {
+    const apps = this.apps;
+    const conns = this.conns;
+    const control = apps.expControl[i];
+    const dest = conns.dest[control];
+    const svc = conns.service[control];
+    if (dest === null || svc === null || !dest.available) return NO_SLOT;
+    if (conns.isFull) this.reclaimHalfOpen();
+    const slot = conns.insert(
+      IPPROTO_TCP,
+      caddr,
+      cport,
+      apps.expVaddr[i],
+      apps.expVport[i],
+      apps.expDaddr[i],
+      apps.expDport[i],
+    );
+    if (slot === NO_SLOT) {
+      this.drops.count(DropReason.TABLE_FULL);
+      return NO_SLOT;
+    }
+    apps.consume(i);
+    this.bindConnection(slot, IPPROTO_TCP, dest, svc, control);
+    return slot;
   }
 }
