@@ -32,8 +32,18 @@ function ipQuiet(args: string[]): void {
   }
 }
 
+/**
+ * Sets a kernel setting unless it already has that value: in a container /proc/sys is
+ * read-only and the container's own sysctls (compose.yaml) are already what is needed.
+ */
 function writeSysctl(key: string, value: string): void {
-  fs.writeFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+  const file = `/proc/sys/${key.replaceAll(".", "/")}`;
+  try {
+    if (fs.readFileSync(file, "utf8").trim() === value) return;
+  } catch {
+    // Unreadable: the write below says what is wrong.
+  }
+  fs.writeFileSync(file, value);
 }
 
 export class HostSetup {

@@ -5,6 +5,7 @@ import { execInteractive } from "../lab.ts";
 import { userCwd } from "../paths.ts";
 import { DEFAULT_LAB_NAME } from "../topology.ts";
 import { runAction } from "./run-action.ts";
+import { BACKEND_HELP, BACKEND_OPTION, checkBackend, composeExec } from "../compose/cli-verbs.ts";
 
 export function directorToolCommand(
   verb: string,
@@ -16,11 +17,15 @@ export function directorToolCommand(
     .description(description)
     .argument("[args...]", argsHelp)
     .option("--name <name>", "lab name", process.env.LVSLAB_NAME ?? DEFAULT_LAB_NAME)
+    .option(BACKEND_OPTION, BACKEND_HELP, process.env.LVSLAB_BACKEND ?? "netns")
     .allowUnknownOption()
     .helpOption(false)
     .passThroughOptions()
-    .action(runAction((args: string[], opts: { name: string }) => {
+    .action(runAction((args: string[], opts: { name: string; backend: string }) => {
       const argv = args[0] === "--" ? args.slice(1) : args;
+      if (checkBackend(opts.backend) === "compose") {
+        return composeExec(opts.name, "director", [tool, ...argv]);
+      }
       return execInteractive("director", [tool, ...argv], { name: opts.name, cwd: userCwd() });
     }));
 }

@@ -4,6 +4,9 @@ import { execInteractive } from "../lab.ts";
 import { userCwd } from "../paths.ts";
 import { DEFAULT_LAB_NAME } from "../topology.ts";
 import { runAction } from "./run-action.ts";
+import { BACKEND_HELP, BACKEND_OPTION, checkBackend, composeExec } from "../compose/cli-verbs.ts";
+
+type ExecOptions = { name: string; backend: string };
 
 export function execCommand(): Command {
   return new Command("exec")
@@ -11,10 +14,12 @@ export function execCommand(): Command {
     .argument("<host>", "host name")
     .argument("<command...>", "command and its arguments (put -- before it)")
     .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
+    .option(BACKEND_OPTION, BACKEND_HELP, "netns")
     .passThroughOptions()
-    .action(runAction((host: string, command: string[], opts: { name: string }) => {
+    .action(runAction((host: string, command: string[], opts: ExecOptions) => {
       // With passThroughOptions commander keeps the "--" separator; it is not the command.
       const argv = command[0] === "--" ? command.slice(1) : command;
+      if (checkBackend(opts.backend) === "compose") return composeExec(opts.name, host, argv);
       return execInteractive(host, argv, { name: opts.name, cwd: userCwd() });
     }));
 }

@@ -3,13 +3,18 @@ import { Command } from "commander";
 import { labStatus } from "../lab.ts";
 import { DEFAULT_LAB_NAME } from "../topology.ts";
 import { runAction } from "./run-action.ts";
+import { BACKEND_HELP, BACKEND_OPTION, checkBackend, composeStatus } from "../compose/cli-verbs.ts";
 
 export function statusCommand(): Command {
   return new Command("status")
     .description("show the lab's hosts, addresses and processes")
     .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
     .option("--json", "print the status as JSON")
-    .action(runAction((opts: { name: string; json?: boolean }) => {
+    .option(BACKEND_OPTION, BACKEND_HELP, "netns")
+    .action(runAction((opts: { name: string; json?: boolean; backend: string }) => {
+      if (checkBackend(opts.backend) === "compose") {
+        return composeStatus(opts.name, opts.json ?? false, DEFAULT_LAB_NAME);
+      }
       const status = labStatus(opts.name);
       if (opts.json) {
         console.log(JSON.stringify(status, null, 2));

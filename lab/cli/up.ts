@@ -4,6 +4,7 @@ import { labUp } from "../lab.ts";
 import { DEFAULT_LAB_NAME } from "../topology.ts";
 import { stateFile } from "../state.ts";
 import { runAction } from "./run-action.ts";
+import { BACKEND_HELP, BACKEND_OPTION, checkBackend, composeUp } from "../compose/cli-verbs.ts";
 
 export function upCommand(): Command {
   return new Command("up")
@@ -11,7 +12,11 @@ export function upCommand(): Command {
     .option("--name <name>", "lab name, the prefix of every namespace", DEFAULT_LAB_NAME)
     .option("--config <file>", "director service table (default lab/default-services.yaml)")
     .option("--no-director", "do not start the director (network and real servers only)")
-    .action(runAction(async (opts: { name: string; config?: string; director: boolean }) => {
+    .option(BACKEND_OPTION, BACKEND_HELP, "netns")
+    .action(runAction(async (
+      opts: { name: string; config?: string; director: boolean; backend: string },
+    ) => {
+      if (checkBackend(opts.backend) === "compose") return composeUp(opts, DEFAULT_LAB_NAME);
       const state = await labUp({
         name: opts.name,
         config: opts.config,

@@ -1,0 +1,32 @@
+#!/bin/bash
+# A real server of the Compose lab: the lab's HTTP server, plus its FTP server (vsftpd, see
+# realservers/ftp-server.ts) when LVSLAB_FTP_LISTEN is set.
+#   LVSLAB_SERVER_NAME   name the pages and ready lines show (rs1, rs2)
+#   LVSLAB_HTTP_LISTEN   address:port of the HTTP server
+#   LVSLAB_FTP_LISTEN    address:port of the FTP server (optional)
+# Stays the programs' parent: SIGTERM reaches both, and either ending ends the host.
+set -euo pipefail
+
+name="${LVSLAB_SERVER_NAME:?set LVSLAB_SERVER_NAME}"
+pids=()
+node --import tsx realservers/http-server.ts --name "$name" --listen "${LVSLAB_HTTP_LISTEN:?set LVSLAB_HTTP_LISTEN}" &
+pids+=($!)
+if [ -n "${LVSLAB_FTP_LISTEN:-}" ]; then
+  node --import tsx realservers/ftp-server.ts --name "$name" --listen "$LVSLAB_FTP_LISTEN" \
+    --root "/srv/lvslab/$name-ftp" &
+  pids+=($!)
+fi
+
+stop() {
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait || true
+  exit 0
+}
+trap stop TERM INT
+
+status=0
+wait -n || status=$?
+echo "lvslab-realserver: a program of $name ended (status $status); stopping the others" >&2
+kill -TERM "${pids[@]}" 2>/dev/null || true
+wait || true
+exit "$status"
