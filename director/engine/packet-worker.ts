@@ -9,6 +9,7 @@ import type { MessagePort } from "node:worker_threads";
 import { DirectorEngine } from "./engine.ts";
 import { TUN_READ_BUFFER_SIZE } from "../tun/tun-device.ts";
 import { pollReadable } from "../tun/poll.ts";
+import { EAGAIN, EINTR, lastErrno, readFd, writeFd } from "../tun/fd-io.ts";
 import { applyControl, type ControlRequest, type ControlResponse } from "../control/apply.ts";
 import type { Timeouts } from "../protocols/timeouts.ts";
 
@@ -93,36 +94,31 @@ function run(data: PacketWorkerData): void {
     const now = Date.now();
     engine.tick(now);
     if (stats !== null) stats.sample(now, packets);
-    drainControl();
+    // The main thread sets the signal before it writes the wake-up pipe: checking it here
+    // misses nothing and spares a message-port call each time the loop catches up.
+    if (Atomics.load(signal, 0) !== 0) drainControl();
     if (pollReadable(data.tunFd, data.wakeFd, IDLE_POLL_MS) & 2) {
-      try {
-        while (fs.readSync(data.wakeFd, wakeBuf, 0, wakeBuf.length, null) > 0);
-      } catch {
-        // EAGAIN: the pipe is empty again.
-      }
+      while (readFd(data.wakeFd, wakeBuf, wakeBuf.length) > 0);
     }
   };
 
   port.postMessage({ id: 0, ok: true, result: "ready", vips: [] } satisfies ControlResponse);
   let sinceTick = 0;
   for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(data.tunFd, buf, 0, TUN_READ_BUFFER_SIZE, null);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+    // read(2)/write(2) through koffi (director/tun/fd-io.ts): an empty queue is -1/EAGAIN,
+    // not a thrown Error, so catching up with the kernel allocates nothing.
+    const n = readFd(data.tunFd, buf, TUN_READ_BUFFER_SIZE);
+    if (n < 0) {
+      const errno = lastErrno();
+      if (errno !== EAGAIN && errno !== EINTR) {
+        throw new Error(`reading the TUN device failed (errno ${errno})`);
+      }
       idle();
       continue;
     }
     packets++;
     const out = engine.process(buf, n);
-    if (out > 0) {
-      try {
-        fs.writeSync(data.tunFd, buf, 0, out, null);
-      } catch {
-        writeErrors++;
-      }
-    }
+    if (out > 0 && writeFd(data.tunFd, buf, out) < 0) writeErrors++;
     if (++sinceTick === BATCH) {
       sinceTick = 0;
       const now = Date.now();

@@ -1,0 +1,385 @@
+// `npm run bench`: kernel forwarding, kernel nftables DNAT, HAProxy and lvslab side by side,
+// in one run on one netns lab (lvsbench): bulk TCP, new connections per second with latency,
+// small-packet UDP, CPU per packet; then the engine alone at a million connections, the
+// packet worker's GC counters and its CPU profile. Writes bench/results/<date>.json and
+// bench/results/latest.md and prints the markdown (or the JSON with --json).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Command } from "commander";
+import { labDown, labUp, requireRoot } from "../lab/lab.ts";
+import { setSysctls } from "../lab/netns/namespaces.ts";
+import { namespaceName } from "../lab/topology.ts";
+import { REPO_ROOT } from "../lab/paths.ts";
+import { runSync } from "../lab/netns/command.ts";
+import { benchTopology, LAB, VIP } from "./config.ts";
+import { stopAll } from "./procs.ts";
+import { startRealServers } from "./realservers.ts";
+import { directorNetState, stateDiff, vipSockets } from "./net-state.ts";
+import type { Peer } from "./peers/peer.ts";
+import { kernelForwardingPeer } from "./peers/kernel-forwarding.ts";
+import { nftDnatPeer } from "./peers/nft-dnat.ts";
+import { haproxyPeer } from "./peers/haproxy.ts";
+import { lvslabPeer } from "./peers/lvslab.ts";
+import { measureTcp } from "./metrics/throughput.ts";
+import { measureConnRate } from "./metrics/conn-rate.ts";
+import { measureUdp } from "./metrics/udp-pps.ts";
+import { clockTicksPerSecond, startCpuCount } from "./metrics/cpu.ts";
+import { measureConnTable } from "./metrics/conn-table.ts";
+import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
+import { workerProfile } from "./metrics/profile.ts";
+import { renderReport } from "./report.ts";
+import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
+
+const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab"];
+/**
+ * The order peers run in. HAProxy goes last: the connections it terminated leave TIME_WAIT
+ * sockets on VIP:80 in the director's namespace for a minute, and the kernel's early demux
+ * hands packets matching them to those sockets instead of routing them into lvslab's TUN
+ * device (nftables DNAT is unaffected: it rewrites the destination before that lookup).
+ */
+const RUN_ORDER: PeerId[] = ["kernel", "nft", "lvslab", "haproxy"];
+const TOOLS: Record<string, string> = {
+  iperf3: "iperf3",
+  wrk: "wrk",
+  nginx: "nginx-light",
+  haproxy: "haproxy",
+  nft: "nftables",
+};
+
+interface Options {
+  seconds?: string;
+  quick: boolean;
+  json: boolean;
+  peers: string;
+  connections: string;
+  engine: boolean;
+  profile: boolean;
+  out: string;
+  from?: string;
+}
+
+const program = new Command()
+  .name("bench")
+  .description(
+    "lvslab against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
+  )
+  .option("--seconds <n>", "length of each load run (default 5, 2 with --quick)")
+  .option("--quick", "short runs and no profile (about 2 minutes)", false)
+  .option("--json", "print the JSON result instead of the markdown", false)
+  .option(
+    "--peers <list>",
+    "comma-separated subset of kernel,nft,haproxy,lvslab",
+    ALL_PEERS.join(","),
+  )
+  .option("--connections <n>", "connection-table size for the engine-alone measurement", "1000000")
+  .option("--no-engine", "skip the engine-alone (connection table) measurement")
+  .option("--no-profile", "skip the profiled lvslab run")
+  .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
+  .option("--out <dir>", "where results are written", path.join(REPO_ROOT, "bench", "results"));
+
+function commandLine(): string {
+  const args = process.argv.slice(2);
+  const tail = args.length > 0 ? ` ${args.join(" ")}` : "";
+  return process.env.npm_lifecycle_event === "bench"
+    ? `npm run bench${tail ? ` --${tail}` : ""}`
+    : `npx tsx bench/main.ts${tail}`;
+}
+
+function missingTools(): string[] {
+  return Object.entries(TOOLS)
+    .filter(([cmd]) =>
+      runSync(["sh", "-c", `command -v ${cmd} || test -x /usr/sbin/${cmd}`]).code !== 0
+    )
+    .map(([, pkg]) => pkg);
+}
+
+function makePeer(id: PeerId, statsFile: string): Peer {
+  switch (id) {
+    case "kernel":
+      return kernelForwardingPeer();
+    case "nft":
+      return nftDnatPeer();
+    case "haproxy":
+      return haproxyPeer();
+    case "lvslab":
+      return lvslabPeer({ statsFile });
+  }
+}
+
+type Log = (line: string) => void;
+
+interface Window {
+  startMs: number;
+  endMs: number;
+  startUs: number;
+  endUs: number;
+}
+
+/** Runs fn and records its wall-clock window in both clocks (Date for stats, hrtime for profiles). */
+async function timed<T>(windows: Window[], fn: () => Promise<T>): Promise<T> {
+  const startMs = Date.now();
+  const startUs = Number(process.hrtime.bigint() / 1000n);
+  try {
+    return await fn();
+  } finally {
+    windows.push({
+      startMs,
+      endMs: Date.now(),
+      startUs,
+      endUs: Number(process.hrtime.bigint() / 1000n),
+    });
+  }
+}
+
+async function measurePeer(
+  peer: Peer,
+  seconds: number,
+  out: Measurement[],
+  warnings: string[],
+  windows: Window[],
+  log: Log,
+): Promise<void> {
+  const push = (metric: string, value: number | null, note?: string) =>
+    out.push({ metric, peer: peer.id, value, ...(note ? { note } : {}) });
+  for (const streams of [1, 4]) {
+    for (const reverse of [false, true]) {
+      const gbps = await timed(
+        windows,
+        () => measureTcp({ target: peer.targets.tcp, streams, reverse, seconds }),
+      );
+      log(
+        `  ${peer.label}: TCP ${streams} stream(s)${reverse ? " reverse" : ""}: ${
+          gbps.toFixed(2)
+        } Gbit/s`,
+      );
+      push(`tcp${streams}${reverse ? "Down" : "Up"}`, gbps);
+    }
+  }
+
+  const stopHttpCpu = startCpuCount(peer.directorPid());
+  const http = await timed(windows, () => measureConnRate({ url: peer.targets.http, seconds }));
+  const httpCpu = stopHttpCpu();
+  log(
+    `  ${peer.label}: ${http.requestsPerSecond.toFixed(0)} conn/s, p99 ${http.latencyMs["99"]} ms`,
+  );
+  if (http.socketErrors > 0 || http.non2xx > 0) {
+    warnings.push(
+      `${peer.label}: wrk saw ${http.socketErrors} socket errors and ${http.non2xx} non-2xx answers in ${http.requests} requests`,
+    );
+  }
+  push("connRate", http.requestsPerSecond);
+  push("latP50", http.latencyMs["50"] ?? null);
+  push("latP99", http.latencyMs["99"] ?? null);
+  push(
+    "cpuDirectorPerConn",
+    httpCpu.process !== null && http.requests > 0 ? (httpCpu.process * 1e6) / http.requests : null,
+    httpCpu.process === null ? "no director process: the kernel's work is in softirq" : undefined,
+  );
+
+  const udpTarget = peer.targets.udp;
+  if (udpTarget === null) {
+    const note = peer.udpNote ?? "not measured";
+    for (const m of ["udpPps", "cpuMachinePerPkt", "cpuSoftirqPerPkt", "cpuDirectorPerPkt"]) {
+      push(m, null, note);
+    }
+    return;
+  }
+  const stopUdpCpu = startCpuCount(peer.directorPid());
+  const udp = await timed(windows, () => measureUdp(udpTarget, seconds));
+  const udpCpu = stopUdpCpu();
+  log(
+    `  ${peer.label}: UDP ${udp.deliveredPerSecond.toFixed(0)} datagrams/s delivered of ${
+      udp.sentPerSecond.toFixed(0)
+    } sent`,
+  );
+  const perPacket = (
+    s: number | null,
+  ) => (s === null || udp.delivered === 0 ? null : (s * 1e9) / udp.delivered);
+  push("udpPps", udp.deliveredPerSecond);
+  push("cpuMachinePerPkt", perPacket(udpCpu.machineBusy));
+  push("cpuSoftirqPerPkt", perPacket(udpCpu.softirq));
+  push(
+    "cpuDirectorPerPkt",
+    perPacket(udpCpu.process),
+    udpCpu.process === null ? "no director process: the kernel's work is in softirq" : undefined,
+  );
+}
+
+/** Sets up a peer, measures it, tears it down, and checks the director host is as before. */
+async function runPeer(
+  peer: Peer,
+  workDir: string,
+  fn: () => Promise<void>,
+  log: Log,
+): Promise<void> {
+  const sockets = await vipSockets();
+  if (peer.id === "lvslab" && sockets > 0) {
+    throw new Error(
+      `${sockets} TCP sockets on ${VIP} remain in the director's namespace (from HAProxy); ` +
+        "they would take lvslab's packets: run lvslab before HAProxy",
+    );
+  }
+  const before = await directorNetState();
+  log(`${peer.label}: setting up`);
+  try {
+    await peer.setup({ workDir, log });
+    await fn();
+  } finally {
+    await peer.teardown();
+  }
+  const diff = stateDiff(before, await directorNetState());
+  if (diff !== "") {
+    throw new Error(`${peer.label} left the director host changed after its teardown:\n${diff}`);
+  }
+}
+
+async function profiledRun(workDir: string, seconds: number, log: Log): Promise<ProfileResult[]> {
+  const dir = path.join(workDir, "profile");
+  fs.mkdirSync(dir, { recursive: true });
+  const peer = lvslabPeer({ profileDir: dir, label: "lvslab (profiled)" });
+  const bulk: Window[] = [];
+  const conns: Window[] = [];
+  await runPeer(peer, workDir, async () => {
+    const gbps = await timed(
+      bulk,
+      () => measureTcp({ target: peer.targets.tcp, streams: 1, reverse: false, seconds }),
+    );
+    log(`  profiled: TCP 1 stream ${gbps.toFixed(2)} Gbit/s`);
+    const http = await timed(conns, () => measureConnRate({ url: peer.targets.http, seconds }));
+    log(`  profiled: ${http.requestsPerSecond.toFixed(0)} conn/s`);
+  }, log);
+  const us = (w: Window[]) => w.map((x) => ({ startUs: x.startUs, endUs: x.endUs }));
+  return [
+    workerProfile(dir, "bulk TCP, 1 stream (iperf3)", us(bulk)),
+    workerProfile(dir, "new HTTP connections (wrk)", us(conns)),
+  ].filter((p): p is ProfileResult => p !== null);
+}
+
+async function main(): Promise<void> {
+  const opts = program.parse().opts<Options>();
+  if (opts.from) {
+    const saved = JSON.parse(fs.readFileSync(opts.from, "utf8")) as BenchResult;
+    const markdown = renderReport(saved);
+    fs.mkdirSync(opts.out, { recursive: true });
+    fs.writeFileSync(path.join(opts.out, "latest.md"), markdown);
+    process.stdout.write(opts.json ? JSON.stringify(saved, null, 2) + "\n" : markdown);
+    return;
+  }
+  const seconds = Math.max(1, Math.min(60, Number(opts.seconds ?? (opts.quick ? 2 : 5)) || 5));
+  const peerIds = opts.peers.split(",").map((p) => p.trim()) as PeerId[];
+  const unknown = peerIds.filter((p) => !ALL_PEERS.includes(p));
+  if (unknown.length > 0) {
+    throw new Error(`unknown peer(s) ${unknown.join(", ")}; choose from ${ALL_PEERS.join(", ")}`);
+  }
+  requireRoot();
+  const missing = missingTools();
+  if (missing.length > 0) {
+    throw new Error(
+      `the bench needs ${missing.join(", ")}; install with: sudo scripts/bench-deps.sh`,
+    );
+  }
+  const log: Log = (line) => console.error(`bench: ${line}`);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-bench-"));
+  const statsFile = path.join(workDir, "worker-stats.jsonl");
+  const measurements: Measurement[] = [];
+  const warnings: string[] = [];
+  const lvslabWindows: Window[] = [];
+  let profiles: ProfileResult[] = [];
+  const started = Date.now();
+
+  let cleaning: Promise<void> | null = null;
+  const cleanup = () =>
+    cleaning ??= (async () => {
+      await stopAll().catch(() => {});
+      await labDown(LAB).catch((err: Error) => log(`lab teardown: ${err.message}`));
+    })();
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping the load and removing lab '${LAB}'`);
+    void cleanup().then(() => process.exit(130));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  // Shown in the order (a)..(d), run in RUN_ORDER.
+  const peers = ALL_PEERS.filter((id) => peerIds.includes(id)).map((id) => makePeer(id, statsFile));
+  try {
+    await labDown(LAB);
+    log(`bringing up lab '${LAB}' (work files in ${workDir})`);
+    await labUp({ name: LAB, director: false, topology: benchTopology() });
+    const ns = (host: string) => namespaceName(LAB, host);
+    // Tens of thousands of short connections: wide port range, quick port reuse, deep backlogs.
+    setSysctls(ns("client"), {
+      "net.ipv4.ip_local_port_range": "1024 65000",
+      "net.ipv4.tcp_tw_reuse": "1",
+    });
+    for (const host of ["director", "rs1", "rs2"]) {
+      setSysctls(ns(host), {
+        "net.core.somaxconn": "4096",
+        "net.ipv4.tcp_max_syn_backlog": "4096",
+      });
+    }
+    await startRealServers(workDir);
+    for (const id of RUN_ORDER) {
+      const peer = peers.find((p) => p.id === id);
+      if (!peer) continue;
+      const windows = peer.id === "lvslab" ? lvslabWindows : [];
+      await runPeer(
+        peer,
+        workDir,
+        () => measurePeer(peer, seconds, measurements, warnings, windows, log),
+        log,
+      );
+      if (id === "lvslab" && opts.profile && !opts.quick) {
+        profiles = await profiledRun(workDir, seconds, log);
+      }
+    }
+  } finally {
+    await cleanup();
+  }
+
+  let connTable = null;
+  if (opts.engine) {
+    log(`engine alone: ${opts.connections} connections`);
+    connTable = measureConnTable(Number(opts.connections));
+  }
+  const workerGc = fs.existsSync(statsFile)
+    ? summariseWorkerGc(parseWorkerSamples(fs.readFileSync(statsFile, "utf8")), lvslabWindows)
+    : null;
+
+  const result: BenchResult = {
+    command: commandLine(),
+    date: new Date(started).toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      kernel: os.release(),
+      node: process.version,
+      clockTicksPerSecond: clockTicksPerSecond(),
+    },
+    seconds,
+    quick: opts.quick,
+    peers: peers.map((p) => ({ id: p.id, label: p.label })),
+    measurements,
+    connTable,
+    workerGc,
+    profiles,
+    warnings,
+  };
+  const markdown = renderReport(result);
+  fs.mkdirSync(opts.out, { recursive: true });
+  const stamp = result.date.replace(/[:.]/g, "-");
+  fs.writeFileSync(path.join(opts.out, `${stamp}.json`), JSON.stringify(result, null, 2) + "\n");
+  fs.writeFileSync(path.join(opts.out, "latest.md"), markdown);
+  log(
+    `took ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${
+      path.join(opts.out, `${stamp}.json`)
+    } and latest.md`,
+  );
+  process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : markdown);
+}
+
+main().catch(async (err: Error) => {
+  console.error(`bench: ${err.message}`);
+  await stopAll().catch(() => {});
+  process.exit(1);
+});

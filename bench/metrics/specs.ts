@@ -1,0 +1,89 @@
+// The metrics the side-by-side table shows, in its order.
+import type { MetricSpec } from "../types.ts";
+
+export const METRICS: MetricSpec[] = [
+  {
+    key: "tcp1Up",
+    label: "bulk TCP, 1 stream, client → server",
+    unit: "Gbit/s",
+    better: "higher",
+    decimals: 2,
+  },
+  {
+    key: "tcp1Down",
+    label: "bulk TCP, 1 stream, server → client",
+    unit: "Gbit/s",
+    better: "higher",
+    decimals: 2,
+  },
+  {
+    key: "tcp4Up",
+    label: "bulk TCP, 4 streams, client → server",
+    unit: "Gbit/s",
+    better: "higher",
+    decimals: 2,
+  },
+  {
+    key: "tcp4Down",
+    label: "bulk TCP, 4 streams, server → client",
+    unit: "Gbit/s",
+    better: "higher",
+    decimals: 2,
+  },
+  {
+    key: "connRate",
+    label: "new HTTP connections per second",
+    unit: "conn/s",
+    better: "higher",
+    decimals: 0,
+  },
+  {
+    key: "latP50",
+    label: "HTTP latency p50, new connection each",
+    unit: "ms",
+    better: "lower",
+    decimals: 2,
+  },
+  {
+    key: "latP99",
+    label: "HTTP latency p99, new connection each",
+    unit: "ms",
+    better: "lower",
+    decimals: 2,
+  },
+  {
+    key: "udpPps",
+    label: "UDP 64-byte datagrams delivered per second",
+    unit: "pkt/s",
+    better: "higher",
+    decimals: 0,
+  },
+  {
+    key: "cpuMachinePerPkt",
+    label: "machine CPU per UDP datagram delivered",
+    unit: "ns",
+    better: "lower",
+    decimals: 0,
+  },
+  {
+    key: "cpuSoftirqPerPkt",
+    label: "softirq CPU per UDP datagram delivered",
+    unit: "ns",
+    better: "lower",
+    decimals: 0,
+  },
+  {
+    key: "cpuDirectorPerPkt",
+    label: "director process CPU per UDP datagram",
+    unit: "ns",
+    better: "lower",
+    decimals: 0,
+  },
+  {
+    key: "cpuDirectorPerConn",
+    label: "director process CPU per HTTP connection",
+    unit: "µs",
+    better: "lower",
+    decimals: 1,
+  },
+];

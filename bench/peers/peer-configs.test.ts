@@ -1,0 +1,47 @@
+// The peers' generated configurations describe the same services: HTTP balanced over both
+// real servers, iperf3 (TCP, and UDP where the peer can) to rs1.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseDirectorConfig } from "../../director/config/service-config.ts";
+import { lvslabServices } from "./lvslab.ts";
+import { haproxyConfig } from "./haproxy.ts";
+import { nftDnatRuleset } from "./nft-dnat.ts";
+import { nginxConfig } from "../realservers.ts";
+import { RS1, RS2, VIP } from "../config.ts";
+
+test("lvslab's table is a valid director config with the bench's services", () => {
+  const config = parseDirectorConfig(lvslabServices(), "bench");
+  const byKey = new Map(config.services.map((s) => [`${s.protocol}:${s.port}`, s]));
+  assert.deepEqual(byKey.get("tcp:80")!.servers.map((s) => s.address), [RS1, RS2]);
+  assert.deepEqual(byKey.get("tcp:5201")!.servers.map((s) => s.address), [RS1]);
+  assert.deepEqual(byKey.get("udp:5201")!.servers.map((s) => s.address), [RS1]);
+  for (const s of config.services) assert.equal(s.address, VIP);
+});
+
+test("nftables DNAT alternates HTTP over both servers and sends iperf3 to rs1", () => {
+  const rules = nftDnatRuleset();
+  assert.match(
+    rules,
+    new RegExp(`tcp dport 80 dnat to numgen inc mod 2 map \\{ 0 : ${RS1}, 1 : ${RS2} \\}`),
+  );
+  assert.match(rules, new RegExp(`tcp dport 5201 dnat to ${RS1}`));
+  assert.match(rules, new RegExp(`udp dport 5201 dnat to ${RS1}`));
+  assert.match(rules, /hook prerouting priority dstnat/);
+});
+
+test("HAProxy binds the VIP in TCP mode with both HTTP servers", () => {
+  const cfg = haproxyConfig(1234);
+  assert.match(cfg, /mode tcp/);
+  assert.match(cfg, /maxconn 1234/);
+  assert.match(cfg, new RegExp(`bind ${VIP}:80`));
+  assert.match(cfg, new RegExp(`server rs2 ${RS2}:80`));
+  assert.match(cfg, new RegExp(`bind ${VIP}:5201`));
+});
+
+test("nginx listens on its own address, keeps its files in the work directory", () => {
+  const cfg = nginxConfig("rs2", RS2, "/tmp/w");
+  assert.match(cfg, new RegExp(`listen ${RS2}:80`));
+  assert.match(cfg, /daemon off;/);
+  assert.match(cfg, /pid \/tmp\/w\/nginx-rs2-pid;/);
+  assert.doesNotMatch(cfg, /\/var\//);
+});

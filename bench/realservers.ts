@@ -1,0 +1,69 @@
+// The real servers' programs for the whole run, shared by every peer: nginx on both real
+// servers (HTTP on :80, a fixed short answer) and an iperf3 server on rs1 (:5201, TCP and UDP).
+import fs from "node:fs";
+import path from "node:path";
+import { type Background, startIn } from "./procs.ts";
+import { HTTP_PORT, IPERF_PORT, RS1, RS2 } from "./config.ts";
+
+/** nginx configuration for one real server (pure, for the unit test). */
+export function nginxConfig(name: string, addr: string, dir: string): string {
+  const tmp = (what: string) => path.join(dir, `nginx-${name}-${what}`);
+  return `worker_processes 1;
+pid ${tmp("pid")};
+error_log ${tmp("error.log")} warn;
+daemon off;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${tmp("body")};
+  proxy_temp_path ${tmp("proxy")};
+  fastcgi_temp_path ${tmp("fastcgi")};
+  uwsgi_temp_path ${tmp("uwsgi")};
+  scgi_temp_path ${tmp("scgi")};
+  server {
+    listen ${addr}:${HTTP_PORT} backlog=4096;
+    location / { return 200 "${name}\\n"; }
+  }
+}
+`;
+}
+
+export async function startRealServers(workDir: string): Promise<Background[]> {
+  const started: Background[] = [];
+  try {
+    for (const [host, addr] of [["rs1", RS1], ["rs2", RS2]] as const) {
+      const conf = path.join(workDir, `nginx-${host}.conf`);
+      fs.writeFileSync(conf, nginxConfig(host, addr, workDir));
+      started.push(
+        await startIn(host, `nginx (${host})`, [
+          "nginx",
+          "-c",
+          conf,
+          "-e",
+          path.join(workDir, `nginx-${host}-error.log`),
+        ], {
+          logFile: path.join(workDir, `nginx-${host}.log`),
+          ready: { tcpListen: `${addr}:${HTTP_PORT}` },
+        }),
+      );
+    }
+    started.push(
+      await startIn("rs1", "iperf3 server", [
+        "iperf3",
+        "-s",
+        "--forceflush",
+        "-B",
+        RS1,
+        "-p",
+        String(IPERF_PORT),
+      ], {
+        logFile: path.join(workDir, "iperf3-server.log"),
+        ready: { text: "Server listening" },
+      }),
+    );
+  } catch (err) {
+    await Promise.all(started.map((p) => p.stop()));
+    throw err;
+  }
+  return started;
+}

@@ -1,0 +1,150 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  formatNumber,
+  formatRatio,
+  markdownTable,
+  peerTable,
+  ratio,
+  renderReport,
+  targetChecks,
+} from "./report.ts";
+import type { BenchResult, Measurement, PeerId } from "./types.ts";
+
+function result(values: Record<string, Partial<Record<PeerId, number | null>>>): BenchResult {
+  const measurements: Measurement[] = [];
+  for (const [metric, byPeer] of Object.entries(values)) {
+    for (const [peer, value] of Object.entries(byPeer)) {
+      measurements.push({ metric, peer: peer as PeerId, value: value ?? null });
+    }
+  }
+  return {
+    command: "npm run bench",
+    date: "2026-01-01T00:00:00.000Z",
+    machine: { cpus: 2, kernel: "6.1", node: "v20", clockTicksPerSecond: 100 },
+    seconds: 5,
+    quick: false,
+    peers: [
+      { id: "kernel", label: "kernel forwarding" },
+      { id: "nft", label: "nftables DNAT" },
+      { id: "haproxy", label: "HAProxy" },
+      { id: "lvslab", label: "lvslab" },
+    ],
+    measurements,
+    connTable: null,
+    workerGc: null,
+    profiles: [],
+    warnings: [],
+  };
+}
+
+test("ratios and number formatting", () => {
+  assert.equal(ratio(5, 10), 0.5);
+  assert.equal(ratio(5, 0), null);
+  assert.equal(ratio(null, 3), null);
+  assert.equal(formatRatio(1.5), "1.50×");
+  assert.equal(formatRatio(null), "n/a");
+  assert.equal(formatNumber(12345.678, 0), "12,346");
+  assert.equal(formatNumber(2.5, 2), "2.50");
+  assert.equal(formatNumber(null, 2), "n/a");
+});
+
+test("markdown tables pad every column to one width", () => {
+  const t = markdownTable(["a", "long header"], [["x×", "1"], ["yyyy", "22"]]);
+  const lines = t.split("\n");
+  assert.equal(lines.length, 4);
+  assert.equal(lines[0], "| a    | long header |");
+  assert.equal(lines[1], "| ---- | ----------- |");
+  assert.equal(lines[2], "| x×   | 1           |");
+  assert.ok(lines.every((l) => [...l].length === [...lines[0]].length));
+});
+
+test("the peer table shows lvslab's ratios to nft DNAT and HAProxy, n/a where unmeasured", () => {
+  const r = result({
+    tcp1Up: { kernel: 20, nft: 18, haproxy: 4, lvslab: 9 },
+    udpPps: { kernel: 100_000, nft: 80_000, haproxy: null, lvslab: 40_000 },
+  });
+  const lines = peerTable(r).split("\n");
+  assert.equal(lines.length, 4);
+  const cells = (l: string) => l.split("|").slice(1, -1).map((c) => c.trim());
+  assert.deepEqual(cells(lines[0]).slice(-2), ["lvslab ÷ nft DNAT", "lvslab ÷ HAProxy"]);
+  assert.deepEqual(cells(lines[2]), [
+    "bulk TCP, 1 stream, client → server",
+    "Gbit/s",
+    "20.00",
+    "18.00",
+    "4.00",
+    "9.00",
+    "0.50×",
+    "2.25×",
+  ]);
+  assert.deepEqual(cells(lines[3]).slice(-3), ["40,000", "0.50×", "n/a"]);
+});
+
+test("targets: met, not met, and not measured", () => {
+  const r = result({
+    tcp1Up: { nft: 18, haproxy: 4, lvslab: 8 },
+    connRate: { haproxy: 6000, lvslab: 5000 },
+  });
+  r.connTable = {
+    connections: 1_000_000,
+    rssBytesPerConn: 95,
+    heapBytesPerConn: 90,
+    emptyRssBytesPerConn: 40,
+    lookupNs: 300,
+    processNs: 1000,
+    insertNs: 500,
+    gcPerMillionPackets: 0,
+  };
+  const checks = new Map(targetChecks(r).map((c) => [c.target, c]));
+  assert.equal(checks.get("bulk TCP 1 stream: lvslab ≥ 0.5 × nft DNAT")!.met, false);
+  assert.equal(checks.get("bulk TCP 1 stream: lvslab ≥ 1.5 × HAProxy")!.met, true);
+  assert.equal(checks.get("bulk TCP 4 streams: lvslab ≥ 1.5 × HAProxy")!.met, null);
+  assert.equal(checks.get("new connections/s: lvslab ≥ HAProxy")!.met, false);
+  assert.equal(checks.get("1,000,000 connections ≤ 200 MB")!.met, true);
+  assert.equal(checks.get("no allocation per packet (packet worker, steady path)")!.met, null);
+});
+
+test("the report starts with the command that made it and lists warnings", () => {
+  const r = result({ tcp1Up: { nft: 18, lvslab: 9 } });
+  r.warnings.push("lvslab: wrk saw 3 socket errors");
+  const md = renderReport(r);
+  assert.ok(md.startsWith("`npm run bench` (5 s per measurement, 2 cores"));
+  assert.match(md, /- lvslab: wrk saw 3 socket errors/);
+  assert.match(md, /\| bulk TCP, 1 stream, client → server \|/);
+});
+
+test("the rendered markdown is already as deno fmt formats it", () => {
+  const r = result({
+    tcp1Up: { kernel: 20.5, nft: 18.25, haproxy: 4.6, lvslab: 9.75 },
+    connRate: { kernel: 11000, nft: 9000, haproxy: 6000, lvslab: 7000 },
+    udpPps: { kernel: 100_000, nft: 80_000, haproxy: null, lvslab: 40_000 },
+  });
+  r.command = "npm run bench -- --seconds 5 --peers kernel,nft,haproxy,lvslab";
+  r.warnings.push(
+    "lvslab: wrk saw 12 socket errors and 0 non-2xx answers in 30000 requests, a sentence long enough to need wrapping",
+  );
+  r.workerGc = {
+    packets: 1_000_000,
+    gcCount: 5,
+    gcMs: 12.5,
+    gcPerMillionPackets: 5,
+    allocatedBytesPerPacket: 64.2,
+    samples: 20,
+  };
+  r.profiles.push({
+    load: "bulk TCP, 1 stream (iperf3)",
+    sampledMs: 5000,
+    top: [{ name: "writeFd director/tun/fd-io.ts", selfMs: 3500, share: 0.7 }],
+  });
+  const md = renderReport(r);
+  const deno = spawnSync("npx", ["deno", "fmt", "--ext", "md", "-"], {
+    input: md,
+    encoding: "utf8",
+  });
+  if (deno.error || deno.status !== 0) {
+    assert.fail(`deno fmt could not run: ${deno.error?.message ?? deno.stderr}`);
+  }
+  assert.equal(md, deno.stdout);
+});

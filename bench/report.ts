@@ -1,0 +1,244 @@
+// Turns a bench result into the markdown the README's performance section is: the command
+// that made it, one table with every peer side by side and lvslab's ratios to kernel
+// nftables DNAT (b) and HAProxy (c), the engine-only numbers, the targets, and the profile.
+import type { BenchResult, Measurement, MetricSpec, PeerId } from "./types.ts";
+import { METRICS } from "./metrics/specs.ts";
+
+/** a / b, or null when either is missing or b is 0. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): number | null {
+  if (a === null || a === undefined || b === null || b === undefined || b === 0) return null;
+  return a / b;
+}
+
+/** A number with thousands separators and fixed decimals; "n/a" for null. */
+export function formatNumber(value: number | null | undefined, decimals: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "n/a";
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: decimals,
+    maximumFractionDigits: decimals,
+  });
+}
+
+export function formatRatio(value: number | null): string {
+  return value === null ? "n/a" : `${value.toFixed(2)}×`;
+}
+
+/** A markdown table with columns padded to equal width (stable under deno fmt). */
+export function markdownTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) =>
+    Math.max(3, [...rows.map((r) => r[i] ?? ""), h].reduce((w, c) => Math.max(w, width(c)), 0))
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => c + " ".repeat(widths[i] - width(c))).join(" | ")} |`;
+  return [line(headers), `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`, ...rows.map(line)]
+    .join("\n");
+}
+
+/**
+ * Wraps a paragraph at `width` columns the way deno fmt does (greedy, at spaces; a code
+ * span is never split), so the written markdown is already formatted.
+ */
+export function wrapParagraph(text: string, lineWidth = 100): string {
+  const words = text.match(/(?:`[^`]*`|[^\s`])+/g) ?? [];
+  const lines: string[] = [];
+  let line = "";
+  for (const word of words) {
+    if (line !== "" && width(line) + 1 + width(word) > lineWidth) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines.join("\n");
+}
+
+/** A "- " list item wrapped like a paragraph, continuation lines indented under its text. */
+export function wrapListItem(text: string, lineWidth = 100): string {
+  return wrapParagraph(text, lineWidth - 2).split("\n").map((
+    l,
+    i,
+  ) => (i === 0 ? `- ${l}` : `  ${l}`))
+    .join("\n");
+}
+
+/** Display width: code points (×, →, µ are one column each). */
+function width(s: string): number {
+  return [...s].length;
+}
+
+export function valueOf(
+  measurements: Measurement[],
+  metric: string,
+  peer: PeerId,
+): number | null {
+  return measurements.find((m) => m.metric === metric && m.peer === peer)?.value ?? null;
+}
+
+/** The side-by-side table: a row per metric, a column per peer, then lvslab's ratios. */
+export function peerTable(result: BenchResult, metrics: MetricSpec[] = METRICS): string {
+  const ids = result.peers.map((p) => p.id);
+  const headers = ["metric", "unit", ...result.peers.map((p) => p.label)];
+  const withRatios = ids.includes("lvslab");
+  if (withRatios) headers.push("lvslab ÷ nft DNAT", "lvslab ÷ HAProxy");
+  const rows: string[][] = [];
+  for (const spec of metrics) {
+    if (!result.measurements.some((m) => m.metric === spec.key)) continue;
+    const row = [spec.label, spec.unit];
+    for (const id of ids) {
+      row.push(formatNumber(valueOf(result.measurements, spec.key, id), spec.decimals));
+    }
+    if (withRatios) {
+      const lvs = valueOf(result.measurements, spec.key, "lvslab");
+      row.push(formatRatio(ratio(lvs, valueOf(result.measurements, spec.key, "nft"))));
+      row.push(formatRatio(ratio(lvs, valueOf(result.measurements, spec.key, "haproxy"))));
+    }
+    rows.push(row);
+  }
+  return markdownTable(headers, rows);
+}
+
+export interface TargetCheck {
+  target: string;
+  observed: string;
+  met: boolean | null;
+}
+
+/** The issue's targets against this run (null: not measured in this run). */
+export function targetChecks(result: BenchResult): TargetCheck[] {
+  const m = result.measurements;
+  const checks: TargetCheck[] = [];
+  const bulk = (key: string, label: string) => {
+    const lvs = valueOf(m, key, "lvslab");
+    const toNft = ratio(lvs, valueOf(m, key, "nft"));
+    const toHap = ratio(lvs, valueOf(m, key, "haproxy"));
+    checks.push({
+      target: `${label}: lvslab ≥ 0.5 × nft DNAT`,
+      observed: formatRatio(toNft),
+      met: toNft === null ? null : toNft >= 0.5,
+    });
+    checks.push({
+      target: `${label}: lvslab ≥ 1.5 × HAProxy`,
+      observed: formatRatio(toHap),
+      met: toHap === null ? null : toHap >= 1.5,
+    });
+  };
+  bulk("tcp1Up", "bulk TCP 1 stream");
+  bulk("tcp4Up", "bulk TCP 4 streams");
+  const conn = ratio(valueOf(m, "connRate", "lvslab"), valueOf(m, "connRate", "haproxy"));
+  checks.push({
+    target: "new connections/s: lvslab ≥ HAProxy",
+    observed: formatRatio(conn),
+    met: conn === null ? null : conn >= 1,
+  });
+  const table = result.connTable;
+  const mb = table ? (table.rssBytesPerConn * table.connections) / 1e6 : null;
+  checks.push({
+    target: "1,000,000 connections ≤ 200 MB",
+    observed: mb === null
+      ? "n/a"
+      : `${mb.toFixed(0)} MB (${table!.rssBytesPerConn.toFixed(0)} B/conn)`,
+    met: mb === null ? null : mb <= 200,
+  });
+  const gc = result.workerGc;
+  checks.push({
+    target: "no allocation per packet (packet worker, steady path)",
+    observed: gc === null
+      ? "n/a"
+      : `${formatNumber(gc.allocatedBytesPerPacket, 1)} B/packet, ${
+        gc.gcPerMillionPackets.toFixed(1)
+      } GCs per 1M packets`,
+    // Under 1 byte a packet is the sampler's own once-a-second allocation, not the packets'.
+    met: gc === null || gc.allocatedBytesPerPacket === null ? null : gc.allocatedBytesPerPacket < 1,
+  });
+  return checks;
+}
+
+function mark(met: boolean | null): string {
+  return met === null ? "–" : met ? "yes" : "no";
+}
+
+export function renderReport(result: BenchResult): string {
+  const out: string[] = [];
+  out.push(
+    wrapParagraph(
+      `\`${result.command}\` (${result.seconds} s per measurement, ${result.machine.cpus} cores, ` +
+        `Linux ${result.machine.kernel}, Node ${result.machine.node}, ${result.date}):`,
+    ),
+    "",
+    peerTable(result),
+    "",
+    wrapParagraph(
+      "Ratios are lvslab's value divided by the peer's: above 1 is better for rates, below 1 " +
+        "is better for latency and CPU time. " +
+        "Peers, all on the same netns lab in the same run: " +
+        result.peers.map((p) => `**${p.label}**`).join(", ") +
+        ". Bulk TCP and UDP go to one real server (iperf3's control and data connections must " +
+        "meet one server process); HTTP is balanced over both nginx real servers. CPU per " +
+        "datagram: machine = all busy CPU time of the machine (/proc/stat), softirq = its " +
+        "softirq part, director process = utime+stime of the director's process " +
+        "(/proc/<pid>/stat; lvslab's includes the kernel's forwarding of what it writes into " +
+        "the TUN device, which runs in its write(2) calls).",
+    ),
+  );
+  if (result.connTable) {
+    const t = result.connTable;
+    out.push(
+      "",
+      `Engine alone (${formatNumber(t.connections, 0)} connections, no network):`,
+      "",
+      markdownTable(["what", "value"], [
+        ["memory per connection (RSS, full table)", `${t.rssBytesPerConn.toFixed(0)} B`],
+        ["of which heap and typed arrays", `${t.heapBytesPerConn.toFixed(0)} B`],
+        ["of which preallocated when empty", `${t.emptyRssBytesPerConn.toFixed(0)} B`],
+        ["lookup (findInbound, random existing key)", `${t.lookupNs.toFixed(0)} ns`],
+        ["engine.process, packet of an existing connection", `${t.processNs.toFixed(0)} ns`],
+        ["engine.process, SYN creating a connection", `${t.insertNs.toFixed(0)} ns`],
+        ["GCs per 1M existing-connection packets", t.gcPerMillionPackets.toFixed(2)],
+      ]),
+    );
+  }
+  if (result.workerGc) {
+    const g = result.workerGc;
+    out.push(
+      "",
+      wrapParagraph(
+        `Packet worker during the lvslab runs (LVSLAB_WORKER_STATS): ${
+          formatNumber(g.packets, 0)
+        } ` +
+          `packets, ${g.gcCount} GCs (${g.gcMs.toFixed(1)} ms), ` +
+          `${g.gcPerMillionPackets.toFixed(1)} GCs per 1M packets; heap growth between GCs ` +
+          `${formatNumber(g.allocatedBytesPerPacket, 1)} bytes per packet.`,
+      ),
+    );
+  }
+  out.push(
+    "",
+    "Targets:",
+    "",
+    markdownTable(
+      ["target", "observed", "met"],
+      targetChecks(result).map((c) => [c.target, c.observed, mark(c.met)]),
+    ),
+  );
+  for (const p of result.profiles) {
+    out.push(
+      "",
+      wrapParagraph(
+        `Packet worker profile under ${p.load} (node --cpu-prof, ${
+          p.sampledMs.toFixed(0)
+        } ms sampled, self time):`,
+      ),
+      "",
+      markdownTable(
+        ["function", "self ms", "share"],
+        p.top.map((e) => [e.name, e.selfMs.toFixed(0), `${(e.share * 100).toFixed(1)}%`]),
+      ),
+    );
+  }
+  if (result.warnings.length > 0) {
+    out.push("", "Warnings:", "", ...result.warnings.map((w) => wrapListItem(w)));
+  }
+  return out.join("\n") + "\n";
+}

@@ -1,0 +1,72 @@
+// The shapes the bench's parts exchange and the JSON it writes.
+
+export type PeerId = "kernel" | "nft" | "haproxy" | "lvslab";
+
+/** One number measured for one peer. */
+export interface Measurement {
+  metric: string;
+  peer: PeerId;
+  /** null: not measurable for this peer (e.g. UDP through HAProxy); `note` says why. */
+  value: number | null;
+  note?: string;
+}
+
+/** How a metric is shown. */
+export interface MetricSpec {
+  key: string;
+  label: string;
+  unit: string;
+  better: "higher" | "lower";
+  decimals: number;
+}
+
+/** The director's engine alone, without a network (lvslab only). */
+export interface ConnTableResult {
+  connections: number;
+  /** RSS and heap+array-buffer growth from before the engine existed to the full table. */
+  rssBytesPerConn: number;
+  heapBytesPerConn: number;
+  /** Memory of the empty table at this capacity (the table is preallocated). */
+  emptyRssBytesPerConn: number;
+  /** findInbound on existing entries, random order. */
+  lookupNs: number;
+  /** engine.process() of an ACK on an existing connection (lookup + state + rewrite). */
+  processNs: number;
+  /** engine.process() of a SYN that creates an entry. */
+  insertNs: number;
+  /** GCs during the established-packet loop, per million packets. */
+  gcPerMillionPackets: number;
+}
+
+/** The packet worker's heap and GC counters during the lvslab load runs. */
+export interface WorkerGcResult {
+  packets: number;
+  gcCount: number;
+  gcMs: number;
+  gcPerMillionPackets: number;
+  /** Heap growth per packet over the GC-free sample intervals (null: a GC in every one). */
+  allocatedBytesPerPacket: number | null;
+  samples: number;
+}
+
+export interface ProfileResult {
+  /** What load the profile covers. */
+  load: string;
+  sampledMs: number;
+  top: { name: string; selfMs: number; share: number }[];
+}
+
+export interface BenchResult {
+  command: string;
+  date: string;
+  machine: { cpus: number; kernel: string; node: string; clockTicksPerSecond: number };
+  seconds: number;
+  quick: boolean;
+  peers: { id: PeerId; label: string }[];
+  measurements: Measurement[];
+  connTable: ConnTableResult | null;
+  workerGc: WorkerGcResult | null;
+  /** The packet worker's profile, one per profiled load. */
+  profiles: ProfileResult[];
+  warnings: string[];
+}
