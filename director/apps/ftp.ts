@@ -159,7 +159,8 @@ export class FtpHelper implements AppHelper {
   private rewrite227(apps: AppHelpers, slot: number, view: PacketView): number {
     const conns = apps.conns;
     const found = this.found;
-    if (found.addr === conns.vaddr[slot]) {
+    // The table keeps addresses signed; parsed ones are unsigned.
+    if ((found.addr | 0) === conns.vaddr[slot]) {
       // A server that already announces the VIP (vsftpd's pasv_address): expect, keep text.
       const ok = apps.expect(
         EXPECT_PASSIVE,
@@ -173,7 +174,7 @@ export class FtpHelper implements AppHelper {
       );
       return ok ? 0 : APP_DROP;
     }
-    if (found.addr !== conns.daddr[slot]) {
+    if ((found.addr | 0) !== conns.daddr[slot]) {
       // Not the address the client's connection went to: not ours to translate.
       this.counters.ignored++;
       return 0;
@@ -202,7 +203,7 @@ export class FtpHelper implements AppHelper {
   /** PORT/EPRT in `found`: the real server's port-20 connection to the client is expected. */
   private expectActive(apps: AppHelpers, slot: number, found: AddrPort): boolean {
     const conns = apps.conns;
-    if (found.addr !== conns.caddr[slot]) {
+    if ((found.addr | 0) !== conns.caddr[slot]) {
       this.counters.ignored++;
       return true;
     }

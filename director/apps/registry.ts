@@ -273,6 +273,10 @@ export class AppHelpers {
     dport: number,
   ): boolean {
     const now = this.nowMs;
+    // Stored unsigned; the connection table hands them over signed.
+    caddr >>>= 0;
+    vaddr >>>= 0;
+    daddr >>>= 0;
     const key = expKey(kind, kind === EXPECT_PASSIVE ? vport : cport);
     for (let i = this.expHeads[key]; i !== NO_SLOT; i = this.expNext[i]) {
       if (

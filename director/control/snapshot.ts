@@ -76,11 +76,11 @@ export function snapshotConnections(engine: DirectorEngine): ConnectionSnapshot[
     const template = (conns.flags[slot] & CONN_F_TEMPLATE) !== 0;
     out.push({
       protocol: proto === IPPROTO_TCP ? "tcp" : "udp",
-      caddr: conns.caddr[slot],
+      caddr: conns.caddr[slot] >>> 0,
       cport: conns.cport[slot],
-      vaddr: conns.vaddr[slot],
+      vaddr: conns.vaddr[slot] >>> 0,
       vport: conns.vport[slot],
-      daddr: conns.daddr[slot],
+      daddr: conns.daddr[slot] >>> 0,
       dport: conns.dport[slot],
       // ip_vs_state_name(): templates are always "NONE".
       state: template ? "NONE" : connStateName(proto, conns.state[slot]),

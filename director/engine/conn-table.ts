@@ -35,14 +35,17 @@ export class ConnTable {
 
   /** IP protocol number (6 TCP, 17 UDP). */
   readonly proto: Uint8Array;
-  /** Client address and port (the hash key). */
-  readonly caddr: Uint32Array;
+  /**
+   * Addresses are stored signed (Int32Array): reads are small integers, never boxed.
+   * Lookups accept either form. Client address and port (the hash key).
+   */
+  readonly caddr: Int32Array;
   readonly cport: Uint16Array;
   /** Virtual address and port the client talks to. */
-  readonly vaddr: Uint32Array;
+  readonly vaddr: Int32Array;
   readonly vport: Uint16Array;
   /** Real server ("destination") address and port. */
-  readonly daddr: Uint32Array;
+  readonly daddr: Int32Array;
   readonly dport: Uint16Array;
   /** Protocol state (see director/protocols). */
   readonly state: Uint8Array;
@@ -72,11 +75,11 @@ export class ConnTable {
     for (let i = 0; i < capacity; i++) this.freeSlots[i] = capacity - 1 - i;
     this.freeCount = capacity;
     this.proto = new Uint8Array(capacity);
-    this.caddr = new Uint32Array(capacity);
+    this.caddr = new Int32Array(capacity);
     this.cport = new Uint16Array(capacity);
-    this.vaddr = new Uint32Array(capacity);
+    this.vaddr = new Int32Array(capacity);
     this.vport = new Uint16Array(capacity);
-    this.daddr = new Uint32Array(capacity);
+    this.daddr = new Int32Array(capacity);
     this.dport = new Uint16Array(capacity);
     this.state = new Uint8Array(capacity);
     this.flags = new Uint8Array(capacity);
@@ -111,6 +114,8 @@ export class ConnTable {
 
   /** Finds the connection of a packet from the client to the virtual service. */
   findInbound(proto: number, caddr: number, cport: number, vaddr: number, vport: number): number {
+    caddr |= 0;
+    vaddr |= 0;
     let slot = this.buckets[this.bucketOf(proto, caddr, cport)];
     while (slot !== NO_SLOT) {
       if (
@@ -125,6 +130,8 @@ export class ConnTable {
 
   /** Finds a usable persistence template of (client network, virtual service). */
   findTemplate(proto: number, cnet: number, vaddr: number, vport: number): number {
+    cnet |= 0;
+    vaddr |= 0;
     let slot = this.buckets[this.bucketOf(proto, cnet, 0)];
     while (slot !== NO_SLOT) {
       if (
@@ -139,6 +146,8 @@ export class ConnTable {
 
   /** Finds the connection of a reply from the real server back to the client. */
   findOutbound(proto: number, caddr: number, cport: number, daddr: number, dport: number): number {
+    caddr |= 0;
+    daddr |= 0;
     let slot = this.buckets[this.bucketOf(proto, caddr, cport)];
     while (slot !== NO_SLOT) {
       if (

@@ -220,8 +220,9 @@ export class DirectorEngine {
       sport = view.udp.srcPort;
       dport = view.udp.dstPort;
     }
-    const src = ip.src;
-    const dst = ip.dst;
+    // Signed forms: small integers all the way through the packet path (no heap numbers).
+    const src = ip.srcInt;
+    const dst = ip.dstInt;
     if (this.services.isVirtualAddress(dst)) {
       return this.inbound(proto, src, sport, dst, dport, length);
     }
@@ -326,8 +327,8 @@ export class DirectorEngine {
   /** A non-first fragment: it follows the connection its first fragment was given. */
   private laterFragment(proto: number, length: number): number {
     const ip = this.view.ip;
-    const src = ip.src;
-    const dst = ip.dst;
+    const src = ip.srcInt;
+    const dst = ip.dstInt;
     const conns = this.conns;
     const slot = this.frags.lookup(src, dst, proto, ip.id, this.nowMs);
     // The slot may have been freed and reused since: check it is still this flow's.
@@ -558,7 +559,7 @@ export class DirectorEngine {
   ): Destination | null {
     const svc = entry.service;
     const conns = this.conns;
-    const cnet = (src & svc.persistNetmask) >>> 0;
+    const cnet = src & svc.persistNetmask; // signed, as the table stores addresses
     const allPorts = svc.port === FTP_PORT || svc.port === 0;
     const tport = allPorts ? 0 : svc.port;
     let template = conns.findTemplate(entry.protocolNumber, cnet, dst, tport);

@@ -195,12 +195,12 @@ export function rewriteFragmentAddresses(
   const ip = view.ip;
   let check = ip.checksum;
   if (newSrc !== null) {
-    const old = ip.src;
+    const old = ip.srcInt;
     ip.src = newSrc;
     check = checksumReplace32(check, old, newSrc >>> 0);
   }
   if (newDst !== null) {
-    const old = ip.dst;
+    const old = ip.dstInt;
     ip.dst = newDst;
     check = checksumReplace32(check, old, newDst >>> 0);
   }

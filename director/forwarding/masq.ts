@@ -47,7 +47,7 @@ function adjustL4Checksum(
 /** Client → real server: destination becomes the real server's address and port. */
 export function rewriteInboundMasq(view: PacketView, daddr: number, dport: number): void {
   const ip = view.ip;
-  const oldAddr = ip.dst;
+  const oldAddr = ip.dstInt;
   ip.dst = daddr;
   ip.checksum = checksumReplace32(ip.checksum, oldAddr, daddr);
   const l4 = ip.protocol === IPPROTO_TCP ? view.tcp : view.udp;
@@ -59,7 +59,7 @@ export function rewriteInboundMasq(view: PacketView, daddr: number, dport: numbe
 /** Real server → client: source becomes the virtual address and port. */
 export function rewriteOutboundMasq(view: PacketView, vaddr: number, vport: number): void {
   const ip = view.ip;
-  const oldAddr = ip.src;
+  const oldAddr = ip.srcInt;
   ip.src = vaddr;
   ip.checksum = checksumReplace32(ip.checksum, oldAddr, vaddr);
   const l4 = ip.protocol === IPPROTO_TCP ? view.tcp : view.udp;

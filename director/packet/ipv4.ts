@@ -116,6 +116,14 @@ export class Ipv4View extends NetView {
   set src(v: number) {
     this.setU32(12, v);
   }
+  /** Source address as a signed 32-bit number (the packet path's form: no boxing). */
+  get srcInt(): number {
+    return this.i32(12);
+  }
+  /** Destination address as a signed 32-bit number. */
+  get dstInt(): number {
+    return this.i32(16);
+  }
   /** Destination address as an unsigned 32-bit number. */
   get dst(): number {
     return this.u32(16);

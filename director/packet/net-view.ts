@@ -23,6 +23,16 @@ export class NetView {
     const i = this.off + at;
     return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
   }
+  /**
+   * The same field as a signed 32-bit number: always a V8 small integer, so the packet path
+   * can pass addresses around without boxing them in heap numbers (addresses above
+   * 127.255.255.255 do not fit a small integer unsigned).
+   */
+  protected i32(at: number): number {
+    const b = this.buf;
+    const i = this.off + at;
+    return (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
+  }
   protected setU32(at: number, v: number): void {
     const b = this.buf;
     const i = this.off + at;

@@ -57,8 +57,21 @@ async function curl(args: string[], timeoutMs = 90_000): Promise<string> {
 async function startCapture(host: string, file: string): Promise<void> {
   const pid = await startInNamespace({
     namespace: namespaceName(LAB, host),
-    // Control connection only (the data would make the file large); -U writes each packet.
-    argv: ["tcpdump", "-i", "eth0", "-n", "-U", "-s", "0", "-w", file, "tcp port 21"],
+    // Control connection only (the data would make the file large); -U writes each packet,
+    // --immediate-mode hands each over at once (else the last block is lost at stop).
+    argv: [
+      "tcpdump",
+      "-i",
+      "eth0",
+      "-n",
+      "--immediate-mode",
+      "-U",
+      "-s",
+      "0",
+      "-w",
+      file,
+      "tcp port 21",
+    ],
     cwd: workDir,
     logFile: `${file}.log`,
     readyText: "listening on",
