@@ -69,6 +69,10 @@ const RECLAIM_PROBES = 64;
 const REFUSE_SILENTLY = 0;
 const REFUSE_PORT_CLOSED = 1;
 const REFUSE_UNREACHABLE = 2;
+/** keepConnection() verdicts: use the entry, schedule the packet anew, or drop it. */
+const ENTRY_USE = 0;
+const ENTRY_RESCHEDULE = 1;
+const ENTRY_DROP_PACKET = 2;
 /** A brand-new connection lives 3 s until its first state transition (IPVS). */
 const NEW_CONN_TIMEOUT_MS = 3000;
 /** The FTP control port: a persistent FTP service's template covers every port (IPVS). */
@@ -241,9 +245,10 @@ export class DirectorEngine {
     const conns = this.conns;
     let slot = conns.findInbound(proto, src, sport, dst, dport);
     const tcpFlags = proto === IPPROTO_TCP ? this.view.tcp.flags : 0;
-    if (slot !== NO_SLOT && !this.keepConnection(slot, proto, tcpFlags)) {
-      if (conns.isLive(slot)) return 0; // dropped, the entry stays
-      slot = NO_SLOT; // expired: this packet may start a new connection
+    if (slot !== NO_SLOT) {
+      const verdict = this.keepConnection(slot, proto, tcpFlags);
+      if (verdict === ENTRY_DROP_PACKET) return 0; // dropped, the entry stays
+      if (verdict === ENTRY_RESCHEDULE) slot = NO_SLOT; // this packet starts a new connection
     }
     if (slot === NO_SLOT) {
       // [apps] A data connection an FTP control connection announced (passive mode).
@@ -403,34 +408,39 @@ export class DirectorEngine {
     return length;
   }
 
-  /**
-   * Decides what a client packet does with an existing entry. Returns true to use it.
-   * Returns false either after expiring it (then the packet is scheduled anew) or to drop
-   * the packet (the entry stays).
-   */
-  private keepConnection(slot: number, proto: number, tcpFlags: number): boolean {
-    const dest = this.conns.dest[slot]!;
+  /** Decides what a client packet does with its existing entry: an ENTRY_* verdict. */
+  private keepConnection(slot: number, proto: number, tcpFlags: number): number {
+    const conns = this.conns;
+    const dest = conns.dest[slot]!;
+    // conn_reuse_mode 1 comes first, as in ip_vs_in(): a fresh SYN on an entry in TIME_WAIT
+    // or CLOSE is a new connection (whatever became of the entry's server), and so is one on
+    // an entry whose server has weight 0 when expire_nodest_conn is set.
+    if (
+      proto === IPPROTO_TCP &&
+      (tcpFlags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) === TCP_FLAG_SYN
+    ) {
+      const state = conns.state[slot];
+      if (
+        state === TCP_S_TIME_WAIT || state === TCP_S_CLOSE ||
+        (this.expireNodestConn && dest.weight === 0)
+      ) {
+        // An entry that still controls others stays until they are gone; the new
+        // connection's entry is found first (it goes to the head of the chain).
+        if (conns.controlledCount[slot] === 0) this.expire(slot);
+        return ENTRY_RESCHEDULE;
+      }
+    }
     if (!dest.available) {
       // The real server was deleted (ipvsadm -d). expire_nodest_conn=0 keeps the entry
       // and drops its packets, so the server can be added back; 1 expires it at once.
       if (!this.expireNodestConn) {
         this.drops.count(DropReason.DESTINATION_REMOVED);
-        return false;
+        return ENTRY_DROP_PACKET;
       }
       this.expire(slot);
-      return false;
+      return ENTRY_RESCHEDULE;
     }
-    // conn_reuse_mode 1: a fresh SYN on an entry in TIME_WAIT or CLOSE is a new connection.
-    const state = this.conns.state[slot];
-    if (
-      proto === IPPROTO_TCP &&
-      (tcpFlags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) === TCP_FLAG_SYN &&
-      (state === TCP_S_TIME_WAIT || state === TCP_S_CLOSE)
-    ) {
-      this.expire(slot);
-      return false;
-    }
-    return true;
+    return ENTRY_USE;
   }
 
   /**
