@@ -61,7 +61,10 @@ export class NetnsBackend implements LabBackend {
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
     const fd = fs.openSync(logFile, "w");
     // The lab's host tools (ipvsadm) first on PATH, as execIn does.
-    const env = { ...process.env, PATH: `${path.join(REPO_ROOT, "bin", "host")}:${process.env.PATH}` };
+    const env = {
+      ...process.env,
+      PATH: `${path.join(REPO_ROOT, "bin", "host")}:${process.env.PATH}`,
+    };
     // `ip netns exec` execs the program, so the child's PID is the program's own.
     const child = spawn("ip", ["netns", "exec", ns, ...argv], {
       cwd: REPO_ROOT,

@@ -42,7 +42,11 @@ test("netns lab: up, reachability, real servers, down", { timeout: 180_000 }, as
       assert.deepEqual(readState(NAME), state);
       assert.deepEqual(state.namespaces, expectedNamespaces);
       assert.equal(state.configPath, null);
-      assert.deepEqual(state.processes.map((p) => p.name).sort(), ["rs1-http", "rs2-http"]);
+      assert.deepEqual(state.processes.map((p) => p.name).sort(), [
+        "rs1-http",
+        "rs2-ftp",
+        "rs2-http",
+      ]);
       for (const p of state.processes) {
         assert.equal(namespaceOfPid(p.pid), p.namespace, `${p.name} runs in ${p.namespace}`);
       }

@@ -1,0 +1,38 @@
+// Which lab backend runs a scenario. Each backend registers a constructor here; the CLI's
+// --backend and the runner only go through createBackend.
+import type { BackendKind, LabBackend } from "../backend.ts";
+import { NetnsBackend } from "../netns/netns-backend.ts";
+import { createComposeBackend } from "../compose/compose-backend.ts";
+
+export type BackendFactory = (name: string) => LabBackend;
+
+/** Backends this build knows. */
+const FACTORIES: Partial<Record<BackendKind, BackendFactory>> = {
+  netns: (name) => new NetnsBackend(name),
+  compose: createComposeBackend,
+};
+
+export const BACKEND_KINDS: readonly BackendKind[] = ["netns", "compose"];
+
+/** Kinds that createBackend can build in this build. */
+export function availableBackends(): BackendKind[] {
+  return BACKEND_KINDS.filter((k) => FACTORIES[k] !== undefined);
+}
+
+/** The backend of that kind for lab `name`; throws a sentence for an unknown or absent kind. */
+export function createBackend(kind: string, name: string): LabBackend {
+  if (!(BACKEND_KINDS as readonly string[]).includes(kind)) {
+    throw new Error(
+      `backend '${kind}' is unknown; use one of ${BACKEND_KINDS.join(", ")}`,
+    );
+  }
+  const factory = FACTORIES[kind as BackendKind];
+  if (!factory) {
+    throw new Error(
+      `backend '${kind}' is not available in this build; use one of ${
+        availableBackends().join(", ")
+      }`,
+    );
+  }
+  return factory(name);
+}

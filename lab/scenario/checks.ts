@@ -1,0 +1,328 @@
+// Assertions judged from what the client programs and ipvsadm reported (the capture-based
+// ones live in lab/assertions): which real server answered, how connections ended, whether
+// connections, sources or destinations stuck to one server, what became of held connections,
+// and the director's connection table. Each gives one PASS/FAIL sentence.
+import { type AssertionResult, verdict } from "../assertions/result.ts";
+import { assertDistribution, countsFromAttribution } from "../assertions/distribution.ts";
+import type { ConnRecord } from "../../clients/http-conns.ts";
+import type { TableEntry } from "./conn-table.ts";
+import type { AssertionSpec, Bounds, TableEntrySpec } from "./schema.ts";
+import type { StepOutput, StepWindow } from "./steps.ts";
+
+/** Every assertion, here or in lab/assertions, gives this shape. */
+export type CheckResult = AssertionResult;
+
+function result(
+  name: string,
+  passed: boolean,
+  sentence: string,
+  details: string[] = [],
+  data: Record<string, unknown> = {},
+): CheckResult {
+  return verdict(name, passed, sentence, details, data);
+}
+
+/** Counts as "name address:port" → n, so a key can be a name ("rs1") or an address. */
+type Tally = Record<string, number>;
+
+/** How many of `tally` a key names: "rs1" matches names, "172.16.0.2:80" addresses. */
+export function countFor(tally: Tally, key: string): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(tally)) {
+    if (k === key || k.split(" ").includes(key)) n += v;
+  }
+  return n;
+}
+
+/** Checks exactly/atLeast/atMost against a tally; returns the broken ones as sentences. */
+export function checkBounds(tally: Tally, bounds: Bounds): { ok: boolean; parts: string[] } {
+  const parts: string[] = [];
+  let ok = true;
+  const check = (key: string, cmp: "=" | ">=" | "<=", want: number) => {
+    const got = countFor(tally, key);
+    const good = cmp === "=" ? got === want : cmp === ">=" ? got >= want : got <= want;
+    const words = cmp === "=" ? "exactly" : cmp === ">=" ? "at least" : "at most";
+    parts.push(`${key} ${got}${good ? "" : ` (expected ${words} ${want})`}`);
+    if (!good) ok = false;
+  };
+  for (const [k, v] of Object.entries(bounds.exactly ?? {})) check(k, "=", v);
+  for (const [k, v] of Object.entries(bounds.atLeast ?? {})) check(k, ">=", v);
+  for (const [k, v] of Object.entries(bounds.atMost ?? {})) check(k, "<=", v);
+  if (bounds.exactly) {
+    // "exactly" also means nothing went anywhere else.
+    const listed = Object.keys(bounds.exactly);
+    const others = Object.entries(tally).filter(([k, v]) =>
+      v > 0 && !listed.some((key) => k === key || k.split(" ").includes(key))
+    );
+    for (const [k, v] of others) {
+      parts.push(`${k} ${v} (expected none)`);
+      ok = false;
+    }
+  }
+  return { ok, parts };
+}
+
+/** Which server answered, per "name address:port", for a step's output. */
+export function serverTally(output: StepOutput): Tally {
+  switch (output.kind) {
+    case "http":
+      return { ...output.data.byServerAddress };
+    case "udp":
+      return { ...output.data.byServerAddress };
+    case "hold": {
+      const t: Tally = {};
+      for (const c of output.data.connections) {
+        if (!c.server) continue;
+        const k = `${c.server} ${c.serverAddress ?? "?"}`;
+        t[k] = (t[k] ?? 0) + 1;
+      }
+      return t;
+    }
+    default:
+      return {};
+  }
+}
+
+/** How connections or datagrams ended, per outcome, for a step's output. */
+export function outcomeTally(output: StepOutput): Tally {
+  switch (output.kind) {
+    case "http":
+      return { ...output.data.outcomes };
+    case "udp": {
+      const { echoed, refused, timedOut, corrupted } = output.data;
+      return { echoed, refused, timedOut, corrupted };
+    }
+    case "probe":
+      return { ...output.data.outcomes };
+    default:
+      return {};
+  }
+}
+
+function missing(name: string, stepId: string): CheckResult {
+  return result(name, false, `${name}: step '${stepId}' left no result (it did not run or failed)`);
+}
+
+function boundsCheck(
+  name: string,
+  what: string,
+  tally: Tally,
+  bounds: Bounds,
+): CheckResult {
+  const { ok, parts } = checkBounds(tally, bounds);
+  return result(name, ok, `${what}: ${parts.join(", ")}`, [`observed: ${JSON.stringify(tally)}`], {
+    observed: tally,
+    ...bounds,
+  });
+}
+
+function stickyCheck(
+  spec: Extract<AssertionSpec, { kind: "sticky" }>,
+  outputs: Map<string, StepOutput>,
+  windows: Map<string, StepWindow>,
+  clientAddress: string,
+): CheckResult {
+  const name = `sticky by ${spec.by} (${spec.steps.join(", ")})`;
+  const groups = new Map<string, Set<string>>();
+  const broken: string[] = [];
+  let connections = 0;
+  for (const stepId of spec.steps) {
+    const out = outputs.get(stepId);
+    if (!out || out.kind !== "http") return missing(name, stepId);
+    const vip = windows.get(stepId)?.vip ?? "?";
+    for (const r of out.data.records as ConnRecord[]) {
+      if (!r || r.answered === 0) continue;
+      connections++;
+      const servers = Object.keys(r.servers);
+      if (spec.by === "connection") {
+        groups.set(`connection #${r.index} of '${stepId}'`, new Set(servers));
+        if (servers.length > 1 || r.localPorts.length > 1) {
+          broken.push(
+            `connection #${r.index} of '${stepId}': ${r.localPorts.length} TCP connection(s), answers from ${
+              servers.join(" and ")
+            }`,
+          );
+        }
+        continue;
+      }
+      const key = spec.by === "source"
+        ? `source ${r.source ?? clientAddress}`
+        : `destination ${vip}`;
+      const set = groups.get(key) ?? new Set<string>();
+      for (const s of servers) set.add(s);
+      groups.set(key, set);
+    }
+  }
+  if (spec.by !== "connection") {
+    for (const [key, set] of groups) {
+      if (set.size > 1) broken.push(`${key} went to ${[...set].sort().join(" and ")}`);
+    }
+  }
+  const all = new Set<string>();
+  for (const set of groups.values()) for (const s of set) all.add(s);
+  if (connections === 0) return result(name, false, `${name}: no connection was answered`);
+  const spread = all.size >= spec.minServers;
+  const passed = broken.length === 0 && spread;
+  const mapping = spec.by === "connection"
+    ? `${groups.size} connections, each answered by one server`
+    : [...groups].map(([k, s]) => `${k} → ${[...s].join("+")}`).slice(0, 12).join("; ");
+  const sentence = passed
+    ? `every ${spec.by} stayed on one real server: ${mapping}` +
+      (spec.minServers > 1 ? ` (${all.size} servers used)` : "")
+    : broken.length
+    ? `${broken.length} ${
+      spec.by === "connection" ? "connections" : `${spec.by}s`
+    } were split across servers: ${broken.slice(0, 3).join("; ")}`
+    : `only ${all.size} server(s) used across ${groups.size} ${spec.by}s, expected at least ${spec.minServers}`;
+  return result(name, passed, sentence, broken);
+}
+
+function entryMatches(e: TableEntry, spec: Omit<TableEntrySpec, "min" | "max">): boolean {
+  if (spec.protocol && e.protocol !== spec.protocol) return false;
+  if (spec.state && e.state !== spec.state) return false;
+  if (spec.vport && !e.virtual.endsWith(`:${spec.vport}`)) return false;
+  if (spec.destination && e.destination !== spec.destination) return false;
+  return true;
+}
+
+function describeEntry(spec: Omit<TableEntrySpec, "min" | "max">): string {
+  const parts = [
+    spec.protocol?.toUpperCase(),
+    spec.state,
+    spec.vport ? `to VIP port ${spec.vport}` : undefined,
+    spec.destination ? `on ${spec.destination}` : undefined,
+  ].filter(Boolean);
+  return parts.length ? parts.join(" ") : "any";
+}
+
+function tableCheck(
+  spec: Extract<AssertionSpec, { kind: "table" }>,
+  outputs: Map<string, StepOutput>,
+): CheckResult {
+  const name = `connection table '${spec.step}'`;
+  const out = outputs.get(spec.step);
+  if (!out || out.kind !== "table") return missing(name, spec.step);
+  const entries = out.data;
+  const parts: string[] = [];
+  let ok = true;
+  for (const p of spec.present) {
+    const found = entries.filter((e) => entryMatches(e, p));
+    const tooFew = found.length < p.min;
+    const tooMany = p.max !== undefined && found.length > p.max;
+    const late = p.maxExpireSeconds !== undefined
+      ? found.filter((e) => e.expireSeconds > p.maxExpireSeconds!)
+      : [];
+    let part = `${found.length} ${describeEntry(p)} entr${found.length === 1 ? "y" : "ies"}`;
+    if (tooFew || tooMany) {
+      part += ` (expected ${p.max === undefined ? `at least ${p.min}` : `${p.min}-${p.max}`})`;
+      ok = false;
+    }
+    if (found.length && p.maxExpireSeconds !== undefined) {
+      const longest = Math.max(...found.map((e) => e.expireSeconds));
+      part += `, expiring within ${longest} s`;
+      if (late.length) {
+        part += ` (expected at most ${p.maxExpireSeconds} s)`;
+        ok = false;
+      }
+    }
+    parts.push(part);
+  }
+  for (const a of spec.absent) {
+    const found = entries.filter((e) => entryMatches(e, a));
+    parts.push(
+      `${found.length} ${describeEntry(a)} entries${found.length ? " (expected none)" : ""}`,
+    );
+    if (found.length) ok = false;
+  }
+  const lines = entries.slice(0, 20).map((e) =>
+    `${e.protocol.toUpperCase()} ${e.expireSeconds}s ${e.state} ${e.source} ${e.virtual} ${e.destination}`
+  );
+  return result(name, ok, `${name}: ${parts.join("; ")}`, lines);
+}
+
+/**
+ * Judges what the clients and the table show: kinds servers, results, sticky, held, table,
+ * and the client-attribution half of distribution. Capture-only kinds give [].
+ */
+export function evaluateClientAssertion(
+  spec: AssertionSpec,
+  outputs: Map<string, StepOutput>,
+  windows: Map<string, StepWindow>,
+  clientAddress: string,
+): CheckResult[] {
+  const one = clientCheck(spec, outputs, windows, clientAddress);
+  return one ? [one] : [];
+}
+
+function clientCheck(
+  spec: AssertionSpec,
+  outputs: Map<string, StepOutput>,
+  windows: Map<string, StepWindow>,
+  clientAddress: string,
+): CheckResult | null {
+  switch (spec.kind) {
+    case "distribution": {
+      if (!spec.from.includes("client")) return null;
+      const w = windows.get(spec.step);
+      const what = `answers from ${
+        w ? `${w.vip}:${w.vport}` : "the service"
+      } (client attribution, step '${spec.step}')`;
+      const name = `distribution of '${spec.step}' (client attribution)`;
+      const out = outputs.get(spec.step);
+      if (!out || out.kind !== "http") return missing(name, spec.step);
+      return assertDistribution({
+        counts: countsFromAttribution(out.data.byServerAddress),
+        weights: spec.weights,
+        alpha: spec.significance,
+        what,
+        name,
+      });
+    }
+    case "servers": {
+      const name = `servers of '${spec.step}'`;
+      const out = outputs.get(spec.step);
+      if (!out) return missing(name, spec.step);
+      const unit = out.kind === "hold"
+        ? "held connections"
+        : out.kind === "udp"
+        ? "datagrams"
+        : "answers";
+      return boundsCheck(name, `${unit} of '${spec.step}' per real server`, serverTally(out), spec);
+    }
+    case "results": {
+      const name = `results of '${spec.step}'`;
+      const out = outputs.get(spec.step);
+      if (!out) return missing(name, spec.step);
+      const unit = out.kind === "udp" ? "datagrams" : "connections";
+      return boundsCheck(name, `${unit} of '${spec.step}' by outcome`, outcomeTally(out), spec);
+    }
+    case "held": {
+      const name = `held connections of '${spec.step}'${spec.server ? ` on ${spec.server}` : ""}`;
+      const out = outputs.get(spec.step);
+      if (!out || out.kind !== "hold") return missing(name, spec.step);
+      const conns = out.data.connections.filter((c) =>
+        !spec.server || c.server === spec.server || c.serverAddress === spec.server
+      );
+      const tally: Tally = {};
+      for (const c of conns) tally[c.state] = (tally[c.state] ?? 0) + 1;
+      const r = boundsCheck(name, `${name} at the end, by state`, tally, spec);
+      r.details.push(
+        ...conns.map((c) =>
+          `#${c.index} ${c.server ?? "?"} ${c.state}: ${c.answered} answers${
+            c.error ? ` (${c.error})` : ""
+          }`
+        ),
+      );
+      if (!out.final) {
+        r.details.push("(the holder's final report was missing; states are from its start)");
+      }
+      return r;
+    }
+    case "sticky":
+      return stickyCheck(spec, outputs, windows, clientAddress);
+    case "table":
+      return tableCheck(spec, outputs);
+    default:
+      return null;
+  }
+}

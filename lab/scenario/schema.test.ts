@@ -1,0 +1,156 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseScenario, ScenarioError } from "./schema.ts";
+
+const SERVICES = `
+services:
+  services:
+    - protocol: tcp
+      address: 203.0.113.5
+      port: 80
+      scheduler: wrr
+      servers:
+        - { address: 172.16.0.2, port: 80, weight: 1 }
+        - { address: 172.16.0.3, port: 8000, weight: 2 }
+`;
+
+function bad(text: string): string {
+  try {
+    parseScenario(text, "/x/bad.yaml");
+  } catch (err) {
+    assert.ok(err instanceof ScenarioError, String(err));
+    return (err as Error).message;
+  }
+  assert.fail("the file was accepted");
+}
+
+test("a sound file parses into steps and assertions with defaults", () => {
+  const s = parseScenario(
+    `${SERVICES}
+steps:
+  - http: { id: load, connections: 30, concurrency: 3 }
+  - hold: { id: h, count: 2 }
+  - ipvsadm: -e -t 203.0.113.5:80 -r 172.16.0.2:80 -m -w 0
+  - wait: 100
+  - table: t
+  - release: h
+assertions:
+  - distribution: { step: load, weights: { 172.16.0.2:80: 1, 172.16.0.3:8000: 2 } }
+  - servers: { step: h, atLeast: { rs1: 1 } }
+  - table: { step: t, present: [{ state: ESTABLISHED }] }
+  - rewrite:
+`,
+    "/x/good.yaml",
+  );
+  assert.equal(s.name, "good");
+  assert.equal(s.lab, "lvsscn");
+  assert.deepEqual(s.steps.map((x) => x.kind), [
+    "http",
+    "hold",
+    "ipvsadm",
+    "wait",
+    "table",
+    "release",
+  ]);
+  const http = s.steps[0];
+  assert.ok(http.kind === "http");
+  assert.equal(http.vport, 80);
+  assert.equal(http.requests, 1);
+  const ipvsadm = s.steps[2];
+  assert.ok(ipvsadm.kind === "ipvsadm");
+  assert.deepEqual(ipvsadm.args, [
+    "-e",
+    "-t",
+    "203.0.113.5:80",
+    "-r",
+    "172.16.0.2:80",
+    "-m",
+    "-w",
+    "0",
+  ]);
+  const dist = s.assertions[0];
+  assert.ok(dist.kind === "distribution");
+  assert.equal(dist.significance, 0.001);
+  assert.deepEqual(dist.from, ["client", "capture"]);
+  assert.equal(s.services.services[0].scheduler, "wrr");
+  assert.match(s.servicesYaml, /scheduler: wrr/);
+});
+
+test("an unknown step kind is named with the file and the step", () => {
+  const msg = bad(`${SERVICES}\nsteps:\n  - jump: 3\nassertions:\n  - rewrite: {}\n`);
+  assert.match(msg, /bad\.yaml: steps\[0\]: 'jump' is not known; use one of http, udp/);
+});
+
+test("a step setting out of range names the step, the setting and the bound", () => {
+  const msg = bad(
+    `${SERVICES}\nsteps:\n  - http: { connections: 999999 }\nassertions:\n  - rewrite: {}\n`,
+  );
+  assert.match(msg, /bad\.yaml: steps\[0\] \(http\): connections: .*20000/);
+});
+
+test("traffic to a port without a service is refused before any lab is built", () => {
+  const msg = bad(
+    `${SERVICES}\nsteps:\n  - http: { id: a, vport: 81 }\nassertions:\n  - rewrite: {}\n`,
+  );
+  assert.match(msg, /steps\[0\] \(http 'a'\): there is no tcp service 203\.0\.113\.5:81/);
+});
+
+test("releasing an unknown hold and stopping an unknown program are refused", () => {
+  const msg = bad(
+    `${SERVICES}\nsteps:\n  - release: nope\n  - stop: web\nassertions:\n  - rewrite: {}\n`,
+  );
+  assert.match(msg, /steps\[0\] \(release 'nope'\): no earlier hold step has id 'nope'/);
+  assert.match(msg, /steps\[1\] \(stop 'web'\): no program has id 'web'/);
+});
+
+test("an assertion naming a missing or wrong kind of step is refused", () => {
+  const msg = bad(
+    `${SERVICES}\nsteps:\n  - http: { id: a }\n  - table: t\nassertions:\n` +
+      `  - servers: { step: b, exactly: { rs1: 1 } }\n  - held: { step: a, exactly: { open: 1 } }\n`,
+  );
+  assert.match(msg, /assertions\[0\] \(servers\): no step has id 'b'/);
+  assert.match(msg, /assertions\[1\] \(held\): step 'a' is a http step; this needs hold/);
+});
+
+test("a bad service table is reported with the service named", () => {
+  const msg = bad(
+    `services:\n  services:\n    - { protocol: tcp, address: 203.0.113.5, port: 80, scheduler: fastest }\n` +
+      `steps:\n  - wait: 1\nassertions:\n  - rewrite: {}\n`,
+  );
+  assert.match(
+    msg,
+    /bad\.yaml: services: services\[0\] \(tcp 203\.0\.113\.5:80\): unknown scheduler 'fastest'/,
+  );
+});
+
+test("broken YAML, missing sections and unknown keys each get a sentence", () => {
+  assert.match(bad("steps: [\n"), /bad\.yaml: not valid YAML/);
+  assert.match(bad(`${SERVICES}\nsteps: []\nassertions:\n  - rewrite: {}\n`), /at least one step/);
+  assert.match(
+    bad(`${SERVICES}\nsteps:\n  - wait: 1\nassertions:\n  - rewrite: {}\nspeed: 3\n`),
+    /Unrecognized key: "speed"/,
+  );
+  assert.match(
+    bad(`steps:\n  - wait: 1\nassertions:\n  - rewrite: {}\n`),
+    /services: the service table is missing/,
+  );
+});
+
+test("client addresses must be on the client's network and programs on their host", () => {
+  const msg = bad(
+    `${SERVICES}\nclientAddresses: [192.0.2.9]\nprograms:\n` +
+      `  - { id: w, host: rs1, kind: http, name: w, listen: 172.16.0.3:81 }\n` +
+      `steps:\n  - wait: 1\nassertions:\n  - rewrite: {}\n`,
+  );
+  assert.match(msg, /clientAddresses: 192\.0\.2\.9 is not on the client's network/);
+  assert.match(msg, /programs\[0\] \('w'\): 172\.16\.0\.3:81 is not an address of host 'rs1'/);
+});
+
+test("capture assertions need capture on; bounds assertions need a bound", () => {
+  const msg = bad(
+    `${SERVICES}\ncapture: false\nsteps:\n  - http: { id: a }\nassertions:\n  - rewrite: {}\n` +
+      `  - servers: { step: a }\n`,
+  );
+  assert.match(msg, /assertions\[0\] \(rewrite\): this assertion reads the capture/);
+  assert.match(msg, /assertions\[1\] \(servers\): give at least one of exactly, atLeast, atMost/);
+});

@@ -1,0 +1,561 @@
+// Scenario files (scenarios/*.yaml): the lab, the service table, the traffic and run-time
+// actions, and what must hold afterwards. The whole file is validated before a lab is built;
+// every problem is one sentence naming the file, the step or assertion, and what is wrong.
+// The format is documented in scenarios/README.md.
+import fs from "node:fs";
+import path from "node:path";
+import YAML from "yaml";
+import { z } from "zod";
+import { type DirectorConfig, parseDirectorConfig } from "../../director/config/service-config.ts";
+import { parseIPv4 } from "../../director/net/ipv4-address.ts";
+import { defaultTopology, isAllowedAddress, LAB_NAME_PATTERN, parseCidr } from "../topology.ts";
+
+export const DEFAULT_SCENARIO_LAB = "lvsscn";
+
+const id = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
+  message: "an id is 1-32 lower-case letters, digits and dashes, starting with a letter",
+});
+const port = z.number().int().min(1).max(65535);
+const ipv4 = z.ipv4({ message: "must be an IPv4 address like 203.0.113.5" });
+const ms = (max: number) => z.number().int().min(0).max(max);
+const count = (max: number) => z.number().int().min(1).max(max);
+/** "rs1" or "172.16.0.2:80" → count. */
+const serverCounts = z.record(z.string(), z.number().int().min(0));
+
+// ---- steps ---------------------------------------------------------------------------
+
+const httpStep = z.strictObject({
+  id: id.optional(),
+  vip: ipv4.optional(),
+  vport: port.default(80),
+  connections: count(20_000).default(10),
+  /** GETs per connection: 1 is a new connection per request, more keep it alive. */
+  requests: count(1000).default(1),
+  concurrency: count(256).default(1),
+  timeoutMs: ms(60_000).default(3000),
+  /** Client source addresses to use in turn (see clientAddresses). */
+  sources: z.array(ipv4).optional(),
+});
+
+const udpStep = z.strictObject({
+  id: id.optional(),
+  vip: ipv4.optional(),
+  vport: port,
+  count: count(10_000).default(10),
+  size: count(65_000).default(64),
+  timeoutMs: ms(10_000).default(1000),
+});
+
+const probeStep = z.strictObject({
+  id: id.optional(),
+  vip: ipv4.optional(),
+  vport: port,
+  count: count(1000).default(1),
+  timeoutMs: ms(60_000).default(2000),
+  /** Wait this long for a first line (a banner) after connecting. */
+  bannerMs: ms(10_000).default(0),
+});
+
+const holdStep = z.strictObject({
+  id,
+  vip: ipv4.optional(),
+  vport: port.default(80),
+  count: count(200).default(1),
+  /** A GET on each held connection this often; 0 sends only the first. */
+  intervalMs: ms(600_000).default(1000),
+  /** The holder ends by itself after this long (released earlier by a release step). */
+  holdMs: count(300_000).default(120_000),
+  timeoutMs: ms(60_000).default(2000),
+  source: ipv4.optional(),
+});
+
+const ipvsadmStep = z.union([
+  z.string().min(1),
+  z.strictObject({ args: z.string().min(1), expectCode: z.number().int().default(0) }),
+]);
+
+const tableStep = z.union([id, z.strictObject({ id })]);
+
+export type HttpStep = z.infer<typeof httpStep> & { kind: "http" };
+export type UdpStep = z.infer<typeof udpStep> & { kind: "udp" };
+export type ProbeStep = z.infer<typeof probeStep> & { kind: "probe" };
+export type HoldStep = z.infer<typeof holdStep> & { kind: "hold" };
+export type Step =
+  | HttpStep
+  | UdpStep
+  | ProbeStep
+  | HoldStep
+  | { kind: "release"; id: string }
+  | { kind: "ipvsadm"; id?: string; args: string[]; expectCode: number }
+  | { kind: "stop"; id: string }
+  | { kind: "start"; id: string }
+  | { kind: "wait"; ms: number }
+  | { kind: "table"; id: string };
+
+export type StepKind = Step["kind"];
+export const STEP_KINDS: readonly StepKind[] = [
+  "http",
+  "udp",
+  "probe",
+  "hold",
+  "release",
+  "ipvsadm",
+  "stop",
+  "start",
+  "wait",
+  "table",
+];
+
+/** Steps that produce a result assertions can name. */
+export const RESULT_STEPS: readonly StepKind[] = ["http", "udp", "probe", "hold", "table"];
+
+// ---- assertions ----------------------------------------------------------------------
+
+const distribution = z.strictObject({
+  step: id,
+  /** "address:port" of each real server → its weight. */
+  weights: z.record(z.string(), z.number().int().min(0)),
+  /** Chi-square significance level: the test fails when p < significance. */
+  significance: z.number().gt(0).lt(1).default(0.001),
+  from: z.array(z.enum(["client", "capture"])).min(1).default(["client", "capture"]),
+});
+const rewrite = z.strictObject({
+  /** Check that every packet has its twin across the director; off where it drops on purpose. */
+  twins: z.boolean().default(true),
+}).nullable().default({ twins: true });
+const oneServer = z.strictObject({}).nullable().default({});
+const outcomes = z.strictObject({
+  vip: ipv4.optional(),
+  vport: port,
+  protocol: z.enum(["tcp", "udp"]).default("tcp"),
+  /** How every connection to the port ends, seen on the client network. */
+  expect: z.enum(["accepted", "refused", "dropped"]).optional(),
+  /** The real server:port every connection must reach on the private network. */
+  server: z.string().optional(),
+  minConnections: z.number().int().min(1).default(1),
+});
+const bounds = {
+  exactly: serverCounts.optional(),
+  atLeast: serverCounts.optional(),
+  atMost: serverCounts.optional(),
+};
+const servers = z.strictObject({ step: id, ...bounds });
+const results = z.strictObject({ step: id, ...bounds });
+const sticky = z.strictObject({
+  steps: z.array(id).min(1),
+  by: z.enum(["connection", "source", "destination"]),
+  /** At least this many different servers across the groups (shows the hash spreads). */
+  minServers: z.number().int().min(1).default(1),
+});
+const held = z.strictObject({
+  step: id,
+  /** Only the connections held by this server ("rs1" or "172.16.0.2:80"). */
+  server: z.string().optional(),
+  ...bounds,
+});
+const entry = z.strictObject({
+  protocol: z.enum(["tcp", "udp"]).optional(),
+  state: z.string().optional(),
+  vport: port.optional(),
+  /** "address:port" of the real server. */
+  destination: z.string().optional(),
+  min: z.number().int().min(0).default(1),
+  max: z.number().int().min(0).optional(),
+  /** Every matching entry expires within this many seconds (not a longer timer). */
+  maxExpireSeconds: z.number().int().min(0).optional(),
+});
+const table = z.strictObject({
+  step: id,
+  present: z.array(entry).default([]),
+  absent: z.array(entry.omit({ min: true, max: true, maxExpireSeconds: true })).default([]),
+});
+
+const ASSERTION_SCHEMAS = {
+  distribution,
+  rewrite,
+  "one-connection-one-server": oneServer,
+  outcomes,
+  servers,
+  results,
+  sticky,
+  held,
+  table,
+} as const;
+
+export type AssertionKind = keyof typeof ASSERTION_SCHEMAS;
+export const ASSERTION_KINDS = Object.keys(ASSERTION_SCHEMAS) as AssertionKind[];
+export type AssertionSpec =
+  | ({ kind: "distribution" } & z.infer<typeof distribution>)
+  | { kind: "rewrite"; twins?: boolean }
+  | { kind: "one-connection-one-server" }
+  | ({ kind: "outcomes" } & z.infer<typeof outcomes>)
+  | ({ kind: "servers" } & z.infer<typeof servers>)
+  | ({ kind: "results" } & z.infer<typeof results>)
+  | ({ kind: "sticky" } & z.infer<typeof sticky>)
+  | ({ kind: "held" } & z.infer<typeof held>)
+  | ({ kind: "table" } & z.infer<typeof table>);
+export type TableEntrySpec = z.infer<typeof entry>;
+export type Bounds = {
+  exactly?: Record<string, number>;
+  atLeast?: Record<string, number>;
+  atMost?: Record<string, number>;
+};
+
+// ---- the file --------------------------------------------------------------------------
+
+const program = z.strictObject({
+  id,
+  host: z.string().min(1),
+  kind: z.enum(["http", "udp"]),
+  /** Name the program answers with (pages, echoes), e.g. "rs1b". */
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, { message: "a name like rs1b" }),
+  listen: z.string().regex(/^\d+\.\d+\.\d+\.\d+:\d+$/, { message: "must be address:port" }),
+});
+
+const fileSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/).optional(),
+  description: z.string().default(""),
+  lab: z.string().regex(LAB_NAME_PATTERN, {
+    message: "a lab name is 1-16 lower-case letters and digits, starting with a letter",
+  }).default(DEFAULT_SCENARIO_LAB),
+  topology: z.literal("default", { message: "only the 'default' topology exists so far" })
+    .default("default"),
+  /** The whole run (traffic and waits, not lab up/down) must end within this. */
+  timeoutSeconds: z.number().int().min(1).max(600).default(120),
+  capture: z.boolean().default(true),
+  /** Extra addresses on the client's interface, to act as several sources. */
+  clientAddresses: z.array(ipv4).max(64).default([]),
+  programs: z.array(program).max(16).default([]),
+  services: z.unknown().optional(),
+  steps: z.array(z.unknown()).min(1, { message: "a scenario needs at least one step" }).max(200),
+  assertions: z.array(z.unknown()).min(1, { message: "a scenario needs at least one assertion" })
+    .max(200),
+});
+
+export type ProgramSpec = z.infer<typeof program>;
+
+export interface Scenario {
+  /** The file it came from (absolute). */
+  file: string;
+  name: string;
+  description: string;
+  lab: string;
+  topology: "default";
+  vip: string;
+  timeoutSeconds: number;
+  capture: boolean;
+  clientAddresses: string[];
+  programs: ProgramSpec[];
+  /** The director's service table, validated as lab/default-services.yaml is. */
+  services: DirectorConfig;
+  /** The same table as YAML text, for the director's --config. */
+  servicesYaml: string;
+  steps: Step[];
+  assertions: AssertionSpec[];
+}
+
+/** Thrown with every problem of a file, one sentence per line. */
+export class ScenarioError extends Error {}
+
+function issueText(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? `${issue.path.map(String).join(".")}: ` : "";
+  return `${where}${issue.message}`;
+}
+
+/** Parses `{ kind: value }` with the schema of that kind; problems go to `problems`. */
+function parseTagged<T>(
+  raw: unknown,
+  where: string,
+  schemas: Record<string, z.ZodType>,
+  problems: string[],
+): { kind: string; value: T } | null {
+  const kinds = Object.keys(schemas);
+  if (!raw || typeof raw !== "object" || Array.isArray(raw) || Object.keys(raw).length !== 1) {
+    problems.push(
+      `${where} must be one of ${kinds.join(", ")} with its settings, like '- wait: 1000'`,
+    );
+    return null;
+  }
+  const [kind, value] = Object.entries(raw)[0];
+  const schema = schemas[kind];
+  if (!schema) {
+    problems.push(`${where}: '${kind}' is not known; use one of ${kinds.join(", ")}`);
+    return null;
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${where} (${kind}): ${issueText(issue)}`);
+    }
+    return null;
+  }
+  return { kind, value: parsed.data as T };
+}
+
+function splitArgs(args: string): string[] {
+  return args.trim().split(/\s+/).filter(Boolean);
+}
+
+const STEP_SCHEMAS: Record<StepKind, z.ZodType> = {
+  http: httpStep,
+  udp: udpStep,
+  probe: probeStep,
+  hold: holdStep,
+  release: id,
+  ipvsadm: ipvsadmStep,
+  stop: id,
+  start: id,
+  wait: count(120_000),
+  table: tableStep,
+};
+
+function toStep(kind: StepKind, value: unknown): Step {
+  switch (kind) {
+    case "release":
+    case "stop":
+    case "start":
+      return { kind, id: value as string };
+    case "wait":
+      return { kind, ms: value as number };
+    case "table":
+      return { kind, id: typeof value === "string" ? value : (value as { id: string }).id };
+    case "ipvsadm":
+      return typeof value === "string" ? { kind, args: splitArgs(value), expectCode: 0 } : {
+        kind,
+        args: splitArgs((value as { args: string }).args),
+        expectCode: (value as { expectCode: number }).expectCode,
+      };
+    default:
+      return { kind, ...(value as object) } as Step;
+  }
+}
+
+/** Name of a step for messages: "steps[3] (hold 'h1')". */
+export function stepLabel(step: Step, index: number): string {
+  const stepId = "id" in step && step.id ? ` '${step.id}'` : "";
+  return `steps[${index}] (${step.kind}${stepId})`;
+}
+
+/** Checks names across the file: ids, references, addresses. */
+function crossCheck(s: Omit<Scenario, "file">, problems: string[]): void {
+  const topology = defaultTopology();
+  const hosts = new Set(topology.hosts.map((h) => h.name));
+  const programIds = new Set<string>();
+  for (const [i, p] of s.programs.entries()) {
+    const where = `programs[${i}] ('${p.id}')`;
+    if (programIds.has(p.id)) problems.push(`${where}: the id is used twice`);
+    programIds.add(p.id);
+    if (!hosts.has(p.host)) {
+      problems.push(`${where}: no host '${p.host}'; hosts are ${[...hosts].join(", ")}`);
+    }
+    const addr = parseIPv4(p.listen.split(":")[0]);
+    const host = topology.hosts.find((h) => h.name === p.host);
+    const own = host?.interfaces.map((f) => f.address.split("/")[0]) ?? [];
+    if (addr === null || !own.includes(p.listen.split(":")[0])) {
+      problems.push(
+        `${where}: ${p.listen} is not an address of host '${p.host}' (${own.join(", ")})`,
+      );
+    }
+  }
+  const client = topology.hosts.find((h) => h.role === "client")!;
+  const clientNet = parseCidr(client.interfaces[0].address)!;
+  for (const a of s.clientAddresses) {
+    const addr = parseIPv4(a)!;
+    const mask = clientNet.bits === 0 ? 0 : (~0 << (32 - clientNet.bits)) >>> 0;
+    if (!isAllowedAddress(addr) || ((addr & mask) >>> 0) !== ((clientNet.addr & mask) >>> 0)) {
+      problems.push(
+        `clientAddresses: ${a} is not on the client's network ${client.interfaces[0].address}`,
+      );
+    }
+  }
+  const services = new Set(s.services.services.map((v) => `${v.protocol} ${v.address}:${v.port}`));
+  const vips = new Set(s.services.services.map((v) => v.address));
+  const stepKinds = new Map<string, StepKind>();
+  const heldOpen = new Set<string>();
+  const sources = new Set([client.interfaces[0].address.split("/")[0], ...s.clientAddresses]);
+  s.steps.forEach((step, i) => {
+    const where = stepLabel(step, i);
+    const resultId = RESULT_STEPS.includes(step.kind) && "id" in step ? step.id : undefined;
+    if (resultId) {
+      if (stepKinds.has(resultId)) problems.push(`${where}: id '${resultId}' is used twice`);
+      stepKinds.set(resultId, step.kind);
+    }
+    // UDP may go to a port without a service: that shows the refusal.
+    if (step.kind === "http" || step.kind === "hold") {
+      const proto = "tcp";
+      const vip = step.vip ?? s.vip;
+      if (!services.has(`${proto} ${vip}:${step.vport}`)) {
+        problems.push(
+          `${where}: there is no ${proto} service ${vip}:${step.vport} in the service table`,
+        );
+      }
+    }
+    if (step.kind === "probe" && step.vip && !vips.has(step.vip) && step.vip !== s.vip) {
+      problems.push(`${where}: ${step.vip} is not a virtual address of the service table`);
+    }
+    const from = step.kind === "http"
+      ? step.sources ?? []
+      : step.kind === "hold" && step.source
+      ? [step.source]
+      : [];
+    for (const a of from) {
+      if (!sources.has(a)) {
+        problems.push(`${where}: source ${a} is not the client's address nor in clientAddresses`);
+      }
+    }
+    if (step.kind === "hold") heldOpen.add(step.id);
+    if (step.kind === "release") {
+      if (stepKinds.get(step.id) !== "hold") {
+        problems.push(`${where}: no earlier hold step has id '${step.id}'`);
+      } else if (!heldOpen.delete(step.id)) {
+        problems.push(`${where}: hold '${step.id}' is released twice`);
+      }
+    }
+    if ((step.kind === "stop" || step.kind === "start") && !programIds.has(step.id)) {
+      problems.push(`${where}: no program has id '${step.id}' (see programs:)`);
+    }
+  });
+  const flows = s.steps.reduce((n, st) => n + (st.kind === "udp" ? st.count : 0), 0);
+  if (flows > 40_000) {
+    problems.push(
+      `steps: ${flows} UDP flows in all; at most 40000 (each needs its own source port)`,
+    );
+  }
+  s.assertions.forEach((a, i) => {
+    const where = `assertions[${i}] (${a.kind})`;
+    const named = "steps" in a ? a.steps : "step" in a ? [a.step] : [];
+    for (const stepId of named) {
+      const kind = stepKinds.get(stepId);
+      if (!kind) {
+        problems.push(`${where}: no step has id '${stepId}'`);
+        continue;
+      }
+      const wanted: Partial<Record<AssertionKind, StepKind[]>> = {
+        distribution: ["http"],
+        servers: ["http", "hold", "udp"],
+        results: ["http", "udp", "probe"],
+        sticky: ["http"],
+        held: ["hold"],
+        table: ["table"],
+      };
+      const ok = wanted[a.kind];
+      if (ok && !ok.includes(kind)) {
+        problems.push(
+          `${where}: step '${stepId}' is a ${kind} step; this needs ${ok.join(" or ")}`,
+        );
+      }
+    }
+    if (a.kind === "distribution") {
+      const total = Object.values(a.weights).reduce((x, y) => x + y, 0);
+      if (Object.keys(a.weights).length < 2 || total === 0) {
+        problems.push(`${where}: weights must name at least two servers with a weight above 0`);
+      }
+      for (const k of Object.keys(a.weights)) {
+        if (!/^\d+\.\d+\.\d+\.\d+:\d+$/.test(k)) {
+          problems.push(`${where}: weights key '${k}' is not a real server address:port`);
+        }
+      }
+      if (a.from.includes("capture") && !s.capture) {
+        problems.push(`${where}: counts from the capture need 'capture: true'`);
+      }
+    }
+    if (
+      (a.kind === "rewrite" || a.kind === "one-connection-one-server" || a.kind === "outcomes") &&
+      !s.capture
+    ) {
+      problems.push(`${where}: this assertion reads the capture; set 'capture: true'`);
+    }
+    if (a.kind === "outcomes" && !a.expect && !a.server) {
+      problems.push(`${where}: give expect (accepted, refused, dropped), server, or both`);
+    }
+    if (
+      (a.kind === "servers" || a.kind === "results" || a.kind === "held") &&
+      !a.exactly && !a.atLeast && !a.atMost
+    ) {
+      problems.push(`${where}: give at least one of exactly, atLeast, atMost`);
+    }
+  });
+}
+
+/** Parses and validates scenario text; throws a ScenarioError listing every problem. */
+export function parseScenario(text: string, file: string): Scenario {
+  const shown = path.relative(process.cwd(), file) || file;
+  const fail = (problems: string[]): never => {
+    throw new ScenarioError(problems.map((p) => `${shown}: ${p}`).join("\n"));
+  };
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (err) {
+    fail([`not valid YAML: ${(err as Error).message.split("\n")[0]}`]);
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    fail(["a scenario file is a mapping with services, steps and assertions"]);
+  }
+  const top = fileSchema.safeParse(raw);
+  if (!top.success) fail(top.error.issues.map(issueText));
+  const f = top.data!;
+  const problems: string[] = [];
+
+  let services: DirectorConfig = parseDirectorConfig("{}", "services");
+  let servicesYaml = "";
+  if (f.services === undefined || f.services === null) {
+    problems.push(
+      "services: the service table is missing (the same format as lab/default-services.yaml)",
+    );
+  } else {
+    servicesYaml = YAML.stringify(f.services);
+    try {
+      services = parseDirectorConfig(servicesYaml, "services");
+    } catch (err) {
+      problems.push(...(err as Error).message.split("\n"));
+    }
+  }
+
+  const steps: Step[] = [];
+  f.steps.forEach((rawStep, i) => {
+    const r = parseTagged<unknown>(rawStep, `steps[${i}]`, STEP_SCHEMAS, problems);
+    if (r) steps.push(toStep(r.kind as StepKind, r.value));
+  });
+  const assertions: AssertionSpec[] = [];
+  f.assertions.forEach((rawA, i) => {
+    const r = parseTagged<object | null>(rawA, `assertions[${i}]`, ASSERTION_SCHEMAS, problems);
+    if (r) assertions.push({ kind: r.kind, ...(r.value ?? {}) } as AssertionSpec);
+  });
+  if (problems.length > 0) fail(problems);
+
+  const scenario = {
+    name: f.name ?? path.basename(file).replace(/\.ya?ml$/, ""),
+    description: f.description,
+    lab: f.lab,
+    topology: f.topology,
+    vip: defaultTopology().vip,
+    timeoutSeconds: f.timeoutSeconds,
+    capture: f.capture,
+    clientAddresses: f.clientAddresses,
+    programs: f.programs,
+    services,
+    servicesYaml,
+    steps,
+    assertions,
+  };
+  crossCheck(scenario, problems);
+  if (problems.length > 0) fail(problems);
+  return { file: path.resolve(file), ...scenario };
+}
+
+/** Reads and validates a scenario file. */
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ScenarioError(
+      e.code === "ENOENT"
+        ? `${file}: no such scenario file`
+        : `${file}: cannot be read (${e.message})`,
+    );
+  }
+  return parseScenario(text, file);
+}
