@@ -4,6 +4,7 @@
 // (cheerio on the page). The scenario runner uses the per-connection records to check
 // stickiness (one connection, one server) and source/destination hashing.
 // With --json the summary is the only output (one JSON line on stdout).
+import { checkBounded, checkHttpUrl } from "./options.ts";
 import http from "node:http";
 import { Command } from "commander";
 import { attributeResponse } from "./attribute-response.ts";
@@ -58,22 +59,11 @@ export const CONN_LIMITS = {
 
 /** Throws a sentence when an option is outside its bound. */
 export function checkConnOptions(opts: ConnLoadOptions): void {
-  let url: URL;
-  try {
-    url = new URL(opts.url);
-  } catch {
-    throw new Error(`--url '${opts.url}' is not a URL like http://203.0.113.5/`);
-  }
-  if (url.protocol !== "http:") throw new Error(`--url must be http://, not ${url.protocol}//`);
-  const bounded = (name: string, value: number, max: number) => {
-    if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new Error(`${name} must be a whole number from 1 to ${max}, not '${value}'`);
-    }
-  };
-  bounded("--connections", opts.connections, CONN_LIMITS.connections);
-  bounded("--requests", opts.requests, CONN_LIMITS.requests);
-  bounded("--concurrency", opts.concurrency, CONN_LIMITS.concurrency);
-  bounded("--timeout-ms", opts.timeoutMs, CONN_LIMITS.timeoutMs);
+  checkHttpUrl(opts.url);
+  checkBounded("--connections", opts.connections, CONN_LIMITS.connections);
+  checkBounded("--requests", opts.requests, CONN_LIMITS.requests);
+  checkBounded("--concurrency", opts.concurrency, CONN_LIMITS.concurrency);
+  checkBounded("--timeout-ms", opts.timeoutMs, CONN_LIMITS.timeoutMs);
 }
 
 /** Sorts an error into what happened to the connection. */

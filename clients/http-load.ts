@@ -1,6 +1,7 @@
 // Bounded HTTP load: `count` GET requests, at most `concurrency` at a time, each on a NEW TCP
 // connection (the director schedules connections, so reusing one would hide its choices),
 // each attributed to the real server that answered.
+import { checkBounded, checkHttpUrl } from "./options.ts";
 import http from "node:http";
 import { attributeResponse, type Attribution } from "./attribute-response.ts";
 
@@ -39,21 +40,10 @@ const MAX_ERRORS_LISTED = 100;
 
 /** Throws a sentence when an option is outside its bound. */
 export function checkLoadOptions(opts: Omit<HttpLoadOptions, "onResult">): void {
-  let url: URL;
-  try {
-    url = new URL(opts.url);
-  } catch {
-    throw new Error(`--url '${opts.url}' is not a URL like http://203.0.113.5/`);
-  }
-  if (url.protocol !== "http:") throw new Error(`--url must be http://, not ${url.protocol}//`);
-  const bounded = (name: string, value: number, max: number) => {
-    if (!Number.isInteger(value) || value < 1 || value > max) {
-      throw new Error(`${name} must be a whole number from 1 to ${max}, not '${value}'`);
-    }
-  };
-  bounded("--count", opts.count, LIMITS.count);
-  bounded("--concurrency", opts.concurrency, LIMITS.concurrency);
-  bounded("--timeout-ms", opts.timeoutMs, LIMITS.timeoutMs);
+  checkHttpUrl(opts.url);
+  checkBounded("--count", opts.count, LIMITS.count);
+  checkBounded("--concurrency", opts.concurrency, LIMITS.concurrency);
+  checkBounded("--timeout-ms", opts.timeoutMs, LIMITS.timeoutMs);
 }
 
 function describeError(err: NodeJS.ErrnoException): string {

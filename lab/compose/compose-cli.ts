@@ -2,9 +2,9 @@
 // (`docker compose`) when the docker client has the plugin, Debian's docker-compose 1.29
 // otherwise. Compose does the build and the up/down; everything else goes through the
 // Docker API (compose-backend.ts, docker-exec.ts).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
-import type { CommandResult } from "../netns/command.ts";
+import { type CommandResult, runAsync } from "../netns/command.ts";
 import { REPO_ROOT } from "../paths.ts";
 
 export const COMPOSE_FILE = path.join(REPO_ROOT, "compose.yaml");
@@ -48,31 +48,10 @@ export function runCompose(
 ): Promise<CommandResult> {
   const cli = findCompose();
   const argv = [...cli.argv, "-f", COMPOSE_FILE, "-p", project, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timeoutMs = options.timeoutMs ?? 120_000;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) stderr += `\n(${argv.join(" ")} killed after ${timeoutMs} ms)`;
-      resolve({ code: code ?? 128 + (signal === "SIGKILL" ? 9 : 15), stdout, stderr });
-    });
+  return runAsync(argv, {
+    cwd: REPO_ROOT,
+    env: options.env,
+    timeoutMs: options.timeoutMs ?? 120_000,
   });
 }
 

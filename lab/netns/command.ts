@@ -42,11 +42,12 @@ export function ip(args: string[], ns?: string): string {
 /** Runs argv asynchronously, collecting output; kills it (SIGKILL) after timeoutMs. */
 export function runAsync(
   argv: string[],
-  options: { timeoutMs?: number; input?: string; cwd?: string } = {},
+  options: { timeoutMs?: number; input?: string; cwd?: string; env?: Record<string, string> } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: options.cwd,
+      env: options.env ? { ...process.env, ...options.env } : undefined,
       stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -66,7 +67,7 @@ export function runAsync(
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) stderr += `\n(killed after ${timeoutMs} ms)`;
+      if (timedOut) stderr += `\n(${argv.join(" ")} killed after ${timeoutMs} ms)`;
       resolve({ code: code ?? 128 + (signal === "SIGKILL" ? 9 : 15), stdout, stderr });
     });
   });
