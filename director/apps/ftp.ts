@@ -58,6 +58,21 @@ export interface FtpCounters {
   ignored: number;
 }
 
+/** The client's next connection to VIP:port goes to the control connection's server:port. */
+function expectPassive(apps: AppHelpers, slot: number, port: number): boolean {
+  const conns = apps.conns;
+  return apps.expect(
+    EXPECT_PASSIVE,
+    slot,
+    conns.caddr[slot],
+    0,
+    conns.vaddr[slot],
+    port,
+    conns.daddr[slot],
+    port,
+  );
+}
+
 export class FtpHelper implements AppHelper {
   readonly name = "ftp";
   /** FTP_MODE_* per connection slot. */
@@ -138,16 +153,7 @@ export class FtpHelper implements AppHelper {
       }
       if (mode === FTP_MODE_EPSV && parse229Reply(buf, line, end, found)) {
         this.counters.seen229++;
-        const ok = apps.expect(
-          EXPECT_PASSIVE,
-          slot,
-          conns.caddr[slot],
-          0,
-          conns.vaddr[slot],
-          found.port,
-          conns.daddr[slot],
-          found.port,
-        );
+        const ok = expectPassive(apps, slot, found.port);
         if (!ok) return APP_DROP;
       }
       line = nextLine(buf, end, limit);
@@ -162,16 +168,7 @@ export class FtpHelper implements AppHelper {
     // The table keeps addresses signed; parsed ones are unsigned.
     if ((found.addr | 0) === conns.vaddr[slot]) {
       // A server that already announces the VIP (vsftpd's pasv_address): expect, keep text.
-      const ok = apps.expect(
-        EXPECT_PASSIVE,
-        slot,
-        conns.caddr[slot],
-        0,
-        conns.vaddr[slot],
-        found.port,
-        conns.daddr[slot],
-        found.port,
-      );
+      const ok = expectPassive(apps, slot, found.port);
       return ok ? 0 : APP_DROP;
     }
     if ((found.addr | 0) !== conns.daddr[slot]) {
@@ -179,16 +176,7 @@ export class FtpHelper implements AppHelper {
       this.counters.ignored++;
       return 0;
     }
-    const ok = apps.expect(
-      EXPECT_PASSIVE,
-      slot,
-      conns.caddr[slot],
-      0,
-      conns.vaddr[slot],
-      found.port,
-      found.addr,
-      found.port,
-    );
+    const ok = expectPassive(apps, slot, found.port);
     if (!ok) return APP_DROP;
     // IPVS checks the checksum before it mangles: a corrupt segment must not get a valid one.
     if (!tcpChecksumValid(view)) return APP_DROP;
