@@ -24,11 +24,11 @@ test("tx checksum offload and GRO go off on every interface of every host", asyn
   const { b, calls } = backend();
   const changes = await disableChecksumOffload(b, defaultTopology());
   assert.deepEqual(calls.sort(), [
-    "client: ethtool -K eth0 tx off gro off",
-    "director: ethtool -K eth0 tx off gro off",
-    "director: ethtool -K eth1 tx off gro off",
-    "rs1: ethtool -K eth0 tx off gro off",
-    "rs2: ethtool -K eth0 tx off gro off",
+    "client: ethtool -K eth0 tx off gro off tso off gso off",
+    "director: ethtool -K eth0 tx off gro off tso off gso off",
+    "director: ethtool -K eth1 tx off gro off tso off gso off",
+    "rs1: ethtool -K eth0 tx off gro off tso off gso off",
+    "rs2: ethtool -K eth0 tx off gro off tso off gso off",
   ]);
   assert.equal(changes.length, 5);
 });

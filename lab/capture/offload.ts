@@ -7,8 +7,11 @@
 // in software before the packet is handed to the device (and to the capture), and TSO goes
 // off with it, so captures hold MTU-sized packets rather than 64 KB super-packets. GRO is
 // turned off for the same reason on the receiving side: merged packets carry headers whose
-// checksums were never recomputed. Receive checksum offload only marks packets as verified
-// and changes no bytes, so it stays on.
+// checksums were never recomputed. TSO and GSO are turned off by name as well: some of their
+// sub-features (tx-tcp-accecn-segmentation) stay on after "tx off", and libpcap sizes every
+// slot of its capture ring for the largest packet a device may hand over (64 KiB with any
+// segmentation offload on), which left ~500 slots and dropped packets under bulk transfers.
+// Receive checksum offload only marks packets as verified and changes no bytes: it stays on.
 import type { LabBackend } from "../backend.ts";
 import type { Topology } from "../topology.ts";
 
@@ -21,11 +24,11 @@ export interface OffloadChange {
 
 /** The ethtool argv for one device. */
 export function offloadArgv(device: string): string[] {
-  return ["ethtool", "-K", device, "tx", "off", "gro", "off"];
+  return ["ethtool", "-K", device, "tx", "off", "gro", "off", "tso", "off", "gso", "off"];
 }
 
 /**
- * Runs `ethtool -K <dev> tx off gro off` on every interface of every host of the topology.
+ * Runs `ethtool -K <dev> tx off gro off tso off gso off` on every interface of every host of the topology.
  * Throws a sentence naming each interface where it failed.
  */
 export async function disableChecksumOffload(

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { checkBounds, countFor, evaluateClientAssertion } from "./checks.ts";
 import type { StepOutput, StepWindow } from "./steps.ts";
 import type { ConnRecord, ConnSummary } from "../../clients/http-conns.ts";
+import type { FtpSummary } from "./ftp-step.ts";
 
 const tally = { "rs1 172.16.0.2:80": 3, "rs2 172.16.0.3:8000": 7 };
 
@@ -162,4 +163,74 @@ test("twins missing only as many as tcpdump lost are excused, more are not", asy
     excused.line,
     /^PASS: 4 packets lack a twin, no more than the 4 packets tcpdump lost/,
   );
+});
+
+function ftpOutput(over: Partial<FtpSummary> = {}): StepOutput {
+  const transfers = [1, 2, 3, 4].map((index) => ({
+    index,
+    direction: index % 2 ? "download" as const : "upload" as const,
+    size: 1024,
+    remote: `f${index}`,
+    sent: "a",
+    received: "a",
+    outcome: "intact" as const,
+  }));
+  return {
+    kind: "ftp",
+    data: {
+      mode: "passive",
+      extended: false,
+      target: "203.0.113.5:21",
+      transfers,
+      outcomes: { intact: 4, corrupted: 0, failed: 0 },
+      controlConnections: 1,
+      reused: 3,
+      replies: { pasv: 4, pasvToVip: 4, epsv: 0, port: 0, eprt: 0 },
+      curlExit: 0,
+      bytes: 4096,
+      ...over,
+    },
+  };
+}
+
+test("ftp: intact transfers over one control connection pass; each fault fails with its reason", () => {
+  const judge = (out: StepOutput, spec: { controlConnections?: number; minTransfers?: number }) =>
+    evaluateClientAssertion(
+      { kind: "ftp", step: "f", minTransfers: 1, ...spec },
+      new Map([["f", out]]),
+      windows,
+      "x",
+    )[0];
+  const ok = judge(ftpOutput(), { controlConnections: 1, minTransfers: 4 });
+  assert.equal(ok.passed, true, ok.line);
+  assert.match(ok.line, /all 4 transfers arrived with the same sha256 at both ends/);
+  assert.match(ok.line, /4 of 4 227 replies named the VIP/);
+  assert.equal(judge(ftpOutput(), { minTransfers: 5 }).passed, false);
+  const two = judge(ftpOutput({ controlConnections: 2, reused: 2 }), { controlConnections: 1 });
+  assert.equal(two.passed, false);
+  assert.match(two.line, /over 2 control connection\(s\) \(expected 1\)/);
+  const base = ftpOutput().data as FtpSummary;
+  const broken = ftpOutput({
+    transfers: base.transfers.map((t, i) =>
+      i === 1 ? { ...t, received: "b", outcome: "corrupted" as const } : t
+    ),
+    outcomes: { intact: 3, corrupted: 1, failed: 0 },
+  });
+  const r = judge(broken, {});
+  assert.equal(r.passed, false);
+  assert.match(r.line, /1 of 4 transfers did not arrive intact \(1 with another sha256, 0 missing/);
+  assert.match(r.details[0], /#2 upload 1 KiB f2: corrupted \(sent a, received b\)/);
+  // A 227 naming the real server (not rewritten) fails passive mode, not active mode.
+  const leak = { replies: { pasv: 4, pasvToVip: 3, epsv: 0, port: 0, eprt: 0 } };
+  assert.equal(judge(ftpOutput(leak), {}).passed, false);
+  assert.equal(judge(ftpOutput({ ...leak, mode: "active" }), {}).passed, true);
+  // results counts the same outcomes.
+  const [res] = evaluateClientAssertion(
+    { kind: "results", step: "f", exactly: { intact: 4 } },
+    new Map([["f", broken]]),
+    windows,
+    "x",
+  );
+  assert.equal(res.passed, false);
+  assert.match(res.line, /intact 3 \(expected exactly 4\), corrupted 1 \(expected none\)/);
 });

@@ -8,6 +8,7 @@ import type { ConnRecord } from "../../clients/http-conns.ts";
 import type { TableEntry } from "./conn-table.ts";
 import type { AssertionSpec, Bounds, TableEntrySpec } from "./schema.ts";
 import type { StepOutput, StepWindow } from "./steps.ts";
+import { type FtpSummary, sizeText } from "./ftp-step.ts";
 
 /** Every assertion, here or in lab/assertions, gives this shape. */
 export type CheckResult = AssertionResult;
@@ -94,6 +95,8 @@ export function outcomeTally(output: StepOutput): Tally {
     }
     case "probe":
       return { ...output.data.outcomes };
+    case "ftp":
+      return { ...output.data.outcomes };
     default:
       return {};
   }
@@ -175,6 +178,70 @@ function stickyCheck(
     } were split across servers: ${broken.slice(0, 3).join("; ")}`
     : `only ${all.size} server(s) used across ${groups.size} ${spec.by}s, expected at least ${spec.minServers}`;
   return result(name, passed, sentence, broken);
+}
+
+/**
+ * An ftp step's transfers: enough of them, every one with the same sha256 at both ends, over
+ * the given number of control connections, and in plain passive mode every 227 reply curl
+ * got names the VIP (the director rewrote the real server's address).
+ */
+export function ftpCheck(
+  spec: Extract<AssertionSpec, { kind: "ftp" }>,
+  outputs: Map<string, StepOutput>,
+): CheckResult {
+  const name = `ftp transfers of '${spec.step}'`;
+  const out = outputs.get(spec.step);
+  if (!out || out.kind !== "ftp") return missing(name, spec.step);
+  const s: FtpSummary = out.data;
+  const parts: string[] = [];
+  let ok = true;
+  const n = s.transfers.length;
+  const bad = s.transfers.filter((t) => t.outcome !== "intact");
+  if (n < spec.minTransfers) {
+    ok = false;
+    parts.push(`only ${n} transfers (expected at least ${spec.minTransfers})`);
+  }
+  if (bad.length) {
+    ok = false;
+    parts.push(
+      `${bad.length} of ${n} transfers did not arrive intact (${s.outcomes.corrupted} with ` +
+        `another sha256, ${s.outcomes.failed} missing; curl exit ${s.curlExit})`,
+    );
+  } else {
+    parts.push(`all ${n} transfers arrived with the same sha256 at both ends`);
+  }
+  if (spec.controlConnections !== undefined) {
+    const good = s.controlConnections === spec.controlConnections;
+    if (!good) ok = false;
+    parts.push(
+      `over ${s.controlConnections} control connection(s)${
+        good ? "" : ` (expected ${spec.controlConnections})`
+      }, ${s.reused} reused`,
+    );
+  }
+  if (s.mode === "passive" && !s.extended) {
+    const good = s.replies.pasvToVip >= n && s.replies.pasvToVip === s.replies.pasv;
+    if (!good) ok = false;
+    parts.push(
+      `${s.replies.pasvToVip} of ${s.replies.pasv} 227 replies named the VIP${
+        good ? "" : ` (expected one per transfer, all naming the VIP)`
+      }`,
+    );
+  }
+  // The transfers that went wrong first, then the rest.
+  const detail = [...bad, ...s.transfers.filter((t) => t.outcome === "intact")].map((t) =>
+    `#${t.index} ${t.direction} ${sizeText(t.size)} ${t.remote}: ${t.outcome}` +
+    (t.outcome === "intact" ? "" : ` (sent ${t.sent ?? "?"}, received ${t.received ?? "nothing"})`)
+  );
+  return result(
+    name,
+    ok,
+    `${s.mode}${s.extended ? " extended" : ""} FTP to ${s.target}, step '${spec.step}': ${
+      parts.join("; ")
+    }`,
+    detail.length > 12 ? [...detail.slice(0, 12), `... and ${detail.length - 12} more`] : detail,
+    { transfers: n, ...s.outcomes, controlConnections: s.controlConnections, reused: s.reused },
+  );
 }
 
 function entryMatches(e: TableEntry, spec: Omit<TableEntrySpec, "min" | "max">): boolean {
@@ -322,6 +389,8 @@ function clientCheck(
       return stickyCheck(spec, outputs, windows, clientAddress);
     case "table":
       return tableCheck(spec, outputs);
+    case "ftp":
+      return ftpCheck(spec, outputs);
     default:
       return null;
   }

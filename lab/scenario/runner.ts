@@ -22,6 +22,7 @@ const CAPTURE_KINDS: readonly string[] = [
   "rewrite",
   "one-connection-one-server",
   "outcomes",
+  "payload",
 ];
 
 export interface RunOptions {
@@ -47,6 +48,38 @@ export function defaultArtifactsDir(date = new Date()): string {
 
 function writeJson(file: string, data: unknown): void {
   fs.writeFileSync(file, JSON.stringify(data, null, 2) + "\n");
+}
+
+/** How long the teardown after a signal may take before the process exits anyway. */
+const SIGNAL_TEARDOWN_MS = 60_000;
+
+/**
+ * While `body` runs, SIGINT or SIGTERM (Ctrl-C, a CI job cancelled) first takes the lab down,
+ * then ends the process with 128 + the signal's number: a Compose lab would otherwise stay up
+ * with its containers and networks. A second signal ends the process at once.
+ */
+async function tearDownOnSignal<T>(
+  teardown: () => Promise<void>,
+  log: (line: string) => void,
+  body: () => Promise<T>,
+): Promise<T> {
+  let tearingDown = false;
+  const handler = (signal: NodeJS.Signals) => {
+    const code = 128 + (signal === "SIGINT" ? 2 : 15);
+    if (tearingDown) process.exit(code);
+    tearingDown = true;
+    log(`${signal}: taking the lab down before exiting (again to exit at once)`);
+    const bound = new Promise<void>((r) => setTimeout(r, SIGNAL_TEARDOWN_MS).unref());
+    void Promise.race([teardown().catch(() => {}), bound]).finally(() => process.exit(code));
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  try {
+    return await body();
+  } finally {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  }
 }
 
 /** Runs one scenario in `dir` (its artifacts folder); never throws. */
@@ -100,54 +133,66 @@ export async function runScenario(
   let runner: StepRunner | null = null;
   let capture: CaptureSession | null = null;
   let captureFiles: CaptureFile[] = [];
-  try {
-    if (await backend.isUp()) {
-      log(`lab '${scenario.lab}' is up from an earlier run; taking it down first`);
-      await backend.down();
-    }
-    log(`bringing up lab '${scenario.lab}' (${kind}) for scenario ${scenario.name}`);
+  const onSignal = async () => {
+    await runner?.cleanUp();
+    await capture?.stop().catch(() => []);
+    await backend.down();
+    log(`lab '${scenario.lab}' is down`);
+  };
+  // Up, set up, steps, always down; a ScenarioResult here means it ended early.
+  const early = await tearDownOnSignal(onSignal, log, async (): Promise<ScenarioResult | null> => {
     try {
-      await backend.up({ config, log: (l) => log(`  ${l}`) });
-    } catch (err) {
-      result.error = `the lab did not come up: ${(err as Error).message}`;
-      return finish();
-    }
-    const deadline = Date.now() + scenario.timeoutSeconds * 1000;
-    runner = new StepRunner(backend, scenario, dir, deadline, log);
-    try {
-      await runner.setUp();
-      if (scenario.capture) capture = await startCaptures(backend, defaultTopology(), dir, log);
-    } catch (err) {
-      result.error = `the scenario could not be set up: ${(err as Error).message}`;
-      return finish();
-    }
-    ranSteps = true;
-    const allRan = await runner.runAll();
-    if (!allRan) {
-      result.error = runner.records.find((r) => !r.ok)?.error ?? "a step could not be carried out";
-    }
-  } catch (err) {
-    result.error = (err as Error).message;
-  } finally {
-    if (runner) {
-      result.warnings.push(...await runner.cleanUp());
-      result.steps = runner.records;
-    }
-    if (capture) {
+      if (await backend.isUp()) {
+        log(`lab '${scenario.lab}' is up from an earlier run; taking it down first`);
+        await backend.down();
+      }
+      log(`bringing up lab '${scenario.lab}' (${kind}) for scenario ${scenario.name}`);
       try {
-        captureFiles = await capture.stop();
-        result.pcaps = captureFiles.map((f) => f.path);
+        await backend.up({ config, log: (l) => log(`  ${l}`) });
       } catch (err) {
-        result.warnings.push(`stopping the captures: ${(err as Error).message}`);
+        result.error = `the lab did not come up: ${(err as Error).message}`;
+        return finish();
+      }
+      const deadline = Date.now() + scenario.timeoutSeconds * 1000;
+      runner = new StepRunner(backend, scenario, dir, deadline, log);
+      try {
+        await runner.setUp();
+        if (scenario.capture) capture = await startCaptures(backend, defaultTopology(), dir, log);
+      } catch (err) {
+        result.error = `the scenario could not be set up: ${(err as Error).message}`;
+        return finish();
+      }
+      ranSteps = true;
+      const allRan = await runner.runAll();
+      if (!allRan) {
+        result.error = runner.records.find((r) => !r.ok)?.error ??
+          "a step could not be carried out";
+      }
+    } catch (err) {
+      result.error = (err as Error).message;
+    } finally {
+      if (runner) {
+        result.warnings.push(...await runner.cleanUp());
+        result.steps = runner.records;
+      }
+      if (capture) {
+        try {
+          captureFiles = await capture.stop();
+          result.pcaps = captureFiles.map((f) => f.path);
+        } catch (err) {
+          result.warnings.push(`stopping the captures: ${(err as Error).message}`);
+        }
+      }
+      try {
+        await backend.down();
+        log(`lab '${scenario.lab}' is down`);
+      } catch (err) {
+        result.warnings.push(`taking the lab down: ${(err as Error).message}`);
       }
     }
-    try {
-      await backend.down();
-      log(`lab '${scenario.lab}' is down`);
-    } catch (err) {
-      result.warnings.push(`taking the lab down: ${(err as Error).message}`);
-    }
-  }
+    return null;
+  });
+  if (early) return early;
   if (!ranSteps) return finish();
 
   // Judge: client-side assertions from the step outputs, capture ones from the pcaps.

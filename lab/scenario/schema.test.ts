@@ -154,3 +154,85 @@ test("capture assertions need capture on; bounds assertions need a bound", () =>
   assert.match(msg, /assertions\[0\] \(rewrite\): this assertion reads the capture/);
   assert.match(msg, /assertions\[1\] \(servers\): give at least one of exactly, atLeast, atMost/);
 });
+
+const FTP_SERVICES = `
+services:
+  services:
+    - protocol: tcp
+      address: 203.0.113.5
+      port: 21
+      scheduler: wlc
+      servers:
+        - { address: 172.16.0.3, port: 21, weight: 1 }
+`;
+
+test("an ftp step parses sizes in bytes, KiB and MiB, with passive mode by default", () => {
+  const s = parseScenario(
+    `${FTP_SERVICES}
+steps:
+  - ftp: { id: f, download: [1k, 20m, 512], upload: ["2KB"], repeat: 3, rate: 40m }
+assertions:
+  - ftp: { step: f, controlConnections: 1, minTransfers: 12 }
+  - results: { step: f, exactly: { intact: 12 } }
+  - payload: { segment: public, port: 21, present: ["227 Entering Passive Mode (203,0,113,5,"] }
+`,
+    "/x/ftp.yaml",
+  );
+  const f = s.steps[0];
+  assert.ok(f.kind === "ftp");
+  assert.deepEqual(f.download, [1024, 20 * 1024 * 1024, 512]);
+  assert.deepEqual(f.upload, [2048]);
+  assert.equal(f.mode, "passive");
+  assert.equal(f.extended, false);
+  assert.equal(f.vport, 21);
+  assert.equal(f.rate, 40 * 1024 * 1024);
+  const [ftp, , payload] = s.assertions;
+  assert.ok(ftp.kind === "ftp" && ftp.controlConnections === 1);
+  assert.ok(payload.kind === "payload");
+  assert.equal(payload.min, 1);
+  assert.deepEqual(payload.absent, []);
+});
+
+test("ftp steps: sizes over 64m, no files, too many transfers and no FTP service are refused", () => {
+  const msg = bad(
+    `${FTP_SERVICES}
+steps:
+  - ftp: { id: a, download: [65m] }
+  - ftp: { id: b, mode: passive }
+  - ftp: { id: c, download: [1k, 1k], repeat: 101 }
+  - ftp: { id: d, download: [1x] }
+assertions:
+  - rewrite: {}
+`,
+  );
+  assert.match(msg, /steps\[0\] \(ftp\): download\.0: a file is at most 64m/);
+  assert.match(msg, /steps\[3\] \(ftp\): download\.0: a size is a number of bytes or like 1k/);
+  // Cross checks run once every step parses: the same file without the bad sizes.
+  const cross = bad(
+    `${SERVICES}
+steps:
+  - ftp: { id: b, mode: passive }
+  - ftp: { id: c, vport: 80, download: [1k, 1k], repeat: 101 }
+assertions:
+  - ftp: { step: b }
+  - payload: { segment: public }
+`,
+  );
+  assert.match(cross, /steps\[0\] \(ftp 'b'\): there is no tcp service 203\.0\.113\.5:21/);
+  assert.match(cross, /steps\[0\] \(ftp 'b'\): give the sizes to download, upload, or both/);
+  assert.match(
+    cross,
+    /steps\[1\] \(ftp 'c'\): no real server of 203\.0\.113\.5:80 is the lab's FTP server \(172\.16\.0\.3:21\)/,
+  );
+  assert.match(cross, /steps\[1\] \(ftp 'c'\): 202 transfers \(files x repeat\); at most 200/);
+  assert.match(cross, /assertions\[1\] \(payload\): give the texts that must be present, absent/);
+});
+
+test("an ftp assertion must name an ftp step; payload needs the capture", () => {
+  const msg = bad(
+    `${FTP_SERVICES}\ncapture: false\nsteps:\n  - probe: { id: p, vport: 21 }\nassertions:\n` +
+      `  - ftp: { step: p }\n  - payload: { segment: private, absent: ["x"] }\n`,
+  );
+  assert.match(msg, /assertions\[0\] \(ftp\): step 'p' is a probe step; this needs ftp/);
+  assert.match(msg, /assertions\[1\] \(payload\): this assertion reads the capture/);
+});

@@ -69,6 +69,55 @@ const holdStep = z.strictObject({
   source: ipv4.optional(),
 });
 
+/** Largest file an ftp step may create and move (64 MiB). */
+export const MAX_FTP_FILE = 64 * 1024 * 1024;
+/** Most transfers one ftp step may carry, and most bytes in all. */
+export const MAX_FTP_TRANSFERS = 200;
+export const MAX_FTP_BYTES = 512 * 1024 * 1024;
+
+/** "1k" → 1024, "20m" → 20 MiB, "512" or 512 → 512 bytes; NaN when it is no size. */
+export function parseSize(text: string | number): number {
+  if (typeof text === "number") return text;
+  const m = /^(\d+)\s*(?:([kKmM])[bB]?|[bB])?$/.exec(text.trim());
+  if (!m) return NaN;
+  const unit = m[2]?.toLowerCase();
+  return Number(m[1]) * (unit === "k" ? 1024 : unit === "m" ? 1024 * 1024 : 1);
+}
+
+const fileSize = z.union([z.number(), z.string()])
+  .transform((v) => parseSize(v))
+  .pipe(
+    z.number({ message: "a size is a number of bytes or like 1k, 20m (KiB, MiB)" }).int({
+      message: "a size is a whole number of bytes or like 1k, 20m (KiB, MiB)",
+    }).min(1, { message: "a file has at least 1 byte" }).max(MAX_FTP_FILE, {
+      message: `a file is at most 64m (${MAX_FTP_FILE} bytes)`,
+    }),
+  );
+
+const ftpStep = z.strictObject({
+  id: id.optional(),
+  vip: ipv4.optional(),
+  vport: port.default(21),
+  /** passive: the client opens the data connections (PASV); active: the server does (PORT). */
+  mode: z.enum(["passive", "active"]).default("passive"),
+  /** EPSV/EPRT (229 replies) instead of PASV/PORT (227 replies). */
+  extended: z.boolean().default(false),
+  /** Sizes of files the step puts on the FTP server and downloads. */
+  download: z.array(fileSize).max(MAX_FTP_TRANSFERS).default([]),
+  /** Sizes of files the step makes on the client and uploads. */
+  upload: z.array(fileSize).max(MAX_FTP_TRANSFERS).default([]),
+  /** The downloads and uploads this many times over, all on one control connection. */
+  repeat: count(MAX_FTP_TRANSFERS).default(1),
+  /** Bound for each transfer. */
+  timeoutMs: ms(300_000).default(60_000),
+  /** Bytes per second for each transfer (curl --limit-rate), e.g. 40m; none: as fast as it goes. */
+  rate: z.union([z.number(), z.string()]).transform((v) => parseSize(v)).pipe(
+    z.number({ message: "a rate is bytes per second, like 40m" }).int({
+      message: "a rate is whole bytes per second, like 40m",
+    }).min(1024, { message: "a rate is at least 1k (bytes per second)" }),
+  ).optional(),
+});
+
 const ipvsadmStep = z.union([
   z.string().min(1),
   z.strictObject({ args: z.string().min(1), expectCode: z.number().int().default(0) }),
@@ -80,11 +129,13 @@ export type HttpStep = z.infer<typeof httpStep> & { kind: "http" };
 export type UdpStep = z.infer<typeof udpStep> & { kind: "udp" };
 export type ProbeStep = z.infer<typeof probeStep> & { kind: "probe" };
 export type HoldStep = z.infer<typeof holdStep> & { kind: "hold" };
+export type FtpStep = z.infer<typeof ftpStep> & { kind: "ftp" };
 export type Step =
   | HttpStep
   | UdpStep
   | ProbeStep
   | HoldStep
+  | FtpStep
   | { kind: "release"; id: string }
   | { kind: "ipvsadm"; id?: string; args: string[]; expectCode: number }
   | { kind: "stop"; id: string }
@@ -98,6 +149,7 @@ export const STEP_KINDS: readonly StepKind[] = [
   "udp",
   "probe",
   "hold",
+  "ftp",
   "release",
   "ipvsadm",
   "stop",
@@ -107,7 +159,7 @@ export const STEP_KINDS: readonly StepKind[] = [
 ];
 
 /** Steps that produce a result assertions can name. */
-export const RESULT_STEPS: readonly StepKind[] = ["http", "udp", "probe", "hold", "table"];
+export const RESULT_STEPS: readonly StepKind[] = ["http", "udp", "probe", "hold", "ftp", "table"];
 
 // ---- assertions ----------------------------------------------------------------------
 
@@ -170,6 +222,25 @@ const table = z.strictObject({
   absent: z.array(entry.omit({ min: true, max: true, maxExpireSeconds: true })).default([]),
 });
 
+const ftpCheck = z.strictObject({
+  step: id,
+  /** The control connections curl opened for all the step's transfers (1: one, reused). */
+  controlConnections: z.number().int().min(1).optional(),
+  /** Fewest transfers the step must have carried. */
+  minTransfers: z.number().int().min(1).default(1),
+});
+const payload = z.strictObject({
+  /** Which capture: the client network ("public") or the private network. */
+  segment: z.enum(["public", "private"]),
+  /** Only packets from or to this port (21: FTP control connections). */
+  port: port.optional(),
+  /** Texts that must each be in at least `min` packets. */
+  present: z.array(z.string().min(1)).default([]),
+  /** Texts no packet may carry. */
+  absent: z.array(z.string().min(1)).default([]),
+  min: z.number().int().min(1).default(1),
+});
+
 const ASSERTION_SCHEMAS = {
   distribution,
   rewrite,
@@ -180,6 +251,8 @@ const ASSERTION_SCHEMAS = {
   sticky,
   held,
   table,
+  ftp: ftpCheck,
+  payload,
 } as const;
 
 export type AssertionKind = keyof typeof ASSERTION_SCHEMAS;
@@ -193,7 +266,9 @@ export type AssertionSpec =
   | ({ kind: "results" } & z.infer<typeof results>)
   | ({ kind: "sticky" } & z.infer<typeof sticky>)
   | ({ kind: "held" } & z.infer<typeof held>)
-  | ({ kind: "table" } & z.infer<typeof table>);
+  | ({ kind: "table" } & z.infer<typeof table>)
+  | ({ kind: "ftp" } & z.infer<typeof ftpCheck>)
+  | ({ kind: "payload" } & z.infer<typeof payload>);
 export type TableEntrySpec = z.infer<typeof entry>;
 export type Bounds = {
   exactly?: Record<string, number>;
@@ -301,6 +376,7 @@ const STEP_SCHEMAS: Record<StepKind, z.ZodType> = {
   udp: udpStep,
   probe: probeStep,
   hold: holdStep,
+  ftp: ftpStep,
   release: id,
   ipvsadm: ipvsadmStep,
   stop: id,
@@ -334,6 +410,53 @@ function toStep(kind: StepKind, value: unknown): Step {
 export function stepLabel(step: Step, index: number): string {
   const stepId = "id" in step && step.id ? ` '${step.id}'` : "";
   return `steps[${index}] (${step.kind}${stepId})`;
+}
+
+/**
+ * An ftp step needs a TCP service at its VIP:port whose real server is a host's FTP server,
+ * and stays within the bounds on transfers and bytes.
+ */
+function ftpCheckStep(
+  s: Omit<Scenario, "file">,
+  step: FtpStep,
+  where: string,
+  problems: string[],
+): void {
+  const vip = step.vip ?? s.vip;
+  const service = s.services.services.find((v) =>
+    v.protocol === "tcp" && v.address === vip && v.port === step.vport
+  );
+  const ftpServers = defaultTopology().hosts.flatMap((h) => h.ftp ? [h.ftp.listen] : []);
+  if (!service) {
+    problems.push(`${where}: there is no tcp service ${vip}:${step.vport} in the service table`);
+  } else if (
+    !service.servers.some((d) => ftpServers.includes(`${d.address}:${d.port ?? service.port}`))
+  ) {
+    problems.push(
+      `${where}: no real server of ${vip}:${step.vport} is the lab's FTP server (${
+        ftpServers.join(", ") || "none"
+      })`,
+    );
+  }
+  const sizes = [...step.download, ...step.upload];
+  const transfers = sizes.length * step.repeat;
+  const bytes = sizes.reduce((a, b) => a + b, 0) * step.repeat;
+  if (transfers === 0) {
+    problems.push(
+      `${where}: give the sizes to download, upload, or both (like download: [1k, 20m])`,
+    );
+  } else if (transfers > MAX_FTP_TRANSFERS) {
+    problems.push(
+      `${where}: ${transfers} transfers (files x repeat); at most ${MAX_FTP_TRANSFERS}`,
+    );
+  }
+  if (bytes > MAX_FTP_BYTES) {
+    problems.push(
+      `${where}: ${Math.round(bytes / 1024 / 1024)} MiB in all; at most ${
+        MAX_FTP_BYTES / 1024 / 1024
+      } MiB`,
+    );
+  }
 }
 
 /** Checks names across the file: ids, references, addresses. */
@@ -390,6 +513,7 @@ function crossCheck(s: Omit<Scenario, "file">, problems: string[]): void {
         );
       }
     }
+    if (step.kind === "ftp") ftpCheckStep(s, step, where, problems);
     if (step.kind === "probe" && step.vip && !vips.has(step.vip) && step.vip !== s.vip) {
       problems.push(`${where}: ${step.vip} is not a virtual address of the service table`);
     }
@@ -433,10 +557,11 @@ function crossCheck(s: Omit<Scenario, "file">, problems: string[]): void {
       const wanted: Partial<Record<AssertionKind, StepKind[]>> = {
         distribution: ["http"],
         servers: ["http", "hold", "udp"],
-        results: ["http", "udp", "probe"],
+        results: ["http", "udp", "probe", "ftp"],
         sticky: ["http"],
         held: ["hold"],
         table: ["table"],
+        ftp: ["ftp"],
       };
       const ok = wanted[a.kind];
       if (ok && !ok.includes(kind)) {
@@ -460,10 +585,14 @@ function crossCheck(s: Omit<Scenario, "file">, problems: string[]): void {
       }
     }
     if (
-      (a.kind === "rewrite" || a.kind === "one-connection-one-server" || a.kind === "outcomes") &&
+      (a.kind === "rewrite" || a.kind === "one-connection-one-server" || a.kind === "outcomes" ||
+        a.kind === "payload") &&
       !s.capture
     ) {
       problems.push(`${where}: this assertion reads the capture; set 'capture: true'`);
+    }
+    if (a.kind === "payload" && a.present.length === 0 && a.absent.length === 0) {
+      problems.push(`${where}: give the texts that must be present, absent, or both`);
     }
     if (a.kind === "outcomes" && !a.expect && !a.server) {
       problems.push(`${where}: give expect (accepted, refused, dropped), server, or both`);

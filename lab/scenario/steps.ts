@@ -10,6 +10,7 @@ import type { UdpFlowSummary } from "../../clients/udp-flows.ts";
 import type { ProbeSummary } from "../../clients/tcp-probe.ts";
 import type { HoldReport } from "../../clients/tcp-hold.ts";
 import { parseConnectionTable, type TableEntry } from "./conn-table.ts";
+import { describeFtp, type FtpSummary, runFtpStep } from "./ftp-step.ts";
 import type { ProgramSpec, Scenario, Step, StepKind } from "./schema.ts";
 import { stepLabel } from "./schema.ts";
 
@@ -32,6 +33,7 @@ export type StepOutput =
   | { kind: "udp"; data: UdpFlowSummary }
   | { kind: "probe"; data: ProbeSummary }
   | { kind: "hold"; data: HoldReport; final: boolean }
+  | { kind: "ftp"; data: FtpSummary }
   | { kind: "table"; data: TableEntry[] };
 
 export interface StepWindow {
@@ -346,6 +348,20 @@ export class StepRunner {
         return `holding ${data.connections.length} connections to ${vip}:${step.vport}: ${
           counts(byServer)
         }`;
+      }
+      case "ftp": {
+        const n = this.records.length;
+        const data = await runFtpStep(this.backend, step, vip, {
+          budget: (ms) => this.budget(ms),
+          logFile: path.join(this.logDir, `ftp-${step.id ?? `step${n - 1}`}.log`),
+        });
+        this.note(step.id, { kind: "ftp", data }, {
+          startedAt,
+          vip,
+          vport: step.vport,
+          protocol: "tcp",
+        });
+        return describeFtp(data);
       }
       case "release": {
         const report = await this.release(step.id);

@@ -5,10 +5,9 @@
 // the reason on a developer's machine without them, a failure under CI=true.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import Docker from "dockerode";
 import { ComposeBackend } from "../../lab/compose/compose-backend.ts";
-import { findCompose } from "../../lab/compose/compose-cli.ts";
+import { composeTestBlocker } from "../../lab/compose/test-blocker.ts";
 import { requireRoot } from "../../lab/testing/require-root.ts";
 import { rootNamespaceSnapshot } from "../../lab/testing/root-snapshot.ts";
 import { attributeResponse } from "../../clients/attribute-response.ts";
@@ -16,26 +15,6 @@ import { attributeResponse } from "../../clients/attribute-response.ts";
 const PROJECT = "lvscmptest";
 const VIP = "203.0.113.5";
 const REQUESTS = 30;
-
-/** Why this test cannot run here, or null when it can. */
-function composeTestBlocker(): string | null {
-  if (process.getuid?.() !== 0) return "the Compose lab test needs root (Docker's socket)";
-  // A synchronous check: the engine answers `docker info` within a bound.
-  const info = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
-    encoding: "utf8",
-    timeout: 15_000,
-  });
-  if (info.error || info.status !== 0) {
-    return "no Docker engine answers; start one with 'sudo scripts/docker-start.sh' " +
-      "and build the base image with 'sudo scripts/docker-base-image.sh'";
-  }
-  try {
-    findCompose();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return null;
-}
 
 const blocker = composeTestBlocker();
 const backend = new ComposeBackend(PROJECT);

@@ -15,7 +15,9 @@ const artifacts = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-scenarios-"));
 
 test("scenarios/ holds the scenarios the lab promises", () => {
   const names = files.map((f) => path.basename(f, ".yaml"));
-  for (const n of ["article", "udp", "keepalive", "timeouts", "weight-change", "server-stopped"]) {
+  for (
+    const n of ["article", "ftp", "udp", "keepalive", "timeouts", "weight-change", "server-stopped"]
+  ) {
     assert.ok(names.includes(n), `scenarios/${n}.yaml is missing`);
   }
   // Every scheduler appears in some scenario's service table.
