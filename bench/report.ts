@@ -149,8 +149,13 @@ export function targetChecks(result: BenchResult): TargetCheck[] {
       : `${formatNumber(gc.allocatedBytesPerPacket, 1)} B/packet, ${
         gc.gcPerMillionPackets.toFixed(1)
       } GCs per 1M packets`,
-    // Under 1 byte a packet is the sampler's own once-a-second allocation, not the packets'.
-    met: gc === null || gc.allocatedBytesPerPacket === null ? null : gc.allocatedBytesPerPacket < 1,
+    // No collection at all while the packets pass, and less heap growth than one object (16 B,
+    // the smallest) per packet: what remains is the loop's once-a-second sampling and upkeep
+    // and the compiler's bookkeeping. The packet path alone measures 0 (the engine's
+    // steady-path-allocation test).
+    met: gc === null || gc.allocatedBytesPerPacket === null
+      ? null
+      : gc.gcPerMillionPackets === 0 && gc.allocatedBytesPerPacket < 16,
   });
   return checks;
 }
