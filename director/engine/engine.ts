@@ -66,6 +66,11 @@ const TCP_FLAG_RST = 0x04;
 const TCP_FLAG_ACK = 0x10;
 /** Random slots looked at to find a half-open entry to reclaim when the table is full. */
 const RECLAIM_PROBES = 64;
+/**
+ * Only entries half-open for this long are reclaimed: a real client's handshake completes in
+ * a round trip, a spoofed one never does, so a young half-open entry is most likely real.
+ */
+const RECLAIM_MIN_AGE_MS = 500;
 const REFUSE_SILENTLY = 0;
 const REFUSE_PORT_CLOSED = 1;
 const REFUSE_UNREACHABLE = 2;
@@ -445,8 +450,9 @@ export class DirectorEngine {
 
   /**
    * Frees one half-open entry (SYN_RECV and the like) when the table is full, so a SYN flood
-   * cannot keep new legitimate clients out; established entries are never taken (the idea
-   * of IPVS's drop_entry defence). Samples a bounded number of random slots.
+   * cannot keep new legitimate clients out; established entries are never taken, nor
+   * half-open ones younger than RECLAIM_MIN_AGE_MS (the idea of IPVS's drop_entry defence).
+   * Samples a bounded number of random slots.
    */
   private reclaimHalfOpen(): boolean {
     const conns = this.conns;
@@ -458,7 +464,10 @@ export class DirectorEngine {
         (conns.flags[slot] & CONN_F_TEMPLATE) !== 0
       ) continue;
       const state = conns.state[slot];
-      if (state === TCP_S_SYN_RECV || state === TCP_S_NONE || state === TCP_S_SYNACK) {
+      if (
+        (state === TCP_S_SYN_RECV || state === TCP_S_NONE || state === TCP_S_SYNACK) &&
+        this.timeoutMsOf(slot) - (this.wheel.expiresAt(slot) - this.nowMs) >= RECLAIM_MIN_AGE_MS
+      ) {
         this.expire(slot);
         this.reclaimedHalfOpen++;
         return true;
