@@ -263,21 +263,7 @@ export class DirectorEngine {
       if (slot === NO_SLOT) slot = this.schedule(proto, src, sport, dst, dport, tcpFlags);
       if (slot === NO_SLOT) return this.refuse(proto, dst);
     }
-    const dest = conns.dest[slot]!;
-    this.transition(slot, dest, proto, tcpFlags, DIR_INPUT);
-    if (this.view.ip.moreFragments) {
-      this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_INPUT);
-    }
-    this.countInbound(slot, this.view.ip.totalLength);
-    // [apps] A helper's connection: sequence correction and payload rewrite come before the
-    // masq rewrite (tcp_dnat_handler calls ip_vs_app_pkt_in first); the length may change.
-    let out = length;
-    if (this.apps.helperOf[slot] !== 0) {
-      if (!this.apps.inbound(slot, this.view, this.nowMs)) return 0;
-      out = this.view.packetEnd;
-    }
-    rewriteInboundMasq(this.view, conns.daddr[slot], conns.dport[slot]);
-    return out;
+    return this.forward(slot, proto, src, dst, tcpFlags, DIR_INPUT, length);
   }
 
   /** Real server → client: a reply of a NAT connection. */
@@ -299,20 +285,45 @@ export class DirectorEngine {
       this.drops.count(DropReason.NO_CONNECTION);
       return 0;
     }
-    const dest = conns.dest[slot]!;
     const tcpFlags = proto === IPPROTO_TCP ? this.view.tcp.flags : 0;
-    this.transition(slot, dest, proto, tcpFlags, DIR_OUTPUT);
-    if (this.view.ip.moreFragments) {
-      this.frags.remember(src, dst, proto, this.view.ip.id, slot, this.nowMs, DIR_OUTPUT);
+    return this.forward(slot, proto, src, dst, tcpFlags, DIR_OUTPUT, length);
+  }
+
+  /**
+   * A packet of connection `slot`, either way: state and expiry, fragment bookkeeping,
+   * counters, the application helper, then the NAT rewrite. Returns the bytes to write.
+   */
+  private forward(
+    slot: number,
+    proto: number,
+    src: number,
+    dst: number,
+    tcpFlags: number,
+    direction: number,
+    length: number,
+  ): number {
+    const conns = this.conns;
+    const view = this.view;
+    const inbound = direction === DIR_INPUT;
+    this.transition(slot, conns.dest[slot]!, proto, tcpFlags, direction);
+    if (view.ip.moreFragments) {
+      this.frags.remember(src, dst, proto, view.ip.id, slot, this.nowMs, direction);
     }
-    this.countOutbound(slot, this.view.ip.totalLength);
-    // [apps] As in inbound(): the helper first (tcp_snat_handler → ip_vs_app_pkt_out).
+    if (inbound) this.countInbound(slot, view.ip.totalLength);
+    else this.countOutbound(slot, view.ip.totalLength);
+    // [apps] A helper's connection: sequence correction and payload rewrite come before the
+    // NAT rewrite (tcp_dnat_handler/tcp_snat_handler call ip_vs_app_pkt_in/out first); the
+    // length may change.
     let out = length;
     if (this.apps.helperOf[slot] !== 0) {
-      if (!this.apps.outbound(slot, this.view, this.nowMs)) return 0;
-      out = this.view.packetEnd;
+      const ok = inbound
+        ? this.apps.inbound(slot, view, this.nowMs)
+        : this.apps.outbound(slot, view, this.nowMs);
+      if (!ok) return 0;
+      out = view.packetEnd;
     }
-    rewriteOutboundMasq(this.view, conns.vaddr[slot], conns.vport[slot]);
+    if (inbound) rewriteInboundMasq(view, conns.daddr[slot], conns.dport[slot]);
+    else rewriteOutboundMasq(view, conns.vaddr[slot], conns.vport[slot]);
     return out;
   }
 
