@@ -2,10 +2,8 @@
 // director): started in a host's namespace with output to a log file, considered started
 // once they print a ready line or listen on their port, and stopped by their own PID.
 // Every program started here is remembered so a failure or Ctrl-C can stop them all.
-import { spawn } from "node:child_process";
-import fs from "node:fs";
 import { runSync } from "../lab/netns/command.ts";
-import { logTail } from "../lab/netns/processes.ts";
+import { logContains, spawnInNamespace, waitUntilReady } from "../lab/netns/processes.ts";
 import { namespaceName } from "../lab/topology.ts";
 import { LAB } from "./config.ts";
 
@@ -45,53 +43,39 @@ export async function startIn(
   },
 ): Promise<Background> {
   const namespace = namespaceName(LAB, host);
-  const fd = fs.openSync(options.logFile, "w");
-  // `ip netns exec` execs the program: the PID is the program's own.
-  const child = spawn("ip", ["netns", "exec", namespace, ...argv], {
-    cwd: options.cwd,
-    env: options.env ?? process.env,
-    stdio: ["ignore", fd, fd],
-  });
-  fs.closeSync(fd);
-  let exitedHow: string | null = null;
-  const exited = new Promise<void>((resolve) => {
-    child.on("exit", (code, sig) => {
-      exitedHow = sig ? `was killed by ${sig}` : `exited with ${code}`;
-      resolve();
-    });
-    child.on("error", (err) => {
-      exitedHow = `could not start (${err.message})`;
-      resolve();
-    });
+  const child = spawnInNamespace({
+    namespace,
+    argv,
+    cwd: options.cwd ?? process.cwd(),
+    logFile: options.logFile,
+    env: options.env,
   });
   const proc: Background = {
     name,
-    pid: child.pid ?? -1,
+    pid: child.pid,
     logFile: options.logFile,
-    async stop(graceMs = 5000) {
+    stop(graceMs = 5000) {
       running.delete(proc);
-      if (exitedHow !== null || child.pid === undefined) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
+      return child.stop(graceMs);
     },
   };
   running.add(proc);
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  while (Date.now() < deadline && exitedHow === null) {
-    await new Promise((r) => setTimeout(r, 100));
-    const { text, tcpListen } = options.ready;
-    const log = text ? fs.readFileSync(options.logFile, "utf8") : "";
-    if ((!text || log.includes(text)) && (!tcpListen || listening(namespace, tcpListen))) {
-      return proc;
-    }
+  const { text, tcpListen } = options.ready;
+  try {
+    await waitUntilReady(
+      child,
+      () =>
+        (!text || logContains(options.logFile, text)) &&
+        (!tcpListen || listening(namespace, tcpListen)),
+      options.timeoutMs ?? 15_000,
+      `${name} in ${host}`,
+      "become ready",
+    );
+  } catch (err) {
+    running.delete(proc);
+    throw err;
   }
-  const why = exitedHow ?? "did not become ready in time";
-  await proc.stop(1000);
-  throw new Error(
-    `${name} in ${host} ${why}; its log ${options.logFile} ends with:\n${logTail(options.logFile)}`,
-  );
+  return proc;
 }
 
 /** Stops every program still running (error and Ctrl-C paths). */

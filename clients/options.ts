@@ -12,9 +12,9 @@ export function checkHttpUrl(text: string): URL {
   return url;
 }
 
-/** Throws a sentence unless value is a whole number from 1 to max. */
-export function checkBounded(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`${name} must be a whole number from 1 to ${max}, not '${value}'`);
+/** Throws a sentence unless value is a whole number from min (default 1) to max. */
+export function checkBounded(name: string, value: number, max: number, min = 1): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, not '${value}'`);
   }
 }

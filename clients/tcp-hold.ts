@@ -6,6 +6,7 @@
 // Output lines: "tcp-hold ready <json>" once all are open, "tcp-hold result <json>" at the end.
 import net from "node:net";
 import { Command } from "commander";
+import { checkBounded } from "./options.ts";
 import { attributeResponse } from "./attribute-response.ts";
 
 /** What became of a held connection. */
@@ -188,16 +189,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option("--source <addr>", "local address to connect from")
     .parse()
     .opts<HoldOptions>();
-  const bad = [
-    ["--count", opts.count, 1, 1000],
-    ["--hold-ms", opts.holdMs, 1, 600_000],
-    ["--interval-ms", opts.intervalMs, 0, 600_000],
-    ["--timeout-ms", opts.timeoutMs, 1, 60_000],
-  ].find(([, v, lo, hi]) =>
-    !Number.isInteger(v) || (v as number) < (lo as number) || (v as number) > (hi as number)
-  );
-  if (bad) {
-    console.error(`tcp-hold: ${bad[0]} must be a whole number from ${bad[2]} to ${bad[3]}`);
+  try {
+    checkBounded("--count", opts.count, 1000);
+    checkBounded("--hold-ms", opts.holdMs, 600_000);
+    checkBounded("--interval-ms", opts.intervalMs, 600_000, 0);
+    checkBounded("--timeout-ms", opts.timeoutMs, 60_000);
+  } catch (err) {
+    console.error(`tcp-hold: ${(err as Error).message}`);
     process.exit(2);
   }
   const started = Date.now();

@@ -1,6 +1,6 @@
 // Reusable, zero-copy view over a TCP header, re-bound per packet.
 import { foldSum, sumBytes } from "./checksum.ts";
-import { NetView } from "./net-view.ts";
+import { PortsView } from "./ports-view.ts";
 import { PacketError } from "./packet-error.ts";
 
 export const TCP_MIN_HEADER_LEN = 20;
@@ -18,18 +18,13 @@ export const TCP_CWR = 0x80;
 /** Offset of the checksum field inside the TCP header. */
 export const TCP_CHECKSUM_OFFSET = 16;
 
-export class TcpView extends NetView {
-  /** TCP segment length (header + payload) as the IP header gives it. */
-  length = 0;
-
+export class TcpView extends PortsView {
   /**
    * Binds to a segment of `available` bytes and validates: ≥ 20 bytes, data offset ≥ 5,
    * data offset * 4 ≤ available. Returns 0 or PacketError.TRUNCATED_L4.
    */
   bind(buf: Uint8Array, off: number, available: number): number {
-    this.buf = buf;
-    this.off = off;
-    this.length = available;
+    this.attach(buf, off, available);
     if (available < TCP_MIN_HEADER_LEN || off + TCP_MIN_HEADER_LEN > buf.length) {
       return PacketError.TRUNCATED_L4;
     }
@@ -38,28 +33,6 @@ export class TcpView extends NetView {
     return PacketError.OK;
   }
 
-  /**
-   * Binds without validation, e.g. to the first 8 bytes of the TCP header inside an ICMP
-   * error: the caller reads only the fields that lie within the bytes present.
-   */
-  attach(buf: Uint8Array, off: number, available: number): void {
-    this.buf = buf;
-    this.off = off;
-    this.length = available;
-  }
-
-  get srcPort(): number {
-    return this.u16(0);
-  }
-  set srcPort(v: number) {
-    this.setU16(0, v);
-  }
-  get dstPort(): number {
-    return this.u16(2);
-  }
-  set dstPort(v: number) {
-    this.setU16(2, v);
-  }
   get seq(): number {
     return this.u32(4);
   }

@@ -1,25 +1,20 @@
 // Reusable, zero-copy view over a UDP header, re-bound per packet.
 import { foldSum, sumBytes } from "./checksum.ts";
-import { NetView } from "./net-view.ts";
+import { PortsView } from "./ports-view.ts";
 import { PacketError } from "./packet-error.ts";
 
 export const UDP_HEADER_LEN = 8;
 /** Offset of the checksum field inside the UDP header. */
 export const UDP_CHECKSUM_OFFSET = 6;
 
-export class UdpView extends NetView {
-  /** L4 bytes as the IP header gives them (may exceed the UDP length: padding). */
-  length = 0;
-
+export class UdpView extends PortsView {
   /**
    * Binds to `available` L4 bytes and validates: ≥ 8 bytes, UDP length ≥ 8 and, for a
    * complete datagram (`complete`, i.e. not a first fragment), UDP length ≤ available.
    * Returns 0 or PacketError.TRUNCATED_L4.
    */
   bind(buf: Uint8Array, off: number, available: number, complete = true): number {
-    this.buf = buf;
-    this.off = off;
-    this.length = available;
+    this.attach(buf, off, available);
     if (available < UDP_HEADER_LEN || off + UDP_HEADER_LEN > buf.length) {
       return PacketError.TRUNCATED_L4;
     }
@@ -28,25 +23,6 @@ export class UdpView extends NetView {
     return PacketError.OK;
   }
 
-  /** Binds without validation (e.g. the 8 bytes of a UDP header inside an ICMP error). */
-  attach(buf: Uint8Array, off: number, available: number): void {
-    this.buf = buf;
-    this.off = off;
-    this.length = available;
-  }
-
-  get srcPort(): number {
-    return this.u16(0);
-  }
-  set srcPort(v: number) {
-    this.setU16(0, v);
-  }
-  get dstPort(): number {
-    return this.u16(2);
-  }
-  set dstPort(v: number) {
-    this.setU16(2, v);
-  }
   /** The UDP length field (header + payload). */
   get udpLength(): number {
     return this.u16(4);

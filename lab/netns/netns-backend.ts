@@ -1,6 +1,5 @@
 // The network-namespace lab as a LabBackend: a thin layer over lab/lab.ts, so the scenario
 // runner and the CLI drive namespaces and Compose containers through the same calls.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import type { BackendUpOptions, BackgroundProcess, LabBackend } from "../backend.ts";
@@ -8,18 +7,11 @@ import type { CommandResult } from "./command.ts";
 import { execIn, isLabUp, labDown, labUp, repoProgram, requireRoot } from "../lab.ts";
 import { checkLabName, namespaceName } from "../topology.ts";
 import { labNamespacesPresent } from "./namespaces.ts";
+import { spawnInNamespace } from "./processes.ts";
 import { REPO_ROOT } from "../paths.ts";
 
 /** How long a stopped program gets between SIGTERM and SIGKILL. */
 const STOP_GRACE_MS = 3000;
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // Already gone.
-  }
-}
 
 export class NetnsBackend implements LabBackend {
   readonly kind = "netns" as const;
@@ -59,36 +51,15 @@ export class NetnsBackend implements LabBackend {
       return Promise.reject(new Error(`lab '${this.name}' has no host '${host}' (is it up?)`));
     }
     fs.mkdirSync(path.dirname(logFile), { recursive: true });
-    const fd = fs.openSync(logFile, "w");
-    // The lab's host tools (ipvsadm) first on PATH, as execIn does.
-    const env = {
-      ...process.env,
-      PATH: `${path.join(REPO_ROOT, "bin", "host")}:${process.env.PATH}`,
-    };
-    // `ip netns exec` execs the program, so the child's PID is the program's own.
-    const child = spawn("ip", ["netns", "exec", ns, ...argv], {
+    const proc = spawnInNamespace({
+      namespace: ns,
+      argv,
       cwd: REPO_ROOT,
-      env,
-      stdio: ["ignore", fd, fd],
+      logFile,
+      // The lab's host tools (ipvsadm) first on PATH, as execIn does.
+      env: { ...process.env, PATH: `${path.join(REPO_ROOT, "bin", "host")}:${process.env.PATH}` },
     });
-    fs.closeSync(fd);
-    const exited = new Promise<number>((resolve) => {
-      child.on("error", () => resolve(127));
-      child.on("exit", (code, sig) => resolve(code ?? 128 + (sig === "SIGKILL" ? 9 : 15)));
-    });
-    let done = false;
-    void exited.then(() => (done = true));
-    const stop = async (): Promise<void> => {
-      if (done || child.pid === undefined) {
-        await exited;
-        return;
-      }
-      signal(child.pid, "SIGTERM");
-      const timer = setTimeout(() => signal(child.pid!, "SIGKILL"), STOP_GRACE_MS);
-      await exited;
-      clearTimeout(timer);
-    };
-    return Promise.resolve({ stop, exited });
+    return Promise.resolve({ stop: () => proc.stop(STOP_GRACE_MS), exited: proc.exited });
   }
 
   copyOut(host: string, remotePath: string, localPath: string): Promise<void> {

@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { BackgroundProcess, LabBackend } from "../backend.ts";
 import type { ConnSummary } from "../../clients/http-conns.ts";
-import type { UdpFlowSummary } from "../../clients/udp-flows.ts";
+import type { UdpSummary } from "../../clients/udp-client.ts";
 import type { ProbeSummary } from "../../clients/tcp-probe.ts";
 import type { HoldReport } from "../../clients/tcp-hold.ts";
 import { parseConnectionTable, type TableEntry } from "./conn-table.ts";
@@ -30,7 +30,7 @@ export interface StepRecord {
 /** A step's result, by kind. */
 export type StepOutput =
   | { kind: "http"; data: ConnSummary }
-  | { kind: "udp"; data: UdpFlowSummary }
+  | { kind: "udp"; data: UdpSummary }
   | { kind: "probe"; data: ProbeSummary }
   | { kind: "hold"; data: HoldReport; final: boolean }
   | { kind: "ftp"; data: FtpSummary }
@@ -263,7 +263,7 @@ export class StepRunner {
         // Each udp step gets its own source ports, so flows of two steps never share a tuple.
         const basePort = 20000 + this.udpPortsUsed;
         this.udpPortsUsed += step.count;
-        const data = await this.client<UdpFlowSummary>("clients/udp-flows.ts", [
+        const data = await this.client<UdpSummary>("clients/udp-client.ts", [
           "--base-port",
           String(basePort),
           "--target",
