@@ -2,7 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { assertOneServerPerConnection, assertOutcomes } from "./connections.ts";
 import { groupConnections } from "../analysis/connections.ts";
-import { decodeRecords, mergeConversations, natConnection } from "../analysis/test-support.ts";
+import {
+  buildIpv4,
+  decodeRecords,
+  ethernetFrame,
+  mergeConversations,
+  natConnection,
+  type PacketSpec,
+} from "../analysis/test-support.ts";
 import { SERVICE, threeConnections } from "./fixtures.test-support.ts";
 
 test("connections that each stay with their server pass; a split one fails", () => {
@@ -34,6 +41,46 @@ test("a reused client port with a new SYN is a new connection, not a split", () 
   const r = assertOneServerPerConnection(decodeRecords(conv.private), SERVICE);
   assert.equal(r.passed, true, r.line);
   assert.match(r.line, /each of the 2 connections/);
+});
+
+test("a SYN retried after a reset is scheduled anew, not a split; without the reset it is", () => {
+  // rs2 still holds TIME_WAIT for this client port (from another service) and answers the
+  // SYN with an ACK; the client resets and retries the same SYN, which goes to rs1.
+  const client = { src: "198.51.100.2", srcPort: 40200 };
+  const toRs2 = { dst: "172.16.0.3", dstPort: 8000 };
+  const toRs1 = { dst: "172.16.0.2", dstPort: 80 };
+  const reply = (to: { dst: string; dstPort: number }) => ({
+    src: to.dst,
+    srcPort: to.dstPort,
+    dst: client.src,
+    dstPort: client.srcPort,
+  });
+  const tcp = { protocol: "tcp" as const };
+  const specs = (withReset: boolean): PacketSpec[] => [
+    { ...tcp, ...client, ...toRs2, flags: "S", seq: 7 },
+    { ...tcp, ...reply(toRs2), flags: ".", seq: 900, ack: 555 },
+    ...(withReset ? [{ ...tcp, ...client, ...toRs2, flags: "R", seq: 555 }] : []),
+    { ...tcp, ...client, ...toRs1, flags: "S", seq: 7 },
+    { ...tcp, ...reply(toRs1), flags: "S.", seq: 3000, ack: 8 },
+    { ...tcp, ...client, ...toRs1, flags: ".", seq: 8, ack: 3001 },
+  ];
+  const packets = (withReset: boolean) =>
+    decodeRecords(
+      specs(withReset).map((spec, i) => ({
+        time: 1 + i / 1000,
+        data: ethernetFrame(buildIpv4(spec)),
+      })),
+    );
+  const retried = assertOneServerPerConnection(packets(true), SERVICE);
+  assert.equal(retried.passed, true, retried.line);
+  assert.equal(
+    retried.line,
+    "PASS: each of the 2 connections of 203.0.113.5:80 stayed with one real server " +
+      "(1 SYN retried after a reset was scheduled anew, as IPVS does for an entry in CLOSE)",
+  );
+  const split = assertOneServerPerConnection(packets(false), SERVICE);
+  assert.equal(split.passed, false, split.line);
+  assert.match(split.line, /1 connection was split/);
 });
 
 test("outcomes: accepted, refused and dropped counts per virtual port", () => {

@@ -2,7 +2,7 @@
 // virtual port end up accepted, refused or dropped as many times as expected.
 import type { Connection, Outcome } from "../analysis/connections.ts";
 import { formatPacket } from "../analysis/format.ts";
-import { endpoint, type Packet, TCP_ACK, TCP_SYN } from "../analysis/packet.ts";
+import { endpoint, type Packet, TCP_ACK, TCP_RST, TCP_SYN } from "../analysis/packet.ts";
 import { type AssertionResult, firstFew, plural, verdict } from "./result.ts";
 import { serviceName, type ServiceSpec } from "./service.ts";
 
@@ -11,11 +11,17 @@ interface Session {
   server: string;
   first: Packet;
   split: boolean;
+  /** A RST was seen: the director's entry is in CLOSE, and a SYN after it is a new connection. */
+  reset: boolean;
 }
 
 /**
  * PASS when, on the private network, every client connection of the service (client
  * address:port, and for TCP the SYN's initial sequence number) reaches a single real server.
+ * A SYN after a RST starts a new connection even with the same sequence number: IPVS
+ * schedules anew a SYN that finds its entry in CLOSE (conn_reuse_mode), which is what
+ * happens when a real server still in TIME_WAIT for the same client port (left by another
+ * virtual service sharing it) answers a SYN with an ACK, the client resets, and retries.
  */
 export function assertOneServerPerConnection(
   privatePackets: readonly Packet[],
@@ -28,6 +34,7 @@ export function assertOneServerPerConnection(
   const current = new Map<string, Session>();
   const sessions: Session[] = [];
   const splits: string[] = [];
+  let retriedAfterReset = 0;
   for (const p of privatePackets) {
     if (p.protocol !== service.protocol || p.srcPort === null) continue;
     const src = endpoint(p.src, p.srcPort);
@@ -37,13 +44,16 @@ export function assertOneServerPerConnection(
     if (!client || !server) continue;
     const syn = p.tcp !== null && (p.tcp.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
     let s = current.get(client);
-    if (!s || (syn && client === src && s.isn !== null && s.isn !== p.tcp!.seq)) {
-      s = { isn: syn ? p.tcp!.seq : null, server, first: p, split: false };
+    const clientSyn = syn && client === src;
+    if (!s || (clientSyn && (s.reset || (s.isn !== null && s.isn !== p.tcp!.seq)))) {
+      if (s?.reset && s.isn === p.tcp!.seq) retriedAfterReset++;
+      s = { isn: syn ? p.tcp!.seq : null, server, first: p, split: false, reset: false };
       current.set(client, s);
       sessions.push(s);
-    } else if (syn && client === src && s.isn === null) {
+    } else if (clientSyn && s.isn === null) {
       s.isn = p.tcp!.seq;
     }
+    if (p.tcp !== null && (p.tcp.flags & TCP_RST) !== 0) s.reset = true;
     if (s.server !== server && !s.split) {
       s.split = true;
       splits.push(
@@ -52,7 +62,12 @@ export function assertOneServerPerConnection(
       );
     }
   }
-  const data = { connections: sessions.length, split: splits.length };
+  const data = { connections: sessions.length, split: splits.length, retriedAfterReset };
+  const retries = retriedAfterReset === 0
+    ? ""
+    : ` (${plural(retriedAfterReset, "SYN")} retried after a reset ${
+      retriedAfterReset === 1 ? "was" : "were"
+    } scheduled anew, as IPVS does for an entry in CLOSE)`;
   if (sessions.length === 0) {
     return verdict(
       name,
@@ -66,7 +81,9 @@ export function assertOneServerPerConnection(
     return verdict(
       name,
       true,
-      `each of the ${plural(sessions.length, "connection")} of ${vip} stayed with one real server`,
+      `each of the ${
+        plural(sessions.length, "connection")
+      } of ${vip} stayed with one real server${retries}`,
       [],
       data,
     );

@@ -52,6 +52,18 @@ export function scenarioReport(r: ScenarioResult, options: { details?: boolean }
   return lines;
 }
 
+/**
+ * What went wrong in one scenario, in a few lines (failing steps, the error, failing
+ * assertions): a test puts them before the full report, which CI logs may cut.
+ */
+export function failureHeadline(r: ScenarioResult): string[] {
+  return [
+    ...r.steps.filter((s) => !s.ok).map((s) => `failed step ${s.label}: ${s.summary}`),
+    ...(r.error ? [`error: ${r.error}`] : []),
+    ...r.assertions.filter((a) => !a.passed).map((a) => a.line),
+  ];
+}
+
 /** The closing lines of a run. */
 export function runSummary(report: RunReport): string[] {
   const count = (s: string) => report.scenarios.filter((r) => r.status === s).length;

@@ -12,7 +12,7 @@ import { requireRoot } from "../../lab/testing/require-root.ts";
 import { composeTestBlocker } from "../../lab/compose/test-blocker.ts";
 import { loadAll, SCENARIO_DIR } from "../../lab/cli/run.ts";
 import { runScenario } from "../../lab/scenario/runner.ts";
-import { scenarioReport } from "../../lab/scenario/human-report.ts";
+import { failureHeadline, scenarioReport } from "../../lab/scenario/human-report.ts";
 
 /** A project name of its own, so a user's `lvslab run --backend compose` is not touched. */
 const PROJECT = "lvscmpscn";
@@ -41,7 +41,7 @@ for (const name of ["article", "ftp"]) {
       backend: "compose",
       log: (line) => console.error(`compose-scenarios ${name}: ${line}`),
     });
-    const report = scenarioReport(result).join("\n");
+    const report = [...failureHeadline(result), ...scenarioReport(result)].join("\n");
     assert.equal(result.backend, "compose");
     assert.equal(result.status, "passed", report);
     assert.ok(result.assertions.length >= scenario.assertions.length, report);

@@ -8,7 +8,7 @@ import path from "node:path";
 import { requireRoot } from "../../lab/testing/require-root.ts";
 import { allScenarioFiles, loadAll } from "../../lab/cli/run.ts";
 import { runScenario } from "../../lab/scenario/runner.ts";
-import { scenarioReport } from "../../lab/scenario/human-report.ts";
+import { failureHeadline, scenarioReport } from "../../lab/scenario/human-report.ts";
 
 const files = allScenarioFiles();
 const artifacts = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-scenarios-"));
@@ -52,7 +52,7 @@ for (const file of files) {
     if (!requireRoot(t)) return;
     const [scenario] = loadAll([file]);
     const result = await runScenario(scenario, path.join(artifacts, name), { backend: "netns" });
-    const report = scenarioReport(result).join("\n");
+    const report = [...failureHeadline(result), ...scenarioReport(result)].join("\n");
     assert.equal(result.status, "passed", report);
     assert.ok(result.assertions.length > 0);
     assert.ok(fs.existsSync(path.join(artifacts, name, "junit.xml")));
