@@ -31,8 +31,13 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# The PID in the file, when that process is still a dockerd: a PID reused by another program
+# after a reboot or a crash is never signalled.
 our_pid() {
-  [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null && cat "$PIDFILE"
+  [ -f "$PIDFILE" ] || return 1
+  local pid
+  pid="$(cat "$PIDFILE")"
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] && echo "$pid"
 }
 
 if [ "${1:-}" = "--stop" ]; then
