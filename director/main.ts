@@ -1,6 +1,6 @@
 // `lvslab-director`: runs the userspace LVS director in the current network namespace.
-import { Command } from "commander";
-import { Director } from "./director.ts";
+import { Command, Option } from "commander";
+import { Director, TRANSMIT_MODES, type TransmitMode } from "./director.ts";
 import { loadDirectorConfig, parseDirectorConfig } from "./config/service-config.ts";
 
 const program = new Command()
@@ -13,10 +13,23 @@ const program = new Command()
     "interface facing the real servers (their replies are routed to the director)",
   )
   .option("--no-offload", "do not ask the kernel for TSO super-packets and partial checksums")
+  .addOption(
+    new Option(
+      "--transmit <mode>",
+      "who writes packets back: the packet thread (off), a transmit thread (always), " +
+        "or the transmit thread when the packet thread falls behind (auto)",
+    ).choices(TRANSMIT_MODES).default("auto"),
+  )
   .parse();
 
 const opts = program.opts<
-  { config?: string; tun: string; privateDev?: string; offload: boolean }
+  {
+    config?: string;
+    tun: string;
+    privateDev?: string;
+    offload: boolean;
+    transmit: TransmitMode;
+  }
 >();
 
 async function main(): Promise<void> {
@@ -25,6 +38,7 @@ async function main(): Promise<void> {
     tunName: opts.tun,
     privateDev: opts.privateDev,
     offload: opts.offload,
+    transmit: opts.transmit,
     config,
   });
   let stopping = false;
@@ -45,7 +59,7 @@ async function main(): Promise<void> {
   console.log(
     `lvslab-director ready: tun ${opts.tun}, offload ${
       opts.offload ? "on" : "off"
-    }, ${config.services.length} service(s)`,
+    }, transmit ${opts.transmit}, ${config.services.length} service(s)`,
   );
 }
 

@@ -43,6 +43,8 @@ export interface LabUpOptions {
   config?: string;
   /** Start the director (default true). */
   director?: boolean;
+  /** More lvslab-director options (e.g. ["--transmit", "always"]). */
+  directorArgs?: string[];
   /** Where state directories live (default /run/lvslab). */
   runDir?: string;
   /** How long each program may take to print its ready line (default 15000). */
@@ -211,6 +213,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
           configPath,
           "--private-dev",
           directorPrivateInterface(topology).name,
+          ...(options.directorArgs ?? []),
         ]),
       }, "lvslab-director ready"));
     }

@@ -1,7 +1,9 @@
 // The packet loop, on a worker thread of its own so the main thread's event loop stays free
-// for the control API. Packets move with plain readSync/writeSync on the TUN fd; when the
-// queue is empty the worker sleeps in poll(2) on the TUN fd and a wake-up pipe, so control
-// messages and timer expiry are handled promptly without a busy loop.
+// for the control API. Packets are read from the TUN fd straight into a slot of the transmit
+// ring and rewritten there; this thread writes them back itself until it falls behind the
+// TUN queue, then queues them for the transmit worker (director/engine/transmit-ring.ts says
+// why). When the TUN queue is empty the worker sleeps in poll(2) on the TUN fd and a wake-up
+// pipe, so control messages and timer expiry are handled promptly without a busy loop.
 import fs from "node:fs";
 import v8 from "node:v8";
 import { receiveMessageOnPort, workerData } from "node:worker_threads";
@@ -10,6 +12,7 @@ import { DirectorEngine } from "./engine.ts";
 import { TUN_READ_BUFFER_SIZE } from "../tun/tun-device.ts";
 import { pollReadable } from "../tun/poll.ts";
 import { EAGAIN, EINTR, lastErrno, readFd, writeFd } from "../tun/fd-io.ts";
+import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
 import { applyControl, type ControlRequest, type ControlResponse } from "../control/apply.ts";
 import type { Timeouts } from "../protocols/timeouts.ts";
 
@@ -22,6 +25,13 @@ export interface PacketWorkerData {
   maxConnections: number;
   timeouts: Timeouts;
   secureTcp: boolean;
+  /** The ring to the transmit worker; null: this thread writes the packets itself. */
+  ring: TransmitRingMemory | null;
+  /**
+   * Packets read in a row, without the TUN queue running empty, after which writes go to the
+   * transmit worker (0: always).
+   */
+  handoffBacklog: number;
 }
 
 /** Packets handled between two looks at the clock and the control port. */
@@ -70,9 +80,11 @@ function run(data: PacketWorkerData): void {
   });
   const signal = new Int32Array(data.signal);
   const port = data.port;
-  const buf = Buffer.allocUnsafe(TUN_READ_BUFFER_SIZE);
+  const ring = data.ring === null ? null : new TransmitRing(data.ring);
+  const ownBuf = ring === null ? Buffer.allocUnsafe(TUN_READ_BUFFER_SIZE) : null;
   const wakeBuf = Buffer.allocUnsafe(64);
-  let writeErrors = 0;
+  let ownWriteErrors = 0;
+  const writeErrors = (): number => ownWriteErrors + (ring === null ? 0 : ring.writeErrors);
   let packets = 0;
   const statsFile = process.env.LVSLAB_WORKER_STATS;
   const stats = statsFile ? new WorkerStats(statsFile) : null;
@@ -85,7 +97,7 @@ function run(data: PacketWorkerData): void {
       const request = message.message as ControlRequest;
       let response: ControlResponse;
       try {
-        const result = applyControl(engine, request, writeErrors);
+        const result = applyControl(engine, request, writeErrors());
         response = { id: request.id, ok: true, result, vips: engine.services.virtualAddresses() };
       } catch (err) {
         const error = (err as Error).message;
@@ -109,21 +121,34 @@ function run(data: PacketWorkerData): void {
 
   port.postMessage({ id: 0, ok: true, result: "ready", vips: [] } satisfies ControlResponse);
   let sinceTick = 0;
+  // Packets read since the TUN queue was last found empty: a long run means this thread is
+  // the bottleneck, and writing moves to the transmit worker.
+  let backlog = 0;
+  const handoffBacklog = data.handoffBacklog;
   for (;;) {
     // read(2)/write(2) through koffi (director/tun/fd-io.ts): an empty queue is -1/EAGAIN,
     // not a thrown Error, so catching up with the kernel allocates nothing.
+    const buf = ring === null ? ownBuf! : ring.freeSlot();
     const n = readFd(data.tunFd, buf, TUN_READ_BUFFER_SIZE);
     if (n < 0) {
       const errno = lastErrno();
       if (errno !== EAGAIN && errno !== EINTR) {
         throw new Error(`reading the TUN device failed (errno ${errno})`);
       }
+      backlog = 0;
       idle();
       continue;
     }
     packets++;
+    backlog++;
     const out = engine.process(buf, n);
-    if (out > 0 && writeFd(data.tunFd, buf, out) < 0) writeErrors++;
+    if (out > 0) {
+      // Hand off under backlog, and while the ring holds packets (order is kept); otherwise
+      // write here: a lightly loaded director is faster writing on one thread than waking
+      // another, and a single stream keeps its whole path on one core.
+      if (ring !== null && (backlog > handoffBacklog || !ring.empty())) ring.publish(out);
+      else if (writeFd(data.tunFd, buf, out) < 0) ownWriteErrors++;
+    }
     if (++sinceTick === BATCH) {
       sinceTick = 0;
       const now = Date.now() - clockStart;

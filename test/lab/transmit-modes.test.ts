@@ -1,0 +1,95 @@
+// The director's two other ways of writing packets back (director/engine/transmit-ring.ts):
+// every packet through the transmit thread (--transmit always) and none (--transmit off), on
+// real traffic: HTTP connections split by the scheduler and a 4-stream bulk transfer, with no
+// failed write. The lab's default (auto) is what every other lab test runs.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { execIn, labDown, labUp, repoProgram } from "../../lab/lab.ts";
+import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
+import { namespaceName } from "../../lab/topology.ts";
+import { startInNamespace } from "../../lab/netns/processes.ts";
+import type { LoadSummary } from "../../clients/http-load.ts";
+
+const LAB = "lvstxm";
+const VIP = "203.0.113.5";
+const SERVICES = `
+services:
+  - { protocol: tcp, address: ${VIP}, port: 80, scheduler: rr, servers: [
+      { address: 172.16.0.2, port: 80 }, { address: 172.16.0.3, port: 8000 } ] }
+  - { protocol: tcp, address: ${VIP}, port: 5201, scheduler: rr, servers: [{ address: 172.16.0.2, port: 5201 }] }
+`;
+
+const canRun = labTestBlocker() === null;
+
+after(async () => {
+  if (canRun) await labDown(LAB);
+});
+
+async function inHost(host: string, argv: string[]) {
+  return await execIn(host, argv, { name: LAB, timeoutMs: 60_000 });
+}
+
+for (const mode of ["always", "off"]) {
+  test(`--transmit ${mode}: HTTP split by rr and a 4-stream iperf3 transfer through the VIP`, async (t) => {
+    if (!requireRoot(t)) return;
+    await labDown(LAB);
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-transmit-"));
+    const config = path.join(workDir, "services.yaml");
+    fs.writeFileSync(config, SERVICES);
+    await labUp({ name: LAB, config, directorArgs: ["--transmit", mode] });
+    await startInNamespace({
+      namespace: namespaceName(LAB, "rs1"),
+      argv: ["iperf3", "-s", "--forceflush", "-B", "172.16.0.2", "-p", "5201"],
+      cwd: process.cwd(),
+      logFile: path.join(workDir, "iperf3.log"),
+      readyText: "Server listening",
+      readyTimeoutMs: 15_000,
+      what: "iperf3 on rs1",
+    });
+    const log = fs.readFileSync(`/run/lvslab/${LAB}/director.log`, "utf8");
+    assert.match(log, new RegExp(`transmit ${mode}`));
+
+    const http = await inHost("client", [
+      ...repoProgram("clients/http-client.ts", [
+        "--url",
+        `http://${VIP}/`,
+        "--count",
+        "100",
+        "--concurrency",
+        "4",
+        "--json",
+        "--quiet",
+      ]),
+    ]);
+    assert.equal(http.code, 0, http.stderr);
+    const summary = JSON.parse(http.stdout) as LoadSummary;
+    assert.equal(summary.ok, 100, JSON.stringify(summary.errors.slice(0, 3)));
+    assert.deepEqual(summary.byServer, { rs1: 50, rs2: 50 });
+
+    const bulk = await inHost("client", [
+      "iperf3",
+      "-c",
+      VIP,
+      "-p",
+      "5201",
+      "-t",
+      "2",
+      "-P",
+      "4",
+      "-J",
+    ]);
+    assert.equal(bulk.code, 0, bulk.stderr || bulk.stdout.slice(0, 500));
+    const received = JSON.parse(bulk.stdout).end.sum_received.bytes as number;
+    assert.ok(received > 50 * 1024 * 1024, `only ${received} bytes crossed`);
+
+    const stats = await inHost("director", ["lvs-stats", "--json"]);
+    assert.equal(stats.code, 0, stats.stderr);
+    const counters = JSON.parse(stats.stdout);
+    assert.equal(counters.writeErrors, 0, "failed writes to the TUN device");
+    assert.ok(counters.totals.inpkts > 10_000, `${counters.totals.inpkts} packets in`);
+    await labDown(LAB);
+  });
+}
