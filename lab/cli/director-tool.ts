@@ -1,5 +1,5 @@
-// Verbs that run one of the director host's tools (ipvsadm, lvs-sysctl) from outside the lab,
-// passing every argument through untouched.
+// Verbs that run one of the director host's tools (ipvsadm, lvs-sysctl, lvs-stats) from
+// outside the lab, passing every argument through untouched.
 import { Command } from "commander";
 import { execInteractive } from "../lab.ts";
 import { userCwd } from "../paths.ts";

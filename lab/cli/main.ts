@@ -8,6 +8,7 @@ import { demoCommand } from "./demo.ts";
 import { ipvsadmCommand } from "./ipvsadm.ts";
 import { runCommand } from "./run.ts";
 import { sysctlCommand } from "./sysctl.ts";
+import { statsCommand } from "./stats.ts";
 
 const program = new Command()
   .name("lvslab")
@@ -21,6 +22,7 @@ const program = new Command()
   .addCommand(demoCommand())
   .addCommand(ipvsadmCommand())
   .addCommand(sysctlCommand())
+  .addCommand(statsCommand())
   .addCommand(runCommand());
 
 await program.parseAsync();

@@ -15,6 +15,7 @@ import { namespaceName } from "../../lab/topology.ts";
 import { startInNamespace } from "../../lab/netns/processes.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";
 import type { UdpSummary } from "../../clients/udp-client.ts";
+import type { DirectorCounters } from "../../director/stats/format.ts";
 
 const LAB = "lvstnat";
 const VIP = "203.0.113.5";
@@ -118,8 +119,16 @@ test("a 5-second iperf3 transfer client → VIP runs through the director with o
   assert.match(log, /offload on/);
 });
 
+/** The director's counters, as lvs-stats --json prints them in the director host. */
+async function directorCounters(): Promise<DirectorCounters> {
+  const r = await inHost("director", ["lvs-stats", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as DirectorCounters;
+}
+
 test("refused ports answer at once: TCP RST for a port without service, ICMP for no server", async (t) => {
   if (!requireRoot(t)) return;
+  const before = await directorCounters();
   const started = Date.now();
   const closed = await inHost("client", [
     "curl",
@@ -136,6 +145,12 @@ test("refused ports answer at once: TCP RST for a port without service, ICMP for
   ]);
   assert.equal((JSON.parse(udp.stdout) as UdpSummary).refused, 1, udp.stdout + udp.stderr);
   assert.ok(Date.now() - started < 5000, "no refusal waited for a timeout");
+  // Each refusal is counted under its reason (lvs-stats).
+  const after = await directorCounters();
+  const grew = (reason: string) => (after.drops[reason] ?? 0) - (before.drops[reason] ?? 0);
+  assert.equal(after.refusalsSent - before.refusalsSent, 3, "refusals sent");
+  assert.equal(grew("no-service"), 2, "drops for no service (TCP :443, UDP :9999)");
+  assert.equal(grew("no-destination"), 1, "drops for no real server (:81, weight 0)");
 });
 
 test("a 4 KB UDP datagram, fragmented at MTU 1500, arrives whole both ways, weights 1:2", async (t) => {

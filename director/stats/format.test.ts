@@ -1,0 +1,34 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { formatCounters } from "./format.ts";
+
+test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters", () => {
+  const text = formatCounters({
+    connections: 12,
+    maxConnections: 1_048_576,
+    totals: { conns: 3000, inpkts: 21_345, outpkts: 18_002, inbytes: 1_234_567, outbytes: 5e9 },
+    totalRates: { cps: 150, inpps: 1067, outpps: 900, inbps: 61_728, outbps: 250_000_000 },
+    drops: { "tcp-not-syn": 1, "no-service": 4, "bad-ip-checksum": 2 },
+    refusalsSent: 4,
+    reclaimedHalfOpen: 0,
+    writeErrors: 0,
+  });
+  assert.equal(
+    text,
+    "   Total Incoming Outgoing         Incoming         Outgoing\n" +
+      "   Conns  Packets  Packets            Bytes            Bytes\n" +
+      "     BB8     5361     4652           12D687        12A05F200\n" +
+      "\n" +
+      " Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n" +
+      "      96      42B      384             F120          EE6B280\n" +
+      "\n" +
+      "Connection entries: 12 (limit 1048576)\n" +
+      "Dropped packets: 7\n" +
+      "  bad-ip-checksum                  2\n" +
+      "  no-service                       4\n" +
+      "  tcp-not-syn                      1\n" +
+      "Refusals sent (TCP reset or ICMP port unreachable): 4\n" +
+      "Half-open entries reclaimed (SYN-flood defence): 0\n" +
+      "Failed writes to the TUN device: 0\n",
+  );
+});

@@ -1,0 +1,44 @@
+// `lvs-stats` output: the director's totals in the layout of the kernel's
+// /proc/net/ip_vs_stats (hexadecimal, as the kernel prints them), then what IPVS has no file
+// for: connection entries, dropped packets by reason, refusals, reclaimed half-open entries and
+// failed writes to the TUN device.
+import type { EngineSnapshot } from "../control/snapshot.ts";
+
+export type DirectorCounters = Pick<
+  EngineSnapshot,
+  | "connections"
+  | "maxConnections"
+  | "totals"
+  | "totalRates"
+  | "drops"
+  | "refusalsSent"
+  | "reclaimedHalfOpen"
+  | "writeErrors"
+>;
+
+const hex = (n: number, width: number) => Math.trunc(n).toString(16).toUpperCase().padStart(width);
+
+/** The five columns of a /proc/net/ip_vs_stats row ("%8LX %8LX %8LX %16LX %16LX"). */
+function procRow(values: [number, number, number, number, number]): string {
+  const [a, b, c, d, e] = values;
+  return `${hex(a, 8)} ${hex(b, 8)} ${hex(c, 8)} ${hex(d, 16)} ${hex(e, 16)}\n`;
+}
+
+export function formatCounters(c: DirectorCounters): string {
+  const t = c.totals;
+  const r = c.totalRates;
+  let out = "   Total Incoming Outgoing         Incoming         Outgoing\n" +
+    "   Conns  Packets  Packets            Bytes            Bytes\n" +
+    procRow([t.conns, t.inpkts, t.outpkts, t.inbytes, t.outbytes]) + "\n" +
+    " Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n" +
+    procRow([r.cps, r.inpps, r.outpps, r.inbps, r.outbps]) + "\n";
+  const drops = Object.entries(c.drops).sort(([a], [b]) => a.localeCompare(b));
+  const dropped = drops.reduce((sum, [, n]) => sum + n, 0);
+  out += `Connection entries: ${c.connections} (limit ${c.maxConnections})\n`;
+  out += `Dropped packets: ${dropped}\n`;
+  for (const [reason, n] of drops) out += `  ${reason.padEnd(32)} ${n}\n`;
+  out += `Refusals sent (TCP reset or ICMP port unreachable): ${c.refusalsSent}\n`;
+  out += `Half-open entries reclaimed (SYN-flood defence): ${c.reclaimedHalfOpen}\n`;
+  out += `Failed writes to the TUN device: ${c.writeErrors}\n`;
+  return out;
+}
