@@ -29,16 +29,20 @@ import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
 import { workerProfile } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
+import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
 
 const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab"];
 /**
- * The order peers run in. HAProxy goes last: the connections it terminated leave TIME_WAIT
- * sockets on VIP:80 in the director's namespace for a minute, and the kernel's early demux
- * hands packets matching them to those sockets instead of routing them into lvslab's TUN
- * device (nftables DNAT is unaffected: it rewrites the destination before that lookup).
+ * The order peers run in, in every round. lvslab goes right before HAProxy: the connections
+ * HAProxy terminated leave TIME_WAIT sockets on VIP:80 in the director's namespace for a
+ * minute, and the kernel's early demux hands packets matching them to those sockets instead
+ * of routing them into lvslab's TUN device (nftables DNAT and kernel forwarding are
+ * unaffected). The kernel and nftables runs in between let them expire before the next round.
  */
-const RUN_ORDER: PeerId[] = ["kernel", "nft", "lvslab", "haproxy"];
+const RUN_ORDER: PeerId[] = ["lvslab", "haproxy", "kernel", "nft"];
+/** The longest a TIME_WAIT socket lives (Linux's TCP_TIMEWAIT_LEN), plus a margin. */
+const TIME_WAIT_MS = 65_000;
 const TOOLS: Record<string, string> = {
   iperf3: "iperf3",
   wrk: "wrk",
@@ -49,6 +53,7 @@ const TOOLS: Record<string, string> = {
 
 interface Options {
   seconds?: string;
+  rounds?: string;
   quick: boolean;
   json: boolean;
   peers: string;
@@ -57,6 +62,7 @@ interface Options {
   profile: boolean;
   out: string;
   from?: string;
+  lvslabArgs: string;
 }
 
 const program = new Command()
@@ -65,7 +71,11 @@ const program = new Command()
     "lvslab against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
   )
   .option("--seconds <n>", "length of each load run (default 5, 2 with --quick)")
-  .option("--quick", "short runs and no profile (about 2 minutes)", false)
+  .option(
+    "--rounds <n>",
+    "rounds of all peers; each value is the median of the rounds (default 3, 1 with --quick)",
+  )
+  .option("--quick", "short runs, one round, no profile (about 2 minutes)", false)
   .option("--json", "print the JSON result instead of the markdown", false)
   .option(
     "--peers <list>",
@@ -75,6 +85,11 @@ const program = new Command()
   .option("--connections <n>", "connection-table size for the engine-alone measurement", "1000000")
   .option("--no-engine", "skip the engine-alone (connection table) measurement")
   .option("--no-profile", "skip the profiled lvslab run")
+  .option(
+    "--lvslab-args <options>",
+    "more lvslab-director options, space-separated (e.g. --transmit=off)",
+    "",
+  )
   .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
   .option("--out <dir>", "where results are written", path.join(REPO_ROOT, "bench", "results"));
 
@@ -94,7 +109,7 @@ function missingTools(): string[] {
     .map(([, pkg]) => pkg);
 }
 
-function makePeer(id: PeerId, statsFile: string): Peer {
+function makePeer(id: PeerId, statsFile: string, directorArgs: string[]): Peer {
   switch (id) {
     case "kernel":
       return kernelForwardingPeer();
@@ -103,7 +118,7 @@ function makePeer(id: PeerId, statsFile: string): Peer {
     case "haproxy":
       return haproxyPeer();
     case "lvslab":
-      return lvslabPeer({ statsFile });
+      return lvslabPeer({ statsFile, directorArgs });
   }
 }
 
@@ -206,6 +221,23 @@ async function measurePeer(
   );
 }
 
+/** Waits until no TCP socket on the VIP is left in the director's namespace (see RUN_ORDER). */
+async function waitForVipSockets(log: Log): Promise<void> {
+  const deadline = Date.now() + TIME_WAIT_MS;
+  let sockets = await vipSockets();
+  if (sockets > 0) log(`waiting for ${sockets} TCP sockets on ${VIP} (HAProxy's) to expire`);
+  while (sockets > 0) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${sockets} TCP sockets on ${VIP} remain in the director's namespace after ` +
+          `${TIME_WAIT_MS / 1000} s; they would take lvslab's packets`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    sockets = await vipSockets();
+  }
+}
+
 /** Sets up a peer, measures it, tears it down, and checks the director host is as before. */
 async function runPeer(
   peer: Peer,
@@ -213,13 +245,7 @@ async function runPeer(
   fn: () => Promise<void>,
   log: Log,
 ): Promise<void> {
-  const sockets = await vipSockets();
-  if (peer.id === "lvslab" && sockets > 0) {
-    throw new Error(
-      `${sockets} TCP sockets on ${VIP} remain in the director's namespace (from HAProxy); ` +
-        "they would take lvslab's packets: run lvslab before HAProxy",
-    );
-  }
+  if (peer.id === "lvslab") await waitForVipSockets(log);
   const before = await directorNetState();
   log(`${peer.label}: setting up`);
   try {
@@ -234,10 +260,15 @@ async function runPeer(
   }
 }
 
-async function profiledRun(workDir: string, seconds: number, log: Log): Promise<ProfileResult[]> {
+async function profiledRun(
+  workDir: string,
+  seconds: number,
+  directorArgs: string[],
+  log: Log,
+): Promise<ProfileResult[]> {
   const dir = path.join(workDir, "profile");
   fs.mkdirSync(dir, { recursive: true });
-  const peer = lvslabPeer({ profileDir: dir, label: "lvslab (profiled)" });
+  const peer = lvslabPeer({ profileDir: dir, label: "lvslab (profiled)", directorArgs });
   const bulk: Window[] = [];
   const conns: Window[] = [];
   await runPeer(peer, workDir, async () => {
@@ -267,6 +298,7 @@ async function main(): Promise<void> {
     return;
   }
   const seconds = Math.max(1, Math.min(60, Number(opts.seconds ?? (opts.quick ? 2 : 5)) || 5));
+  const rounds = Math.max(1, Math.min(9, Number(opts.rounds ?? (opts.quick ? 1 : 3)) || 3));
   const peerIds = opts.peers.split(",").map((p) => p.trim()) as PeerId[];
   const unknown = peerIds.filter((p) => !ALL_PEERS.includes(p));
   if (unknown.length > 0) {
@@ -282,7 +314,7 @@ async function main(): Promise<void> {
   const log: Log = (line) => console.error(`bench: ${line}`);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-bench-"));
   const statsFile = path.join(workDir, "worker-stats.jsonl");
-  const measurements: Measurement[] = [];
+  const roundMeasurements: Measurement[][] = [];
   const warnings: string[] = [];
   const lvslabWindows: Window[] = [];
   let profiles: ProfileResult[] = [];
@@ -302,7 +334,10 @@ async function main(): Promise<void> {
   process.on("SIGTERM", onSignal);
 
   // Shown in the order (a)..(d), run in RUN_ORDER.
-  const peers = ALL_PEERS.filter((id) => peerIds.includes(id)).map((id) => makePeer(id, statsFile));
+  const directorArgs = opts.lvslabArgs.split(/\s+/).filter((arg) => arg !== "");
+  const peers = ALL_PEERS.filter((id) => peerIds.includes(id)).map((id) =>
+    makePeer(id, statsFile, directorArgs)
+  );
   try {
     await labDown(LAB);
     log(`bringing up lab '${LAB}' (work files in ${workDir})`);
@@ -320,18 +355,23 @@ async function main(): Promise<void> {
       });
     }
     await startRealServers(workDir);
-    for (const id of RUN_ORDER) {
-      const peer = peers.find((p) => p.id === id);
-      if (!peer) continue;
-      const windows = peer.id === "lvslab" ? lvslabWindows : [];
-      await runPeer(
-        peer,
-        workDir,
-        () => measurePeer(peer, seconds, measurements, warnings, windows, log),
-        log,
-      );
-      if (id === "lvslab" && opts.profile && !opts.quick) {
-        profiles = await profiledRun(workDir, seconds, log);
+    for (let round = 0; round < rounds; round++) {
+      if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
+      const measurements: Measurement[] = [];
+      roundMeasurements.push(measurements);
+      for (const id of RUN_ORDER) {
+        const peer = peers.find((p) => p.id === id);
+        if (!peer) continue;
+        const windows = peer.id === "lvslab" ? lvslabWindows : [];
+        await runPeer(
+          peer,
+          workDir,
+          () => measurePeer(peer, seconds, measurements, warnings, windows, log),
+          log,
+        );
+        if (id === "lvslab" && round === 0 && opts.profile && !opts.quick) {
+          profiles = await profiledRun(workDir, seconds, directorArgs, log);
+        }
       }
     }
   } finally {
@@ -358,8 +398,9 @@ async function main(): Promise<void> {
     },
     seconds,
     quick: opts.quick,
+    rounds,
     peers: peers.map((p) => ({ id: p.id, label: p.label })),
-    measurements,
+    measurements: medianOfRounds(roundMeasurements),
     connTable,
     workerGc,
     profiles,

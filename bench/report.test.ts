@@ -85,6 +85,7 @@ test("the peer table shows lvslab's ratios to nft DNAT and HAProxy, n/a where un
 test("targets: met, not met, and not measured", () => {
   const r = result({
     tcp1Up: { nft: 18, haproxy: 4, lvslab: 8 },
+    tcp1Down: { nft: 14, haproxy: 4, lvslab: 8 },
     connRate: { haproxy: 6000, lvslab: 5000 },
   });
   r.connTable = {
@@ -98,9 +99,15 @@ test("targets: met, not met, and not measured", () => {
     gcPerMillionPackets: 0,
   };
   const checks = new Map(targetChecks(r).map((c) => [c.target, c]));
-  assert.equal(checks.get("bulk TCP 1 stream: lvslab ≥ 0.5 × nft DNAT")!.met, false);
-  assert.equal(checks.get("bulk TCP 1 stream: lvslab ≥ 1.5 × HAProxy")!.met, true);
-  assert.equal(checks.get("bulk TCP 4 streams: lvslab ≥ 1.5 × HAProxy")!.met, null);
+  const up = "bulk TCP 1 stream, client → server";
+  const down = "bulk TCP 1 stream, server → client";
+  assert.equal(checks.get(`${up}: lvslab ≥ 0.5 × nft DNAT`)!.met, false);
+  assert.equal(checks.get(`${down}: lvslab ≥ 0.5 × nft DNAT`)!.met, true);
+  assert.equal(checks.get(`${up}: lvslab ≥ 1.5 × HAProxy`)!.met, true);
+  assert.equal(
+    checks.get("bulk TCP 4 streams, server → client: lvslab ≥ 1.5 × HAProxy")!.met,
+    null,
+  );
   assert.equal(checks.get("new connections/s: lvslab ≥ HAProxy")!.met, false);
   assert.equal(checks.get("1,000,000 connections ≤ 200 MB")!.met, true);
   assert.equal(checks.get("no allocation per packet (packet worker, steady path)")!.met, null);
@@ -111,6 +118,12 @@ test("the report starts with the command that made it and lists warnings", () =>
   r.warnings.push("lvslab: wrk saw 3 socket errors");
   const md = renderReport(r);
   assert.ok(md.startsWith("`npm run bench` (5 s per measurement, 2 cores"));
+  r.rounds = 3;
+  assert.ok(
+    renderReport(r).startsWith(
+      "`npm run bench` (5 s per measurement, median of 3 rounds, each running every peer",
+    ),
+  );
   assert.match(md, /- lvslab: wrk saw 3 socket errors/);
   assert.match(md, /\| bulk TCP, 1 stream, client → server \|/);
 });

@@ -124,8 +124,11 @@ export function targetChecks(result: BenchResult): TargetCheck[] {
       met: toHap === null ? null : toHap >= 1.5,
     });
   };
-  bulk("tcp1Up", "bulk TCP 1 stream");
-  bulk("tcp4Up", "bulk TCP 4 streams");
+  // Both directions: the issue's "bulk TCP" covers each of them.
+  bulk("tcp1Up", "bulk TCP 1 stream, client → server");
+  bulk("tcp1Down", "bulk TCP 1 stream, server → client");
+  bulk("tcp4Up", "bulk TCP 4 streams, client → server");
+  bulk("tcp4Down", "bulk TCP 4 streams, server → client");
   const conn = ratio(valueOf(m, "connRate", "lvslab"), valueOf(m, "connRate", "haproxy"));
   checks.push({
     target: "new connections/s: lvslab ≥ HAProxy",
@@ -160,6 +163,13 @@ export function targetChecks(result: BenchResult): TargetCheck[] {
   return checks;
 }
 
+function roundsText(result: BenchResult): string {
+  const rounds = result.rounds ?? 1;
+  return rounds === 1
+    ? ""
+    : `median of ${rounds} rounds, each running every peer one after the other, `;
+}
+
 function mark(met: boolean | null): string {
   return met === null ? "–" : met ? "yes" : "no";
 }
@@ -168,7 +178,8 @@ export function renderReport(result: BenchResult): string {
   const out: string[] = [];
   out.push(
     wrapParagraph(
-      `\`${result.command}\` (${result.seconds} s per measurement, ${result.machine.cpus} cores, ` +
+      `\`${result.command}\` (${result.seconds} s per measurement, ${roundsText(result)}` +
+        `${result.machine.cpus} cores, ` +
         `Linux ${result.machine.kernel}, Node ${result.machine.node}, ${result.date}):`,
     ),
     "",

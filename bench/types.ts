@@ -9,6 +9,8 @@ export interface Measurement {
   /** null: not measurable for this peer (e.g. UDP through HAProxy); `note` says why. */
   value: number | null;
   note?: string;
+  /** With several rounds: each round's value, in order; `value` is their median. */
+  samples?: (number | null)[];
 }
 
 /** How a metric is shown. */
@@ -62,6 +64,8 @@ export interface BenchResult {
   machine: { cpus: number; kernel: string; node: string; clockTicksPerSecond: number };
   seconds: number;
   quick: boolean;
+  /** Rounds of all peers (absent in results from before rounds: 1). */
+  rounds?: number;
   peers: { id: PeerId; label: string }[];
   measurements: Measurement[];
   connTable: ConnTableResult | null;

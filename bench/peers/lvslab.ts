@@ -35,6 +35,8 @@ export interface LvslabOptions {
   /** Write V8 CPU profiles (one per thread) into this directory when the director exits. */
   profileDir?: string;
   label?: string;
+  /** More lvslab-director options (e.g. --transmit=off, to compare). */
+  directorArgs?: string[];
 }
 
 export function lvslabPeer(options: LvslabOptions = {}): Peer {
@@ -59,6 +61,7 @@ export function lvslabPeer(options: LvslabOptions = {}): Peer {
         config,
         "--private-dev",
         "eth1",
+        ...(options.directorArgs ?? []),
       ];
       const env = { ...process.env };
       if (options.statsFile) env.LVSLAB_WORKER_STATS = options.statsFile;
