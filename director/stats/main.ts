@@ -1,5 +1,6 @@
 // `lvs-stats`: the counters of the lvslab director of this network namespace (format.ts).
 import { callDirector } from "../control/socket.ts";
+import { runAsProgram } from "../control/host-tool.ts";
 import type { EngineSnapshot } from "../control/snapshot.ts";
 import { type DirectorCounters, formatCounters } from "./format.ts";
 
@@ -33,12 +34,4 @@ export async function runStats(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runStats(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      process.stderr.write(`lvs-stats: ${err.message}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsProgram(import.meta.url, "lvs-stats", runStats);

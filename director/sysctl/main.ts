@@ -1,6 +1,7 @@
 // `lvs-sysctl`: the director's net.ipv4.vs.* settings, read and written the way `sysctl` does
 // it for the kernel's IPVS (`lvs-sysctl -w net.ipv4.vs.expire_nodest_conn=1`).
 import { callDirector } from "../control/socket.ts";
+import { runAsProgram } from "../control/host-tool.ts";
 import { SYSCTL_NAMES, SYSCTL_PREFIX, sysctlHelp, sysctlShortName } from "./settings.ts";
 
 const USAGE = `Usage: lvs-sysctl [-a] [NAME...] [-w NAME=VALUE...]
@@ -61,12 +62,4 @@ export async function runSysctl(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  runSysctl(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: Error) => {
-      process.stderr.write(`lvs-sysctl: ${err.message}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAsProgram(import.meta.url, "lvs-sysctl", runSysctl);

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execIn, labDown, labUp, repoProgram } from "../../lab/lab.ts";
 import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";
+import { httpLoadFromClient } from "../../lab/testing/http-load.ts";
 import type { HoldReport } from "../../clients/tcp-hold.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { spawn } from "node:child_process";
@@ -20,21 +21,8 @@ async function ipvsadm(args: string[], input?: string) {
   return await execIn("director", ["ipvsadm", ...args], { name: LAB, input, timeoutMs: 20_000 });
 }
 
-async function load(count: number): Promise<LoadSummary> {
-  const r = await execIn(
-    "client",
-    repoProgram("clients/http-client.ts", [
-      "--url",
-      `http://${VIP}/`,
-      "--count",
-      String(count),
-      "--json",
-      "--quiet",
-    ]),
-    { name: LAB, timeoutMs: 60_000 },
-  );
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as LoadSummary;
+function load(count: number): Promise<LoadSummary> {
+  return httpLoadFromClient(LAB, `http://${VIP}/`, count);
 }
 
 before(async () => {

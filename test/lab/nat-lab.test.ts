@@ -13,7 +13,7 @@ import { rootNamespaceSnapshot } from "../../lab/testing/root-snapshot.ts";
 import { labNamespacesPresent } from "../../lab/netns/namespaces.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { startInNamespace } from "../../lab/netns/processes.ts";
-import type { LoadSummary } from "../../clients/http-load.ts";
+import { httpLoadFromClient } from "../../lab/testing/http-load.ts";
 import type { UdpSummary } from "../../clients/udp-client.ts";
 import type { DirectorCounters } from "../../director/stats/format.ts";
 
@@ -82,20 +82,7 @@ after(async () => {
 
 test("200 HTTP requests through the VIP all succeed, split 1:2 between rs1 and rs2", async (t) => {
   if (!requireRoot(t)) return;
-  const r = await inHost("client", [
-    ...repoProgram("clients/http-client.ts", [
-      "--url",
-      `http://${VIP}/`,
-      "--count",
-      "200",
-      "--concurrency",
-      "4",
-      "--json",
-      "--quiet",
-    ]),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  const summary = JSON.parse(r.stdout) as LoadSummary;
+  const summary = await httpLoadFromClient(LAB, `http://${VIP}/`, 200, 4);
   assert.equal(summary.ok, 200, JSON.stringify(summary.errors.slice(0, 3)));
   // wrr is deterministic: 200 connections at weights 1:2 give 66 or 67 to rs1.
   assert.ok(Math.abs(summary.byServer.rs1 - 200 / 3) <= 1, JSON.stringify(summary.byServer));
@@ -221,27 +208,10 @@ test("a SYN flood fills the table only to its limit while real clients keep bein
     ], 60_000)
   );
   await new Promise((r) => setTimeout(r, 300));
-  const load = await inHost("client", [
-    ...repoProgram("clients/http-client.ts", [
-      "--url",
-      `http://${VIP}/`,
-      "--count",
-      "50",
-      "--json",
-      "--quiet",
-    ]),
-  ]);
+  const summary = await httpLoadFromClient(LAB, `http://${VIP}/`, 50);
   await Promise.all(floods);
-  const summary = JSON.parse(load.stdout) as LoadSummary;
   assert.equal(summary.ok, 50, JSON.stringify(summary.errors.slice(0, 3)));
-  const snapshot = await inHost("director", [
-    "node",
-    "--import",
-    "tsx",
-    "-e",
-    "import('./director/control/socket.ts').then(async (m) => console.log(JSON.stringify(await m.callDirector({ op: 'snapshot' }))))",
-  ]);
-  const state = JSON.parse(snapshot.stdout);
+  const state = await directorCounters();
   assert.ok(state.connections <= 1024, `table at most at its limit (${state.connections})`);
   assert.ok(state.connections > 900, `the flood did fill it (${state.connections})`);
 });

@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execIn, labDown, labUp, repoProgram } from "../../lab/lab.ts";
+import { execIn, labDown, labUp } from "../../lab/lab.ts";
 import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { startInNamespace } from "../../lab/netns/processes.ts";
-import type { LoadSummary } from "../../clients/http-load.ts";
+import { httpLoadFromClient } from "../../lab/testing/http-load.ts";
 
 const LAB = "lvstxm";
 const VIP = "203.0.113.5";
@@ -52,20 +52,7 @@ for (const mode of ["always", "off"]) {
     const log = fs.readFileSync(`/run/lvslab/${LAB}/director.log`, "utf8");
     assert.match(log, new RegExp(`transmit ${mode}`));
 
-    const http = await inHost("client", [
-      ...repoProgram("clients/http-client.ts", [
-        "--url",
-        `http://${VIP}/`,
-        "--count",
-        "100",
-        "--concurrency",
-        "4",
-        "--json",
-        "--quiet",
-      ]),
-    ]);
-    assert.equal(http.code, 0, http.stderr);
-    const summary = JSON.parse(http.stdout) as LoadSummary;
+    const summary = await httpLoadFromClient(LAB, `http://${VIP}/`, 100, 4);
     assert.equal(summary.ok, 100, JSON.stringify(summary.errors.slice(0, 3)));
     assert.deepEqual(summary.byServer, { rs1: 50, rs2: 50 });
 
