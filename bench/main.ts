@@ -27,7 +27,7 @@ import { measureUdp } from "./metrics/udp-pps.ts";
 import { clockTicksPerSecond, startCpuCount } from "./metrics/cpu.ts";
 import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
-import { workerProfile } from "./metrics/profile.ts";
+import { PROFILED_THREADS, type ProfiledThread, workerProfile } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
@@ -269,22 +269,37 @@ async function profiledRun(
   const dir = path.join(workDir, "profile");
   fs.mkdirSync(dir, { recursive: true });
   const peer = lvslabPeer({ profileDir: dir, label: "lvslab (profiled)", directorArgs });
-  const bulk: Window[] = [];
-  const conns: Window[] = [];
+  const loads: { load: string; windows: Window[] }[] = [];
+  const profiledLoad = async <T>(load: string, fn: () => Promise<T>): Promise<T> => {
+    const windows: Window[] = [];
+    loads.push({ load, windows });
+    return await timed(windows, fn);
+  };
   await runPeer(peer, workDir, async () => {
-    const gbps = await timed(
-      bulk,
-      () => measureTcp({ target: peer.targets.tcp, streams: 1, reverse: false, seconds }),
+    for (const streams of [1, 4]) {
+      const gbps = await profiledLoad(
+        `bulk TCP, ${streams} stream${streams > 1 ? "s" : ""} (iperf3)`,
+        () => measureTcp({ target: peer.targets.tcp, streams, reverse: false, seconds }),
+      );
+      log(`  profiled: TCP ${streams} stream(s) ${gbps.toFixed(2)} Gbit/s`);
+    }
+    const http = await profiledLoad(
+      "new HTTP connections (wrk)",
+      () => measureConnRate({ url: peer.targets.http, seconds }),
     );
-    log(`  profiled: TCP 1 stream ${gbps.toFixed(2)} Gbit/s`);
-    const http = await timed(conns, () => measureConnRate({ url: peer.targets.http, seconds }));
     log(`  profiled: ${http.requestsPerSecond.toFixed(0)} conn/s`);
   }, log);
-  const us = (w: Window[]) => w.map((x) => ({ startUs: x.startUs, endUs: x.endUs }));
-  return [
-    workerProfile(dir, "bulk TCP, 1 stream (iperf3)", us(bulk)),
-    workerProfile(dir, "new HTTP connections (wrk)", us(conns)),
-  ].filter((p): p is ProfileResult => p !== null);
+  const threads = Object.keys(PROFILED_THREADS) as ProfiledThread[];
+  return loads.flatMap(({ load, windows }) =>
+    threads.map((thread) =>
+      workerProfile(
+        dir,
+        thread,
+        load,
+        windows.map((x) => ({ startUs: x.startUs, endUs: x.endUs })),
+      )
+    )
+  ).filter((p): p is ProfileResult => p !== null);
 }
 
 async function main(): Promise<void> {

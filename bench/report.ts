@@ -170,6 +170,10 @@ function roundsText(result: BenchResult): string {
     : `median of ${rounds} rounds, each running every peer one after the other, `;
 }
 
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function mark(met: boolean | null): string {
   return met === null ? "–" : met ? "yes" : "no";
 }
@@ -242,7 +246,7 @@ export function renderReport(result: BenchResult): string {
     out.push(
       "",
       wrapParagraph(
-        `Packet worker profile under ${p.load} (node --cpu-prof, ${
+        `${capitalised(p.thread ?? "packet worker")} profile under ${p.load} (node --cpu-prof, ${
           p.sampledMs.toFixed(0)
         } ms sampled, self time):`,
       ),

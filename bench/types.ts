@@ -52,6 +52,8 @@ export interface WorkerGcResult {
 }
 
 export interface ProfileResult {
+  /** Which director thread (absent in results from before the transmit thread: the packet worker). */
+  thread?: string;
   /** What load the profile covers. */
   load: string;
   sampledMs: number;

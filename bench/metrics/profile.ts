@@ -1,24 +1,36 @@
-// Finds the packet worker's profile among the director's .cpuprofile files (node --cpu-prof
+// Finds a director thread's profile among the director's .cpuprofile files (node --cpu-prof
 // writes one per thread) and summarises it over the load windows.
 import fs from "node:fs";
 import path from "node:path";
 import { type CpuProfile, summariseProfile, type Window } from "../parse/cpu-profile.ts";
 import type { ProfileResult } from "../types.ts";
 
-/** The profile of the thread that ran the packet loop, or null. */
-export function findWorkerProfile(dir: string): CpuProfile | null {
+/** The director's worker threads, by the module each runs. */
+export const PROFILED_THREADS = {
+  "packet worker": "engine/packet-worker.ts",
+  "transmit worker": "engine/transmit-worker.ts",
+} as const;
+export type ProfiledThread = keyof typeof PROFILED_THREADS;
+
+/** The profile of the thread that ran `module` (a path suffix), or null. */
+export function findWorkerProfile(dir: string, module: string): CpuProfile | null {
   if (!fs.existsSync(dir)) return null;
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
     const profile = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as CpuProfile;
-    if (profile.nodes.some((n) => n.callFrame.url.endsWith("engine/packet-worker.ts"))) {
+    if (profile.nodes.some((n) => n.callFrame.url.endsWith(module))) {
       return profile;
     }
   }
   return null;
 }
 
-export function workerProfile(dir: string, load: string, windows: Window[]): ProfileResult | null {
-  const profile = findWorkerProfile(dir);
+export function workerProfile(
+  dir: string,
+  thread: ProfiledThread,
+  load: string,
+  windows: Window[],
+): ProfileResult | null {
+  const profile = findWorkerProfile(dir, PROFILED_THREADS[thread]);
   if (profile === null) return null;
-  return { load, ...summariseProfile(profile, windows, 15) };
+  return { thread, load, ...summariseProfile(profile, windows, 15) };
 }
