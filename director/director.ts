@@ -47,6 +47,8 @@ export interface DirectorOptions {
   privateDev?: string;
   offload: boolean;
   transmit: TransmitMode;
+  /** Receive packet steering for the TUN device (director/host/rps.ts); unset: untouched. */
+  rpsCpus?: string;
   config: DirectorConfig;
 }
 
@@ -76,6 +78,7 @@ export class Director {
       privateDev: this.options.privateDev,
       table: 100,
       rulePriority: 100,
+      rpsCpus: this.options.rpsCpus,
     });
     this.host.apply();
     this.wakeFds = createWakePipe();

@@ -1,7 +1,16 @@
 // `lvslab-director`: runs the userspace LVS director in the current network namespace.
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { Director, TRANSMIT_MODES, type TransmitMode } from "./director.ts";
+import { parseCpuMask } from "./host/rps.ts";
 import { loadDirectorConfig, parseDirectorConfig } from "./config/service-config.ts";
+
+function parseCpuMaskOption(text: string): string {
+  try {
+    return parseCpuMask(text);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 const program = new Command()
   .name("lvslab-director")
@@ -20,6 +29,12 @@ const program = new Command()
         "or the transmit thread when the packet thread falls behind (auto)",
     ).choices(TRANSMIT_MODES).default("auto"),
   )
+  .option(
+    "--rps-cpus <mask>",
+    "steer what the director writes to these CPUs (hexadecimal mask, e.g. 3): the kernel " +
+      "forwards it there instead of in the director's write(2); helps parallel streams",
+    parseCpuMaskOption,
+  )
   .parse();
 
 const opts = program.opts<
@@ -29,6 +44,7 @@ const opts = program.opts<
     privateDev?: string;
     offload: boolean;
     transmit: TransmitMode;
+    rpsCpus?: string;
   }
 >();
 
@@ -39,6 +55,7 @@ async function main(): Promise<void> {
     privateDev: opts.privateDev,
     offload: opts.offload,
     transmit: opts.transmit,
+    rpsCpus: opts.rpsCpus,
     config,
   });
   let stopping = false;

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { formatIPv4 } from "../net/ipv4-address.ts";
+import { setReceiveSteering } from "./rps.ts";
 
 export interface HostSetupOptions {
   tunName: string;
@@ -13,6 +14,8 @@ export interface HostSetupOptions {
   /** Routing table and rule priority used for the replies' policy route. */
   table: number;
   rulePriority: number;
+  /** Receive packet steering for the TUN device (a CPU mask); unset: left as the kernel has it. */
+  rpsCpus?: string;
 }
 
 function ip(args: string[]): void {
@@ -69,6 +72,7 @@ export class HostSetup {
     if (fs.existsSync(`/proc/sys/net/ipv6/conf/${tunName}`)) {
       writeSysctl(`net.ipv6.conf.${tunName}.disable_ipv6`, "1");
     }
+    if (this.options.rpsCpus !== undefined) setReceiveSteering(tunName, this.options.rpsCpus);
     // Packets written into the TUN device have a foreign source: accept them as forwarded.
     writeSysctl(`net.ipv4.conf.${tunName}.accept_local`, "1");
     if (privateDev) {

@@ -1,7 +1,8 @@
 // The director's two other ways of writing packets back (director/engine/transmit-ring.ts):
-// every packet through the transmit thread (--transmit always) and none (--transmit off), on
-// real traffic: HTTP connections split by the scheduler and a 4-stream bulk transfer, with no
-// failed write. The lab's default (auto) is what every other lab test runs.
+// every packet through the transmit thread (--transmit always) and none (--transmit off, here
+// with the kernel's receive steering on the TUN device, --rps-cpus), on real traffic: HTTP
+// connections split by the scheduler and a 4-stream bulk transfer, with no failed write. The
+// lab's default (auto, no steering) is what every other lab test runs.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -32,14 +33,20 @@ async function inHost(host: string, argv: string[]) {
   return await execIn(host, argv, { name: LAB, timeoutMs: 60_000 });
 }
 
-for (const mode of ["always", "off"]) {
-  test(`--transmit ${mode}: HTTP split by rr and a 4-stream iperf3 transfer through the VIP`, async (t) => {
+const CASES = [
+  { mode: "always", extra: [] },
+  { mode: "off", extra: ["--rps-cpus", "3"] },
+];
+
+for (const { mode, extra } of CASES) {
+  const options = ["--transmit", mode, ...extra].join(" ");
+  test(`${options}: HTTP split by rr and a 4-stream iperf3 transfer through the VIP`, async (t) => {
     if (!requireRoot(t)) return;
     await labDown(LAB);
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-transmit-"));
     const config = path.join(workDir, "services.yaml");
     fs.writeFileSync(config, SERVICES);
-    await labUp({ name: LAB, config, directorArgs: ["--transmit", mode] });
+    await labUp({ name: LAB, config, directorArgs: ["--transmit", mode, ...extra] });
     await startInNamespace({
       namespace: namespaceName(LAB, "rs1"),
       argv: ["iperf3", "-s", "--forceflush", "-B", "172.16.0.2", "-p", "5201"],
@@ -51,6 +58,10 @@ for (const mode of ["always", "off"]) {
     });
     const log = fs.readFileSync(`/run/lvslab/${LAB}/director.log`, "utf8");
     assert.match(log, new RegExp(`transmit ${mode}`));
+    if (extra.includes("--rps-cpus")) {
+      const rps = await inHost("director", ["cat", "/sys/class/net/lvs0/queues/rx-0/rps_cpus"]);
+      assert.equal(parseInt(rps.stdout.replaceAll(",", ""), 16), 3, `rps_cpus: ${rps.stdout}`);
+    }
 
     const summary = await httpLoadFromClient(LAB, `http://${VIP}/`, 100, 4);
     assert.equal(summary.ok, 100, JSON.stringify(summary.errors.slice(0, 3)));
