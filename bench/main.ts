@@ -27,7 +27,7 @@ import { measureUdp } from "./metrics/udp-pps.ts";
 import { clockTicksPerSecond, startCpuCount } from "./metrics/cpu.ts";
 import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
-import { PROFILED_THREADS, type ProfiledThread, workerProfile } from "./metrics/profile.ts";
+import { workerProfiles } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
@@ -289,17 +289,7 @@ async function profiledRun(
     );
     log(`  profiled: ${http.requestsPerSecond.toFixed(0)} conn/s`);
   }, log);
-  const threads = Object.keys(PROFILED_THREADS) as ProfiledThread[];
-  return loads.flatMap(({ load, windows }) =>
-    threads.map((thread) =>
-      workerProfile(
-        dir,
-        thread,
-        load,
-        windows.map((x) => ({ startUs: x.startUs, endUs: x.endUs })),
-      )
-    )
-  ).filter((p): p is ProfileResult => p !== null);
+  return workerProfiles(dir, loads);
 }
 
 async function main(): Promise<void> {

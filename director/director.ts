@@ -20,11 +20,13 @@ import { configToCommands } from "./config/config-commands.ts";
 import { defaultTimeouts } from "./protocols/timeouts.ts";
 import type { PacketWorkerData } from "./engine/packet-worker.ts";
 import type { TransmitWorkerData } from "./engine/transmit-worker.ts";
-import { TransmitRing } from "./engine/transmit-ring.ts";
+import { HANDOFF_NEVER, TransmitRing } from "./engine/transmit-ring.ts";
 import { TUN_READ_BUFFER_SIZE } from "./tun/tun-device.ts";
 
 /** Packets queued between the packet and the transmit worker at most (64 KB each). */
 const TRANSMIT_RING_SLOTS = 64;
+/** Without a transmit worker the ring is only the packet thread's read buffer. */
+const OWN_WRITES_RING_SLOTS = 2;
 /**
  * auto: packets in a row without the TUN queue running empty before writes move to the
  * transmit worker. Measured with `npm run bench` (4, 16 and 64 tried): 16 keeps one stream on
@@ -84,9 +86,11 @@ export class Director {
     this.wakeFds = createWakePipe();
     const channel = new MessageChannel();
     this.port = channel.port1;
-    const ring = this.options.transmit === "off"
-      ? null
-      : TransmitRing.allocate(TRANSMIT_RING_SLOTS, TUN_READ_BUFFER_SIZE);
+    const transmit = this.options.transmit;
+    const ring = TransmitRing.allocate(
+      transmit === "off" ? OWN_WRITES_RING_SLOTS : TRANSMIT_RING_SLOTS,
+      TUN_READ_BUFFER_SIZE,
+    );
     const data: PacketWorkerData = {
       tunFd: this.tun.fd,
       wakeFd: this.wakeFds[0],
@@ -96,12 +100,16 @@ export class Director {
       timeouts: { ...defaultTimeouts(), ...config.timeouts },
       secureTcp: config.secureTcp,
       ring,
-      handoffBacklog: this.options.transmit === "always" ? 0 : AUTO_HANDOFF_BACKLOG,
+      handoffBacklog: transmit === "always"
+        ? 0
+        : transmit === "auto"
+        ? AUTO_HANDOFF_BACKLOG
+        : HANDOFF_NEVER,
     };
     const ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });
     });
-    if (ring !== null) {
+    if (transmit !== "off") {
       const transmitData: TransmitWorkerData = { tunFd: this.tun.fd, ring };
       this.transmitWorker = new Worker(WORKER_ENTRY, {
         workerData: { ...transmitData, module: workerModule("transmit-worker.ts") },

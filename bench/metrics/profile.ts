@@ -10,7 +10,6 @@ export const PROFILED_THREADS = {
   "packet worker": "engine/packet-worker.ts",
   "transmit worker": "engine/transmit-worker.ts",
 } as const;
-export type ProfiledThread = keyof typeof PROFILED_THREADS;
 
 /** The profile of the thread that ran `module` (a path suffix), or null. */
 export function findWorkerProfile(dir: string, module: string): CpuProfile | null {
@@ -24,13 +23,16 @@ export function findWorkerProfile(dir: string, module: string): CpuProfile | nul
   return null;
 }
 
-export function workerProfile(
+/** Each director thread's profile (each read once) summarised over each load's windows. */
+export function workerProfiles(
   dir: string,
-  thread: ProfiledThread,
-  load: string,
-  windows: Window[],
-): ProfileResult | null {
-  const profile = findWorkerProfile(dir, PROFILED_THREADS[thread]);
-  if (profile === null) return null;
-  return { thread, load, ...summariseProfile(profile, windows, 15) };
+  loads: { load: string; windows: Window[] }[],
+): ProfileResult[] {
+  const threads = Object.entries(PROFILED_THREADS)
+    .map(([thread, module]) => ({ thread, profile: findWorkerProfile(dir, module) }));
+  return loads.flatMap(({ load, windows }) =>
+    threads.flatMap(({ thread, profile }) =>
+      profile === null ? [] : [{ thread, load, ...summariseProfile(profile, windows, 15) }]
+    )
+  );
 }

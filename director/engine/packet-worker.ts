@@ -2,14 +2,13 @@
 // for the control API. Packets are read from the TUN fd straight into a slot of the transmit
 // ring and rewritten there; this thread writes them back itself until it falls behind the
 // TUN queue, then queues them for the transmit worker (director/engine/transmit-ring.ts says
-// why). When the TUN queue is empty the worker sleeps in poll(2) on the TUN fd and a wake-up
+// why; with --transmit off there is no transmit worker and nothing is ever queued). When the TUN queue is empty the worker sleeps in poll(2) on the TUN fd and a wake-up
 // pipe, so control messages and timer expiry are handled promptly without a busy loop.
 import fs from "node:fs";
 import v8 from "node:v8";
 import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { DirectorEngine } from "./engine.ts";
-import { TUN_READ_BUFFER_SIZE } from "../tun/tun-device.ts";
 import { pollReadable } from "../tun/poll.ts";
 import { EAGAIN, EINTR, lastErrno, readFd, writeFd } from "../tun/fd-io.ts";
 import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
@@ -25,11 +24,11 @@ export interface PacketWorkerData {
   maxConnections: number;
   timeouts: Timeouts;
   secureTcp: boolean;
-  /** The ring to the transmit worker; null: this thread writes the packets itself. */
-  ring: TransmitRingMemory | null;
+  /** The packet buffers, shared with the transmit worker. */
+  ring: TransmitRingMemory;
   /**
    * Packets read in a row, without the TUN queue running empty, after which writes go to the
-   * transmit worker (0: always).
+   * transmit worker (0: always; HANDOFF_NEVER, from transmit-ring.ts: this thread writes everything).
    */
   handoffBacklog: number;
 }
@@ -80,11 +79,9 @@ function run(data: PacketWorkerData): void {
   });
   const signal = new Int32Array(data.signal);
   const port = data.port;
-  const ring = data.ring === null ? null : new TransmitRing(data.ring);
-  const ownBuf = ring === null ? Buffer.allocUnsafe(TUN_READ_BUFFER_SIZE) : null;
+  const ring = new TransmitRing(data.ring);
+  const slotSize = data.ring.slotSize;
   const wakeBuf = Buffer.allocUnsafe(64);
-  let ownWriteErrors = 0;
-  const writeErrors = (): number => ownWriteErrors + (ring === null ? 0 : ring.writeErrors);
   let packets = 0;
   const statsFile = process.env.LVSLAB_WORKER_STATS;
   const stats = statsFile ? new WorkerStats(statsFile) : null;
@@ -97,7 +94,7 @@ function run(data: PacketWorkerData): void {
       const request = message.message as ControlRequest;
       let response: ControlResponse;
       try {
-        const result = applyControl(engine, request, writeErrors());
+        const result = applyControl(engine, request, ring.writeErrors);
         response = { id: request.id, ok: true, result, vips: engine.services.virtualAddresses() };
       } catch (err) {
         const error = (err as Error).message;
@@ -128,8 +125,8 @@ function run(data: PacketWorkerData): void {
   for (;;) {
     // read(2)/write(2) through koffi (director/tun/fd-io.ts): an empty queue is -1/EAGAIN,
     // not a thrown Error, so catching up with the kernel allocates nothing.
-    const buf = ring === null ? ownBuf! : ring.freeSlot();
-    const n = readFd(data.tunFd, buf, TUN_READ_BUFFER_SIZE);
+    const buf = ring.freeSlot();
+    const n = readFd(data.tunFd, buf, slotSize);
     if (n < 0) {
       const errno = lastErrno();
       if (errno !== EAGAIN && errno !== EINTR) {
@@ -146,8 +143,8 @@ function run(data: PacketWorkerData): void {
       // Hand off under backlog, and while the ring holds packets (order is kept); otherwise
       // write here: a lightly loaded director is faster writing on one thread than waking
       // another, and a single stream keeps its whole path on one core.
-      if (ring !== null && (backlog > handoffBacklog || !ring.empty())) ring.publish(out);
-      else if (writeFd(data.tunFd, buf, out) < 0) ownWriteErrors++;
+      if (backlog > handoffBacklog || !ring.empty()) ring.publish(out);
+      else if (writeFd(data.tunFd, buf, out) < 0) ring.countWriteError();
     }
     if (++sinceTick === BATCH) {
       sinceTick = 0;

@@ -24,6 +24,12 @@ const WAIT_MS = 100;
 /** Empty-queue checks before the consumer sleeps: a packet often follows within microseconds. */
 const SPINS_BEFORE_SLEEP = 256;
 
+/**
+ * A hand-off threshold for a director without a transmit worker: a small integer the packet
+ * worker's backlog never reaches, so it writes every packet itself.
+ */
+export const HANDOFF_NEVER = 0x3fffffff;
+
 export interface TransmitRingMemory {
   control: SharedArrayBuffer;
   lengths: SharedArrayBuffer;
@@ -99,7 +105,12 @@ export class TransmitRing {
     return Atomics.load(this.control, TAIL) === this.control[HEAD];
   }
 
-  /** write(2) failures so far. */
+  /** Counts a failed write the producer made itself (it wrote while the ring was empty). */
+  countWriteError(): void {
+    Atomics.add(this.control, WRITE_ERRORS, 1);
+  }
+
+  /** write(2) failures so far, on either side. */
   get writeErrors(): number {
     return Atomics.load(this.control, WRITE_ERRORS);
   }

