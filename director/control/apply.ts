@@ -5,6 +5,7 @@ import type { DirectorEngine } from "../engine/engine.ts";
 import { IpvsadmUsageError } from "../ipvsadm/command.ts";
 import {
   type EngineSnapshot,
+  type PacketPathCounters,
   snapshotConnections,
   snapshotEngine,
   snapshotTimeouts,
@@ -40,7 +41,7 @@ export type IpvsadmResult =
 export function applyControl(
   engine: DirectorEngine,
   request: ControlRequest,
-  writeErrors: number,
+  pathCounters: PacketPathCounters,
 ): unknown {
   switch (request.op) {
     case "ipvsadm":
@@ -55,7 +56,7 @@ export function applyControl(
         return { refused: err.message, exitCode: err.exitCode } satisfies IpvsadmResult;
       }
     case "snapshot":
-      return snapshotEngine(engine, writeErrors) satisfies EngineSnapshot;
+      return snapshotEngine(engine, pathCounters) satisfies EngineSnapshot;
     case "connections":
       return snapshotConnections(engine);
     case "timeouts":

@@ -14,7 +14,26 @@ import { connStateName } from "../protocols/state-name.ts";
 import { IPPROTO_TCP } from "../service/types.ts";
 import { CONN_F_TEMPLATE } from "../engine/conn-table.ts";
 
-export interface EngineSnapshot extends ListSnapshot {
+/** What the packet worker counts outside the engine: reads, writes on either thread. */
+export interface PacketPathCounters {
+  /** TUN reads that brought a GSO super-packet (TSO offload on). */
+  superPacketsRead: number;
+  /** Packets written to the TUN device by the packet thread itself, and by the transmit worker. */
+  writtenByPacketThread: number;
+  writtenByTransmitWorker: number;
+  /** Failed writes to the TUN device, on either thread. */
+  writeErrors: number;
+}
+
+/** An engine with no packet loop around it (tests, tools). */
+export const NO_PACKET_PATH_COUNTERS: PacketPathCounters = {
+  superPacketsRead: 0,
+  writtenByPacketThread: 0,
+  writtenByTransmitWorker: 0,
+  writeErrors: 0,
+};
+
+export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
   connections: number;
   maxConnections: number;
   totals: Stats;
@@ -22,7 +41,6 @@ export interface EngineSnapshot extends ListSnapshot {
   drops: Record<string, number>;
   refusalsSent: number;
   reclaimedHalfOpen: number;
-  writeErrors: number;
 }
 
 function serviceRows(engine: DirectorEngine): ServiceRow[] {
@@ -52,7 +70,10 @@ function serviceRows(engine: DirectorEngine): ServiceRow[] {
   }));
 }
 
-export function snapshotEngine(engine: DirectorEngine, writeErrors: number): EngineSnapshot {
+export function snapshotEngine(
+  engine: DirectorEngine,
+  pathCounters: PacketPathCounters = NO_PACKET_PATH_COUNTERS,
+): EngineSnapshot {
   return {
     connTableSize: engine.conns.bucketCount,
     services: serviceRows(engine),
@@ -63,7 +84,7 @@ export function snapshotEngine(engine: DirectorEngine, writeErrors: number): Eng
     drops: engine.drops.toJSON(),
     refusalsSent: engine.refusalsSent,
     reclaimedHalfOpen: engine.reclaimedHalfOpen,
-    writeErrors,
+    ...pathCounters,
   };
 }
 

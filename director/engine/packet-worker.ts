@@ -14,6 +14,8 @@ import { EAGAIN, EINTR, lastErrno, readFd, writeFd } from "../tun/fd-io.ts";
 import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
 import { applyControl, type ControlRequest, type ControlResponse } from "../control/apply.ts";
 import type { Timeouts } from "../protocols/timeouts.ts";
+import { isGsoPacket } from "../packet/vnet-header.ts";
+import type { PacketPathCounters } from "../control/snapshot.ts";
 
 export interface PacketWorkerData {
   tunFd: number;
@@ -83,6 +85,14 @@ function run(data: PacketWorkerData): void {
   const slotSize = data.ring.slotSize;
   const wakeBuf = Buffer.allocUnsafe(64);
   let packets = 0;
+  // Reads that brought a GSO super-packet (up to 64 KB): the evidence that the offload works.
+  let superPackets = 0;
+  const pathCounters = (): PacketPathCounters => ({
+    superPacketsRead: superPackets,
+    writtenByPacketThread: ring.writtenByPacketThread,
+    writtenByTransmitWorker: ring.writtenByTransmitWorker,
+    writeErrors: ring.writeErrors,
+  });
   const statsFile = process.env.LVSLAB_WORKER_STATS;
   const stats = statsFile ? new WorkerStats(statsFile) : null;
 
@@ -94,7 +104,7 @@ function run(data: PacketWorkerData): void {
       const request = message.message as ControlRequest;
       let response: ControlResponse;
       try {
-        const result = applyControl(engine, request, ring.writeErrors);
+        const result = applyControl(engine, request, pathCounters());
         response = { id: request.id, ok: true, result, vips: engine.services.virtualAddresses() };
       } catch (err) {
         const error = (err as Error).message;
@@ -138,13 +148,14 @@ function run(data: PacketWorkerData): void {
     }
     packets++;
     backlog++;
+    if (isGsoPacket(buf)) superPackets++;
     const out = engine.process(buf, n);
     if (out > 0) {
       // Hand off under backlog, and while the ring holds packets (order is kept); otherwise
       // write here: a lightly loaded director is faster writing on one thread than waking
       // another, and a single stream keeps its whole path on one core.
       if (backlog > handoffBacklog || !ring.empty()) ring.publish(out);
-      else if (writeFd(data.tunFd, buf, out) < 0) ring.countWriteError();
+      else ring.countOwnWrite(writeFd(data.tunFd, buf, out));
     }
     if (++sinceTick === BATCH) {
       sinceTick = 0;

@@ -38,6 +38,21 @@ test("failed writes are counted", () => {
   ring.stop();
   new TransmitRing(memory).consume((buf) => buf[0] === 2 ? -1 : 1);
   assert.equal(ring.writeErrors, 1);
+  assert.equal(ring.writtenByTransmitWorker, 2, "the two good writes");
+});
+
+test("each thread's writes are counted apart: the producer's own and the consumer's", () => {
+  const memory = TransmitRing.allocate(4, SLOT_SIZE);
+  const ring = new TransmitRing(memory);
+  ring.countOwnWrite(60);
+  ring.countOwnWrite(-1);
+  ring.countOwnWrite(60);
+  send(ring, 1, 1);
+  ring.stop();
+  new TransmitRing(memory).consume(() => 1);
+  assert.equal(ring.writtenByPacketThread, 2);
+  assert.equal(ring.writtenByTransmitWorker, 1);
+  assert.equal(ring.writeErrors, 1);
 });
 
 test("the slot count must be a power of two", () => {
@@ -68,6 +83,11 @@ test("across threads, 20,000 packets through 8 slots arrive complete and in orde
   ring.stop();
   assert.equal(await exited, 0);
   assert.equal(received[0], 20_000, "packets received");
+  assert.equal(
+    ring.writtenByTransmitWorker,
+    20_000,
+    "counted by the consumer, seen by the producer",
+  );
   for (let i = 1; i <= 20_000; i++) {
     if (received[i] !== i) assert.fail(`packet ${i} arrived as ${received[i]}`);
   }

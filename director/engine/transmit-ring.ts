@@ -19,6 +19,14 @@ const WRITE_ERRORS = 4; // write(2) failures, counted by the consumer
 const STOP = 5; // 1: the consumer returns (tests; the director terminates its workers)
 const CONTROL_WORDS = 8;
 
+/**
+ * Packet counters, one writer each (so no atomics), as float64: exact to 2^53, where an int32
+ * would wrap after two billion packets. Read by the packet worker for lvs-stats.
+ */
+const WRITTEN_BY_PACKET_THREAD = 0; // the producer wrote them itself (the ring was empty)
+const WRITTEN_BY_TRANSMIT_WORKER = 1; // the consumer wrote them
+const COUNTER_WORDS = 2;
+
 /** How long either side sleeps at most before it looks again (ms): bounds a missed wake-up. */
 const WAIT_MS = 100;
 /** Empty-queue checks before the consumer sleeps: a packet often follows within microseconds. */
@@ -32,6 +40,7 @@ export const HANDOFF_NEVER = 0x3fffffff;
 
 export interface TransmitRingMemory {
   control: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
   lengths: SharedArrayBuffer;
   data: SharedArrayBuffer;
   slotSize: number;
@@ -42,6 +51,7 @@ export type PacketWriter = (buf: Buffer, count: number) => number;
 
 export class TransmitRing {
   private readonly control: Int32Array;
+  private readonly counters: Float64Array;
   private readonly lengths: Int32Array;
   private readonly slots: Buffer[];
   private readonly mask: number;
@@ -53,6 +63,7 @@ export class TransmitRing {
     }
     return {
       control: new SharedArrayBuffer(CONTROL_WORDS * 4),
+      counters: new SharedArrayBuffer(COUNTER_WORDS * 8),
       lengths: new SharedArrayBuffer(slotCount * 4),
       data: new SharedArrayBuffer(slotCount * slotSize),
       slotSize,
@@ -61,6 +72,7 @@ export class TransmitRing {
 
   constructor(memory: TransmitRingMemory) {
     this.control = new Int32Array(memory.control);
+    this.counters = new Float64Array(memory.counters);
     this.lengths = new Int32Array(memory.lengths);
     const count = this.lengths.length;
     this.mask = count - 1;
@@ -105,9 +117,18 @@ export class TransmitRing {
     return Atomics.load(this.control, TAIL) === this.control[HEAD];
   }
 
-  /** Counts a failed write the producer made itself (it wrote while the ring was empty). */
-  countWriteError(): void {
-    Atomics.add(this.control, WRITE_ERRORS, 1);
+  /** Counts a write the producer made itself (it wrote while the ring was empty). */
+  countOwnWrite(result: number): void {
+    if (result < 0) Atomics.add(this.control, WRITE_ERRORS, 1);
+    else this.counters[WRITTEN_BY_PACKET_THREAD]++;
+  }
+
+  /** Packets written by the producer itself, and by the consumer, so far. */
+  get writtenByPacketThread(): number {
+    return this.counters[WRITTEN_BY_PACKET_THREAD];
+  }
+  get writtenByTransmitWorker(): number {
+    return this.counters[WRITTEN_BY_TRANSMIT_WORKER];
   }
 
   /** write(2) failures so far, on either side. */
@@ -140,14 +161,16 @@ export class TransmitRing {
         continue;
       }
       spins = 0;
+      let written = 0;
       do {
         const index = tail & this.mask;
         if (write(this.slots[index], this.lengths[index]) < 0) {
           Atomics.add(control, WRITE_ERRORS, 1);
-        }
+        } else written++;
         tail = (tail + 1) | 0;
         Atomics.store(control, TAIL, tail);
       } while (tail !== head);
+      this.counters[WRITTEN_BY_TRANSMIT_WORKER] += written;
       if (Atomics.load(control, PRODUCER_WAITING) === 1) Atomics.notify(control, TAIL, 1);
     }
   }

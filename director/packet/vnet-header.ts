@@ -71,7 +71,7 @@ export class VnetHeaderView {
   }
   /** A GSO super-packet (gso_type other than NONE, ECN bit ignored). */
   get isGso(): boolean {
-    return (this.buf[this.off + 1]! & ~VIRTIO_NET_HDR_GSO_ECN) !== VIRTIO_NET_HDR_GSO_NONE;
+    return isGsoPacket(this.buf, this.off);
   }
 
   /** Writes an all-zero header (no offload) at the bound position. */
@@ -88,4 +88,9 @@ export class VnetHeaderView {
     this.buf[i] = v & 0xff;
     this.buf[i + 1] = (v >>> 8) & 0xff;
   }
+}
+
+/** Whether the vnet header at buf[off] announces a GSO super-packet (ECN bit ignored). */
+export function isGsoPacket(buf: Uint8Array, off = 0): boolean {
+  return (buf[off + 1]! & ~VIRTIO_NET_HDR_GSO_ECN) !== VIRTIO_NET_HDR_GSO_NONE;
 }

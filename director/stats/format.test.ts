@@ -12,6 +12,9 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     refusalsSent: 4,
     reclaimedHalfOpen: 0,
     writeErrors: 0,
+    superPacketsRead: 310,
+    writtenByPacketThread: 20_000,
+    writtenByTransmitWorker: 1_345,
   });
   assert.equal(
     text,
@@ -29,6 +32,9 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "  tcp-not-syn                      1\n" +
       "Refusals sent (TCP reset or ICMP port unreachable): 4\n" +
       "Half-open entries reclaimed (SYN-flood defence): 0\n" +
+      "Super-packets read (TSO offload): 310\n" +
+      "Packets written by the packet thread: 20000\n" +
+      "Packets written by the transmit thread: 1345\n" +
       "Failed writes to the TUN device: 0\n",
   );
 });

@@ -1,7 +1,7 @@
 // `lvs-stats` output: the director's totals in the layout of the kernel's
 // /proc/net/ip_vs_stats (hexadecimal, as the kernel prints them), then what IPVS has no file
-// for: connection entries, dropped packets by reason, refusals, reclaimed half-open entries and
-// failed writes to the TUN device.
+// for: connection entries, dropped packets by reason, refusals, reclaimed half-open entries,
+// super-packets read, packets written by each thread and failed writes to the TUN device.
 import type { EngineSnapshot } from "../control/snapshot.ts";
 
 export type DirectorCounters = Pick<
@@ -14,6 +14,9 @@ export type DirectorCounters = Pick<
   | "refusalsSent"
   | "reclaimedHalfOpen"
   | "writeErrors"
+  | "superPacketsRead"
+  | "writtenByPacketThread"
+  | "writtenByTransmitWorker"
 >;
 
 const hex = (n: number, width: number) => Math.trunc(n).toString(16).toUpperCase().padStart(width);
@@ -39,6 +42,9 @@ export function formatCounters(c: DirectorCounters): string {
   for (const [reason, n] of drops) out += `  ${reason.padEnd(32)} ${n}\n`;
   out += `Refusals sent (TCP reset or ICMP port unreachable): ${c.refusalsSent}\n`;
   out += `Half-open entries reclaimed (SYN-flood defence): ${c.reclaimedHalfOpen}\n`;
+  out += `Super-packets read (TSO offload): ${c.superPacketsRead}\n`;
+  out += `Packets written by the packet thread: ${c.writtenByPacketThread}\n`;
+  out += `Packets written by the transmit thread: ${c.writtenByTransmitWorker}\n`;
   out += `Failed writes to the TUN device: ${c.writeErrors}\n`;
   return out;
 }

@@ -6,7 +6,8 @@ import { type DirectorCounters, formatCounters } from "./format.ts";
 
 const USAGE = `Usage: lvs-stats [--json]
   Totals as /proc/net/ip_vs_stats shows them (hexadecimal), connection entries, dropped
-  packets by reason, refusals sent, half-open entries reclaimed, failed TUN writes.
+  packets by reason, refusals sent, half-open entries reclaimed, super-packets read,
+  packets written by each thread, failed TUN writes.
   --json   the same as one JSON object (decimal)
 `;
 
@@ -27,6 +28,9 @@ export async function runStats(argv: string[]): Promise<number> {
     refusalsSent: s.refusalsSent,
     reclaimedHalfOpen: s.reclaimedHalfOpen,
     writeErrors: s.writeErrors,
+    superPacketsRead: s.superPacketsRead,
+    writtenByPacketThread: s.writtenByPacketThread,
+    writtenByTransmitWorker: s.writtenByTransmitWorker,
   };
   process.stdout.write(
     argv.includes("--json") ? JSON.stringify(counters, null, 2) + "\n" : formatCounters(counters),

@@ -1,8 +1,9 @@
 // The director's two other ways of writing packets back (director/engine/transmit-ring.ts):
 // every packet through the transmit thread (--transmit always) and none (--transmit off, here
 // with the kernel's receive steering on the TUN device, --rps-cpus), on real traffic: HTTP
-// connections split by the scheduler and a 4-stream bulk transfer, with no failed write. The
-// lab's default (auto, no steering) is what every other lab test runs.
+// connections split by the scheduler and a 4-stream bulk transfer, with no failed write, and
+// lvs-stats' per-thread write counters showing that every packet went through the thread the
+// mode names. The lab's default (auto, no steering) is what every other lab test runs.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -88,6 +89,12 @@ for (const { mode, extra } of CASES) {
     const counters = JSON.parse(stats.stdout);
     assert.equal(counters.writeErrors, 0, "failed writes to the TUN device");
     assert.ok(counters.totals.inpkts > 10_000, `${counters.totals.inpkts} packets in`);
+    // Which thread wrote them: always, the transmit thread, every one; off, the packet thread.
+    const [worker, own] = mode === "always"
+      ? [counters.writtenByTransmitWorker, counters.writtenByPacketThread]
+      : [counters.writtenByPacketThread, counters.writtenByTransmitWorker];
+    assert.equal(own, 0, `--transmit ${mode}: the other thread wrote ${own} packets`);
+    assert.ok(worker > 10_000, `--transmit ${mode}: only ${worker} packets written by its thread`);
     await labDown(LAB);
   });
 }
