@@ -55,7 +55,9 @@ test("30 requests from the client container to the VIP split 1:2 between rs1 and
     const who = attributeResponse(page);
     assert.ok(who, `a response that names no real server: ${page.slice(0, 200)}`);
     byServer[who.server] = (byServer[who.server] ?? 0) + 1;
-    // Replies come back rewritten: the client saw its own address at the real server.
+    // The real server saw the client's own address (the director rewrites only the
+    // destination), and curl got the page, which it takes only from the VIP it asked: the
+    // reply's source was rewritten back.
     assert.match(page, /198\.51\.100\.2:\d+/);
   }
   assert.deepEqual(Object.keys(byServer).sort(), ["rs1", "rs2"], JSON.stringify(byServer));

@@ -1,6 +1,6 @@
-// The article's example and the FTP scenario on the Compose backend, through the runner's
-// API: the same scenario files and assertions as on netns must pass in containers, and each
-// run leaves no container, network or volume of its project. Needs root and a Docker engine:
+// Every scenario of scenarios/ on the Compose backend, through the runner's API: the same
+// scenario files and assertions as on netns must pass in containers, and each run leaves no
+// container, network or volume of its project. Needs root and a Docker engine:
 // skipped with the reason on a developer's machine without them, a failure under CI=true.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +10,7 @@ import path from "node:path";
 import Docker from "dockerode";
 import { requireRoot } from "../../lab/testing/require-root.ts";
 import { composeTestBlocker } from "../../lab/compose/test-blocker.ts";
-import { loadAll, SCENARIO_DIR } from "../../lab/cli/run.ts";
+import { allScenarioFiles, loadAll } from "../../lab/cli/run.ts";
 import { runScenario } from "../../lab/scenario/runner.ts";
 import { failureHeadline, scenarioReport } from "../../lab/scenario/human-report.ts";
 
@@ -32,10 +32,11 @@ async function projectResources(): Promise<string[]> {
   ];
 }
 
-for (const name of ["article", "ftp"]) {
+for (const file of allScenarioFiles()) {
+  const name = path.basename(file, ".yaml");
   test(`scenario ${name} passes on the compose backend`, { timeout: 600_000 }, async (t) => {
     if (!requireRoot(t, blocker)) return;
-    const [loaded] = loadAll([path.join(SCENARIO_DIR, `${name}.yaml`)]);
+    const [loaded] = loadAll([file]);
     const scenario = { ...loaded, lab: PROJECT };
     const result = await runScenario(scenario, path.join(artifacts, name), {
       backend: "compose",

@@ -130,8 +130,11 @@ test("persistence keeps one client on one real server across 50 new connections"
     new RegExp(`-> ${dest.replace(/\./g, "\\.")}\\s+\\d+\\s+1\\s`),
     "the server holds one persistent template",
   );
-  // Back to a plain service: the next 50 are shared again.
-  await ipvsadm(["-E", "-t", `${VIP}:80`, "-s", "rr"]);
+  // Back to a plain service: the next 50 are shared again, 25 each by rr, the template
+  // notwithstanding (it binds only a persistent service's new connections).
+  assert.equal((await ipvsadm(["-E", "-t", `${VIP}:80`, "-s", "rr"])).code, 0);
+  const shared = await load(50);
+  assert.deepEqual(shared.byServer, { rs1: 25, rs2: 25 });
   await ipvsadm(["-e", "-t", `${VIP}:80`, "-r", "172.16.0.2:80", "-m", "-w", "0"]);
 });
 
@@ -194,7 +197,9 @@ test("-S output fed to -R rebuilds the same table", async (t) => {
   const route = await ipvsadm(["-a", "-u", `${VIP}:53`, "-r", "172.16.0.2:53", "-g", "-w", "2"]);
   assert.equal(route.code, 0, route.stderr);
   assert.match(route.stderr, /Route \(-g\) is kept in the table/);
-  await ipvsadm(["-a", "-u", `${VIP}:53`, "-r", "172.16.0.4:53", "-i", "-w", "1"]);
+  const tunnel = await ipvsadm(["-a", "-u", `${VIP}:53`, "-r", "172.16.0.4:53", "-i", "-w", "1"]);
+  assert.equal(tunnel.code, 0, tunnel.stderr);
+  assert.match(tunnel.stderr, /Tunnel \(-i\) is kept in the table/);
   const saved = await ipvsadm(["-S", "-n"]);
   assert.match(saved.stdout, /-A -u 203\.0\.113\.5:53 -s sh -p 120 -M 255\.255\.255\.0/);
   assert.match(saved.stdout, /-a -u 203\.0\.113\.5:53 -r 172\.16\.0\.2:53 -g -w 2/);
