@@ -29,6 +29,7 @@ import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
 import { workerProfiles } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
+import { benchCommit, kernelBuild, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
 
@@ -324,6 +325,9 @@ async function main(): Promise<void> {
   const lvslabWindows: Window[] = [];
   let profiles: ProfileResult[] = [];
   const started = Date.now();
+  // Measured before any load, on an idle machine.
+  const syscallMicros = writeSyncMicros();
+  log(`one fs.writeSync of 64 bytes costs ${syscallMicros.toFixed(2)} µs on this host`);
 
   let cleaning: Promise<void> | null = null;
   const cleanup = () =>
@@ -400,7 +404,10 @@ async function main(): Promise<void> {
       kernel: os.release(),
       node: process.version,
       clockTicksPerSecond: clockTicksPerSecond(),
+      kernelBuild: kernelBuild(),
+      writeSyncMicros: syscallMicros,
     },
+    commit: benchCommit(),
     seconds,
     quick: opts.quick,
     rounds,

@@ -184,7 +184,15 @@ export function renderReport(result: BenchResult): string {
     wrapParagraph(
       `\`${result.command}\` (${result.seconds} s per measurement, ${roundsText(result)}` +
         `${result.machine.cpus} cores, ` +
-        `Linux ${result.machine.kernel}, Node ${result.machine.node}, ${result.date}):`,
+        `Linux ${result.machine.kernel}${
+          result.machine.kernelBuild ? ` (${result.machine.kernelBuild})` : ""
+        }, Node ${result.machine.node}, ${result.date}${
+          result.commit ? `, commit ${result.commit}` : ""
+        }${
+          result.machine.writeSyncMicros !== undefined
+            ? `; one 64-byte fs.writeSync took ${result.machine.writeSyncMicros.toFixed(2)} µs`
+            : ""
+        }):`,
     ),
     "",
     peerTable(result),

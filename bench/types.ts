@@ -63,7 +63,18 @@ export interface ProfileResult {
 export interface BenchResult {
   command: string;
   date: string;
-  machine: { cpus: number; kernel: string; node: string; clockTicksPerSecond: number };
+  machine: {
+    cpus: number;
+    kernel: string;
+    node: string;
+    clockTicksPerSecond: number;
+    /** The kernel's build line (uname -v; absent in older results). */
+    kernelBuild?: string;
+    /** One fs.writeSync of 64 bytes to /dev/null, µs: the host's syscall cost (bench/host.ts). */
+    writeSyncMicros?: number;
+  };
+  /** The commit the bench ran on, "+dirty" when the work tree had changes (absent in older results). */
+  commit?: string;
   seconds: number;
   quick: boolean;
   /** Rounds of all peers (absent in results from before rounds: 1). */
