@@ -19,6 +19,8 @@ export type HeldState =
 
 export interface HeldConnection {
   index: number;
+  /** The client's own address and port of the connection (as the director's table shows it). */
+  localAddress: string | null;
   localPort: number | null;
   /** Real server name from the first answer, e.g. "rs1". */
   server: string | null;
@@ -48,6 +50,7 @@ class HeldConn {
   constructor(index: number, private readonly host: string, private readonly port: number) {
     this.info = {
       index,
+      localAddress: null,
       localPort: null,
       server: null,
       serverAddress: null,
@@ -68,6 +71,7 @@ class HeldConn {
       socket.once("connect", () => {
         clearTimeout(timer);
         this.socket = socket;
+        this.info.localAddress = socket.localAddress ?? null;
         this.info.localPort = socket.localPort ?? null;
         this.info.state = "open";
         resolve();

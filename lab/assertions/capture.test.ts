@@ -21,3 +21,17 @@ test("captures without drops pass; a drop fails and is named; no files fail", ()
   assert.equal(assertCapturesComplete([]).passed, false);
   assert.match(assertCapturesComplete([file("tun", null)]).line, /gave no counts for tun/);
 });
+
+test("requireCounts (capture: { complete: true }): a segment without counts fails", () => {
+  const r = assertCapturesComplete([file("public", 0), file("tun", null)], { requireCounts: true });
+  assert.equal(r.passed, false);
+  assert.match(r.line, /^FAIL: tcpdump gave no counts for tun, so those captures cannot be shown/);
+  assert.equal(
+    assertCapturesComplete([file("public", 0)], { requireCounts: true }).passed,
+    true,
+  );
+  assert.equal(
+    assertCapturesComplete([file("public", 2)], { requireCounts: true }).passed,
+    false,
+  );
+});

@@ -3,10 +3,14 @@
 import type { CaptureFile } from "../capture/capture.ts";
 import { type AssertionResult, verdict } from "./result.ts";
 
-/** PASS when tcpdump reported no packet dropped by the kernel on any segment. */
+/**
+ * PASS when tcpdump reported no packet dropped by the kernel on any segment. With
+ * `requireCounts` (a scenario's capture: { complete: true }), a segment tcpdump gave no
+ * counts for fails too: nothing shows that capture complete.
+ */
 export function assertCapturesComplete(
   files: readonly CaptureFile[],
-  options: { name?: string } = {},
+  options: { name?: string; requireCounts?: boolean } = {},
 ): AssertionResult {
   const name = options.name ?? "captures are complete";
   const lossy = files.filter((f) => (f.droppedByKernel ?? 0) > 0);
@@ -23,6 +27,17 @@ export function assertCapturesComplete(
       name,
       false,
       `the captures lost packets (${what}), so checks over every packet are incomplete`,
+      details,
+      data,
+    );
+  }
+  if (options.requireCounts && unknown.length > 0) {
+    return verdict(
+      name,
+      false,
+      `tcpdump gave no counts for ${
+        unknown.map((f) => f.segment).join(", ")
+      }, so those captures cannot be shown complete`,
       details,
       data,
     );

@@ -10,6 +10,11 @@ export interface AssertionResult {
   details: string[];
   /** The numbers behind the sentence, for JSON reports. */
   data: Record<string, unknown>;
+  /**
+   * Set when the verdict is a PASS only because packets tcpdump lost excuse what is missing
+   * (twins): how many packets were excused. Reports (the sentence, JUnit) say so.
+   */
+  excusedByCaptureLoss?: number;
 }
 
 export function verdict(

@@ -13,7 +13,12 @@ import {
 } from "../analysis/test-support.ts";
 import { LINKTYPE_ETHERNET } from "../analysis/decode.ts";
 import { matchTwins } from "../analysis/twins.ts";
-import { analyseCaptures, hasPayloadHelper, withoutOtherPorts } from "./capture-glue.ts";
+import {
+  analyseCaptures,
+  capturesCompleteCheck,
+  hasPayloadHelper,
+  withoutOtherPorts,
+} from "./capture-glue.ts";
 import { parseScenario } from "./schema.ts";
 
 const SERVICE = {
@@ -146,4 +151,91 @@ test("FTP control connections: twins match loosely across the rewrite; payload c
     leaked.results[1][1].line,
     /1 packet on the client network \(port 21\) carries '172,16,0,3'/,
   );
+});
+
+const HTTP_SCENARIO = (capture: string) => `
+capture: ${capture}
+services:
+  services:
+    - protocol: tcp
+      address: 203.0.113.5
+      port: 80
+      scheduler: rr
+      servers: [{ address: 172.16.0.2, port: 80 }]
+steps:
+  - probe: { id: p, vport: 80 }
+assertions:
+  - rewrite: {}
+`;
+
+/**
+ * One HTTP connection through the director whose private capture misses one packet (the
+ * server's answer), with tcpdump reporting `lost` packets dropped on the private network.
+ */
+async function judgeLossy(capture: string, lost: number | null) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-glue-test-"));
+  try {
+    const conv = natConnection({
+      client: "198.51.100.2",
+      clientPort: 40200,
+      vip: "203.0.113.5",
+      vport: 80,
+      server: "172.16.0.2",
+      serverPort: 80,
+      t0: 10,
+    });
+    // 0 SYN, 1 SYN-ACK, 2 ACK, 3 request, 4 the answer: tcpdump lost it on the private side.
+    const frames = { public: conv.public, private: conv.private.filter((_, i) => i !== 4) };
+    const files = (["public", "private"] as const).map((segment) => {
+      const file = path.join(dir, `${segment}.pcap`);
+      writePcap(file, LINKTYPE_ETHERNET, frames[segment]);
+      return {
+        segment,
+        host: "director",
+        device: segment === "public" ? "eth0" : "eth1",
+        path: file,
+        packetsCaptured: frames[segment].length,
+        droppedByKernel: segment === "private" ? lost : 0,
+      };
+    });
+    const scenario = parseScenario(HTTP_SCENARIO(capture), path.join(dir, "lossy.yaml"));
+    const { results } = await analyseCaptures(scenario, files, new Map(), new Map());
+    const twins = results[0].find((r) => r.name.startsWith("every packet of 203.0.113.5:80"));
+    assert.ok(twins, results[0].map((r) => r.name).join("; "));
+    return { scenario, twins, complete: capturesCompleteCheck(files) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("twins excused by capture loss pass labelled as such, with the count", async () => {
+  const { scenario, twins } = await judgeLossy("true", 1);
+  assert.equal(scenario.captureComplete, false);
+  assert.equal(twins.passed, true, twins.line);
+  assert.match(twins.line, /^PASS: passed with 1 packet excused by capture loss: /);
+  assert.match(twins.line, /no more than the 1 packet tcpdump lost/);
+  assert.equal(twins.excusedByCaptureLoss, 1);
+  assert.equal(twins.data.excusedByCaptureLoss, 1);
+  // The verdict it would have had is kept in the details.
+  assert.match(
+    twins.details[0],
+    /^FAIL: 1 of 8 packets of 203\.0\.113\.5:80 on the client network have no twin/,
+  );
+  // Without reported loss the same capture fails.
+  const honest = await judgeLossy("true", 0);
+  assert.equal(honest.twins.passed, false);
+  assert.equal(honest.twins.excusedByCaptureLoss, undefined);
+});
+
+test("capture: { complete: true }: loss excuses nothing and fails the run", async () => {
+  const { scenario, twins, complete } = await judgeLossy("{ complete: true }", 1);
+  assert.equal(scenario.captureComplete, true);
+  assert.equal(twins.passed, false, twins.line);
+  assert.equal(twins.excusedByCaptureLoss, undefined);
+  assert.equal(complete.passed, false);
+  assert.match(complete.line, /^FAIL: the captures lost packets \(1 on private\)/);
+  // Counts tcpdump did not give cannot show a capture complete either.
+  const unknown = await judgeLossy("{ complete: true }", null);
+  assert.equal(unknown.complete.passed, false);
+  assert.match(unknown.complete.line, /tcpdump gave no counts for private/);
 });

@@ -22,6 +22,7 @@ import {
   serviceClients,
 } from "../assertions/rewrite.ts";
 import { assertChecksums } from "../assertions/checksums.ts";
+import { assertCapturesComplete } from "../assertions/capture.ts";
 import { assertPayload } from "../assertions/payload.ts";
 import { FTP_CONTROL_PORT } from "../../director/apps/ftp.ts";
 import { assertOneServerPerConnection, assertOutcomes } from "../assertions/connections.ts";
@@ -114,19 +115,36 @@ export function withoutOtherPorts(packets: readonly Packet[], service: ServiceSp
 /**
  * A packet without its twin is a rewrite fault only if the capture saw everything: when
  * tcpdump reports it lost at least as many packets as lack a twin, they cannot be judged,
- * and the result says so instead of failing.
+ * and the result passes saying so: its sentence starts "passed with N packets excused by
+ * capture loss" and it carries excusedByCaptureLoss (JUnit shows it). A scenario with
+ * capture: { complete: true } does not call this: there the loss itself fails.
  */
 export function excuseCaptureLoss(r: CheckResult, lost: number): CheckResult {
   const unmatched = Number(r.data.unmatched ?? 0) + Number(r.data.unmatchedPrivate ?? 0);
   if (r.passed || lost === 0 || unmatched === 0 || unmatched > lost) return r;
-  return verdict(
+  const matched = Number(r.data.matched ?? 0);
+  const excused = verdict(
     r.name,
     true,
-    `${plural(unmatched, "packet")} lack a twin, no more than the ${plural(lost, "packet")} ` +
-      `tcpdump lost (kernel drops), so they cannot be judged; every other packet has its twin`,
+    `passed with ${plural(unmatched, "packet")} excused by capture loss: ` +
+      `${plural(matched, "packet")} have their twin, ${unmatched} lack one, no more than the ` +
+      `${plural(lost, "packet")} tcpdump lost (kernel drops), so they cannot be judged`,
     [r.line, ...r.details],
-    { ...r.data, lostByCapture: lost },
+    { ...r.data, lostByCapture: lost, excusedByCaptureLoss: unmatched },
   );
+  excused.excusedByCaptureLoss = unmatched;
+  return excused;
+}
+
+/**
+ * What a scenario with capture: { complete: true } adds to its assertions: every segment's
+ * tcpdump reported its counts and lost nothing.
+ */
+export function capturesCompleteCheck(files: readonly CaptureFile[]): CheckResult {
+  return assertCapturesComplete(files, {
+    name: "captures are complete (capture: { complete: true })",
+    requireCounts: true,
+  });
 }
 
 /** Whether the director runs an application helper (FTP) on the service's control connections. */
@@ -308,7 +326,9 @@ export async function analyseCaptures(
           const own = privatePacketsOf(privateConns, publicConns, s);
           out.push(assertPrivateRewrite(own, publicPackets, s));
           if (spec.twins !== false) {
-            const twins = excuseCaptureLoss(assertTwinsMatched(twinsFor(s), s), lost);
+            const matched = assertTwinsMatched(twinsFor(s), s);
+            // Required-complete captures excuse nothing (their loss fails on its own).
+            const twins = scenario.captureComplete ? matched : excuseCaptureLoss(matched, lost);
             out.push(hasPayloadHelper(s) ? looseWording(twins) : twins);
           }
         }

@@ -135,6 +135,108 @@ test("table presence, expiry bound and absence", () => {
   assert.match(late.line, /1 to VIP port 80 entries \(expected none\)/);
 });
 
+/** A hold step's output: one connection from 198.51.100.2:41000 to VIP:80. */
+function holdOutput(localPort: number | null = 41000): StepOutput {
+  return {
+    kind: "hold",
+    final: true,
+    data: {
+      target: "203.0.113.5:80",
+      connections: [{
+        index: 1,
+        localAddress: localPort === null ? null : "198.51.100.2",
+        localPort,
+        server: "rs1",
+        serverAddress: "172.16.0.2:8080",
+        servers: ["rs1"],
+        answered: 1,
+        state: "open",
+        error: null,
+      }],
+    },
+  };
+}
+
+function tableEntry(state: string, source = "198.51.100.2:41000") {
+  return {
+    protocol: "tcp" as const,
+    expireSeconds: 1,
+    state,
+    source,
+    virtual: "203.0.113.5:80",
+    destination: "172.16.0.2:8080",
+  };
+}
+
+// timeouts.yaml's "late" table: the held connection's entry must be gone in every state, so a
+// director that never expired it fails even after the server's FIN moved it out of
+// ESTABLISHED (the old check forbade only ESTABLISHED and passed these tables).
+test("a held connection's entry absent in any state: CLOSE_WAIT, FIN_WAIT or TIME_WAIT fail", () => {
+  const late = {
+    kind: "table" as const,
+    step: "late",
+    present: [],
+    absent: [{ protocol: "tcp" as const, hold: "idle" }],
+  };
+  const judge = (entries: ReturnType<typeof tableEntry>[], hold = holdOutput()) =>
+    evaluateClientAssertion(
+      late,
+      new Map<string, StepOutput>([["idle", hold], ["late", { kind: "table", data: entries }]]),
+      windows,
+      "x",
+    )[0];
+  for (const state of ["ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT", "TIME_WAIT", "CLOSE"]) {
+    const r = judge([tableEntry(state)]);
+    assert.equal(r.passed, false, `${state}: ${r.line}`);
+    assert.match(r.line, new RegExp(`\\(expected none\\), in state ${state}`));
+    assert.match(r.line, /of hold 'idle' \(198\.51\.100\.2:41000 to 203\.0\.113\.5:80\)/);
+    // The same table passed the old check, which forbade only ESTABLISHED.
+    const old = evaluateClientAssertion(
+      { ...late, absent: [{ protocol: "tcp" as const, state: "ESTABLISHED" }] },
+      new Map<string, StepOutput>([["late", { kind: "table", data: [tableEntry(state)] }]]),
+      windows,
+      "x",
+    )[0];
+    assert.equal(old.passed, state !== "ESTABLISHED", old.line);
+  }
+  // Gone: passes; another connection's entry (another client port) does not count.
+  assert.equal(judge([]).passed, true);
+  const other = judge([tableEntry("ESTABLISHED", "198.51.100.2:41001")]);
+  assert.equal(other.passed, true, other.line);
+  // A hold that opened nothing cannot show its entry gone: that is a failure, not a pass.
+  const none = judge([], holdOutput(null));
+  assert.equal(none.passed, false);
+  assert.match(none.line, /hold 'idle' opened no connection/);
+  const noHold = evaluateClientAssertion(
+    late,
+    new Map<string, StepOutput>([["late", { kind: "table", data: [] }]]),
+    windows,
+    "x",
+  )[0];
+  assert.equal(noHold.passed, false);
+});
+
+test("a held connection's entry present: matched by its client port, state and expiry", () => {
+  const outputs = new Map<string, StepOutput>([["idle", holdOutput()], ["early", {
+    kind: "table",
+    data: [tableEntry("ESTABLISHED"), {
+      ...tableEntry("ESTABLISHED", "198.51.100.2:9"),
+      expireSeconds: 900,
+    }],
+  }]]);
+  const spec = (maxExpireSeconds: number) => ({
+    kind: "table" as const,
+    step: "early",
+    present: [{ hold: "idle", state: "ESTABLISHED", min: 1, max: 1, maxExpireSeconds }],
+    absent: [],
+  });
+  const [ok] = evaluateClientAssertion(spec(4), outputs, windows, "x");
+  assert.equal(ok.passed, true, ok.line);
+  assert.match(ok.line, /1 ESTABLISHED of hold 'idle' .* entry, expiring within 1 s/);
+  const [late] = evaluateClientAssertion(spec(0), outputs, windows, "x");
+  assert.equal(late.passed, false);
+});
+
 test("a missing step result is a failure that says so", () => {
   const [r] = evaluateClientAssertion(
     { kind: "servers", step: "gone", exactly: { rs1: 1 } },
@@ -161,8 +263,10 @@ test("twins missing only as many as tcpdump lost are excused, more are not", asy
   assert.equal(excused.passed, true);
   assert.match(
     excused.line,
-    /^PASS: 4 packets lack a twin, no more than the 4 packets tcpdump lost/,
+    /^PASS: passed with 4 packets excused by capture loss: 96 packets have their twin, 4 lack one, no more than the 4 packets tcpdump lost/,
   );
+  assert.equal(excused.excusedByCaptureLoss, 4);
+  assert.deepEqual(excused.details, [failed.line]);
 });
 
 function ftpOutput(over: Partial<FtpSummary> = {}): StepOutput {

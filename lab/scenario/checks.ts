@@ -244,7 +244,36 @@ export function ftpCheck(
   );
 }
 
-function entryMatches(e: TableEntry, spec: Omit<TableEntrySpec, "min" | "max">): boolean {
+type EntryFilter = Omit<TableEntrySpec, "min" | "max">;
+
+/** The connection-table tuple of a hold step's connections: client address:port, VIP:port. */
+interface HoldTuples {
+  clients: Set<string>;
+  virtual: string;
+}
+
+/**
+ * The client address:port of every connection a hold step opened, and its VIP:port, to find
+ * their entries in the table; a sentence instead when there is none (a filter that matches
+ * nothing would make `absent` pass for nothing).
+ */
+export function holdTuples(holdId: string, outputs: Map<string, StepOutput>): HoldTuples | string {
+  const out = outputs.get(holdId);
+  if (!out || out.kind !== "hold") return `hold '${holdId}' left no result`;
+  const clients = new Set(
+    out.data.connections.flatMap((c) =>
+      c.localAddress && c.localPort ? [`${c.localAddress}:${c.localPort}`] : []
+    ),
+  );
+  if (clients.size === 0) return `hold '${holdId}' opened no connection to look for`;
+  return { clients, virtual: out.data.target };
+}
+
+function entryMatches(e: TableEntry, spec: EntryFilter, holds: Map<string, HoldTuples>): boolean {
+  if (spec.hold) {
+    const h = holds.get(spec.hold);
+    if (!h || !h.clients.has(e.source) || e.virtual !== h.virtual) return false;
+  }
   if (spec.protocol && e.protocol !== spec.protocol) return false;
   if (spec.state && e.state !== spec.state) return false;
   if (spec.vport && !e.virtual.endsWith(`:${spec.vport}`)) return false;
@@ -252,17 +281,25 @@ function entryMatches(e: TableEntry, spec: Omit<TableEntrySpec, "min" | "max">):
   return true;
 }
 
-function describeEntry(spec: Omit<TableEntrySpec, "min" | "max">): string {
+function describeEntry(spec: EntryFilter, holds: Map<string, HoldTuples>): string {
+  const h = spec.hold ? holds.get(spec.hold) : undefined;
   const parts = [
     spec.protocol?.toUpperCase(),
-    spec.state,
+    spec.state ?? (spec.hold ? "(any state)" : undefined),
     spec.vport ? `to VIP port ${spec.vport}` : undefined,
     spec.destination ? `on ${spec.destination}` : undefined,
+    h ? `of hold '${spec.hold}' (${[...h.clients].join(", ")} to ${h.virtual})` : undefined,
   ].filter(Boolean);
   return parts.length ? parts.join(" ") : "any";
 }
 
-function tableCheck(
+/**
+ * A table snapshot against its present and absent entries. An entry named by a hold step
+ * matches only that hold's connections, in any state unless one is given: `absent` with a
+ * hold and no state shows the director itself expired the entry (a server's FIN would only
+ * have moved it to another state).
+ */
+export function tableCheck(
   spec: Extract<AssertionSpec, { kind: "table" }>,
   outputs: Map<string, StepOutput>,
 ): CheckResult {
@@ -270,16 +307,31 @@ function tableCheck(
   const out = outputs.get(spec.step);
   if (!out || out.kind !== "table") return missing(name, spec.step);
   const entries = out.data;
+  const holds = new Map<string, HoldTuples>();
+  const unusable: string[] = [];
+  for (const e of [...spec.present, ...spec.absent]) {
+    if (!e.hold || holds.has(e.hold)) continue;
+    const t = holdTuples(e.hold, outputs);
+    if (typeof t === "string") unusable.push(t);
+    else holds.set(e.hold, t);
+  }
+  if (unusable.length) {
+    return result(
+      name,
+      false,
+      `${name}: cannot tell that hold's entries: ${[...new Set(unusable)].join("; ")}`,
+    );
+  }
   const parts: string[] = [];
   let ok = true;
   for (const p of spec.present) {
-    const found = entries.filter((e) => entryMatches(e, p));
+    const found = entries.filter((e) => entryMatches(e, p, holds));
     const tooFew = found.length < p.min;
     const tooMany = p.max !== undefined && found.length > p.max;
     const late = p.maxExpireSeconds !== undefined
       ? found.filter((e) => e.expireSeconds > p.maxExpireSeconds!)
       : [];
-    let part = `${found.length} ${describeEntry(p)} entr${found.length === 1 ? "y" : "ies"}`;
+    let part = `${found.length} ${describeEntry(p, holds)} entr${found.length === 1 ? "y" : "ies"}`;
     if (tooFew || tooMany) {
       part += ` (expected ${p.max === undefined ? `at least ${p.min}` : `${p.min}-${p.max}`})`;
       ok = false;
@@ -295,10 +347,11 @@ function tableCheck(
     parts.push(part);
   }
   for (const a of spec.absent) {
-    const found = entries.filter((e) => entryMatches(e, a));
-    parts.push(
-      `${found.length} ${describeEntry(a)} entries${found.length ? " (expected none)" : ""}`,
-    );
+    const found = entries.filter((e) => entryMatches(e, a, holds));
+    const states = found.length
+      ? ` (expected none), in state ${[...new Set(found.map((e) => e.state))].join(", ")}`
+      : "";
+    parts.push(`${found.length} ${describeEntry(a, holds)} entries${states}`);
     if (found.length) ok = false;
   }
   const lines = entries.slice(0, 20).map((e) =>

@@ -64,3 +64,18 @@ test("a failing scenario: the headline names the failing step, error and asserti
   assert.ok(lines.includes("         client 2"));
   assert.match(lines.at(-1)!, /FAILED: 1 of 2 assertions held/);
 });
+
+test("the verdict line counts assertions that passed only by excusing capture loss", () => {
+  const excused = {
+    ...check(true, "passed with 3 packets excused by capture loss: 7 have their twin"),
+    excusedByCaptureLoss: 3,
+  };
+  const lines = scenarioReport(result({ assertions: [check(true, "fine"), excused] }));
+  assert.ok(
+    lines.includes("     PASS: passed with 3 packets excused by capture loss: 7 have their twin"),
+  );
+  assert.match(
+    lines.at(-1)!,
+    /^ {3}PASSED: 2 of 2 assertions held \(1 of them passed with 3 packets excused by capture loss\), 1\.5 s/,
+  );
+});

@@ -39,13 +39,20 @@ export function scenarioReport(r: ScenarioResult, options: { details?: boolean }
   }
   for (const w of r.warnings) lines.push(`   warning: ${w}`);
   const failed = r.assertions.filter((a) => !a.passed).length;
+  const excused = r.assertions.filter((a) => a.passed && a.excusedByCaptureLoss);
+  const excusedNote = excused.length
+    ? ` (${excused.length} of them passed with ${
+      excused.reduce((n, a) => n + a.excusedByCaptureLoss!, 0)
+    } packets excused by capture loss)`
+    : "";
   const verdict = r.status === "passed"
     ? "PASSED"
     : r.status === "failed"
     ? "FAILED"
     : "DID NOT RUN";
   lines.push(
-    `   ${verdict}: ${r.assertions.length - failed} of ${r.assertions.length} assertions held, ` +
+    `   ${verdict}: ${r.assertions.length - failed} of ${r.assertions.length} assertions held` +
+      `${excusedNote}, ` +
       `${(r.durationMs / 1000).toFixed(1)} s; artifacts in ${rel(r.artifacts)}` +
       (r.pcaps.length ? ` (${r.pcaps.map((p) => path.basename(p)).join(", ")})` : ""),
   );

@@ -75,3 +75,35 @@ test("exit codes: 0 all passed, 1 any failure, 2 nothing ran", () => {
   assert.equal(exitCode([result({}), result({ status: "failed" })]), 1);
   assert.equal(exitCode([result({}), result({ status: "error" })]), 1);
 });
+
+test("a PASS excused by capture loss carries a property and its sentence; the suite sums them", () => {
+  const excused = {
+    name: "every packet of 203.0.113.5:80 has its twin",
+    passed: true,
+    line: "PASS: passed with 4 packets excused by capture loss: 96 packets have their twin",
+    details: ["FAIL: 4 of 100 packets have no twin"],
+    data: { excusedByCaptureLoss: 4 },
+    excusedByCaptureLoss: 4,
+  };
+  const xml = junitXml({
+    durationMs: 1000,
+    scenarios: [result({ name: "lossy", assertions: [pass, excused] })],
+  });
+  assert.match(
+    xml,
+    /<testcase classname="lvslab.scenario.lossy" name="every packet of 203.0.113.5:80 has its twin" time="0">\n {6}<properties>\n {8}<property name="excusedByCaptureLoss" value="4"\/>\n {6}<\/properties>\n {6}<system-out>PASS: passed with 4 packets excused by capture loss: 96 packets have their twin\nFAIL: 4 of 100 packets have no twin<\/system-out>\n {4}<\/testcase>/,
+  );
+  // Still a pass: no failure element, the suite counts none.
+  assert.doesNotMatch(xml, /<failure/);
+  assert.match(xml, /<testsuite name="lossy" tests="2" failures="0"/);
+  assert.match(xml, /<property name="excusedByCaptureLoss" value="4"\/>\n {4}<\/properties>/);
+  assert.match(
+    xml,
+    /<system-out>excused by capture loss: every packet of 203.0.113.5:80 has its twin: PASS: passed with 4 packets/,
+  );
+  // A run without excuses has neither.
+  assert.doesNotMatch(
+    junitXml({ durationMs: 1, scenarios: [result({ assertions: [pass] })] }),
+    /excused/,
+  );
+});

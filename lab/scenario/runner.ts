@@ -8,7 +8,12 @@ import { REPO_ROOT } from "../paths.ts";
 import { defaultTopology } from "../topology.ts";
 import { createBackend } from "./backends.ts";
 import { type CheckResult, evaluateClientAssertion } from "./checks.ts";
-import { analyseCaptures, type CaptureSession, startCaptures } from "./capture-glue.ts";
+import {
+  analyseCaptures,
+  capturesCompleteCheck,
+  type CaptureSession,
+  startCaptures,
+} from "./capture-glue.ts";
 import type { CaptureFile } from "../capture/capture.ts";
 import { junitXml } from "./junit.ts";
 import { verdict } from "../assertions/result.ts";
@@ -229,6 +234,10 @@ export async function runScenario(
     }
   }
   result.assertions = scenario.assertions.flatMap((_, i) => [...fromClients[i], ...fromCapture[i]]);
+  // capture: { complete: true }: a packet tcpdump lost anywhere fails the run.
+  if (scenario.capture && scenario.captureComplete) {
+    result.assertions.push(capturesCompleteCheck(captureFiles));
+  }
   result.status = !result.error && result.assertions.every((a) => a.passed) ? "passed" : "failed";
   return finish();
 }

@@ -236,3 +236,43 @@ test("an ftp assertion must name an ftp step; payload needs the capture", () => 
   assert.match(msg, /assertions\[0\] \(ftp\): step 'p' is a probe step; this needs ftp/);
   assert.match(msg, /assertions\[1\] \(payload\): this assertion reads the capture/);
 });
+
+test("capture: true, false or { complete: true }; the default captures without requiring", () => {
+  const body = `${SERVICES}\nsteps:\n  - http: { id: a }\nassertions:\n  - rewrite: {}\n`;
+  const plain = parseScenario(body, "/x/a.yaml");
+  assert.equal(plain.capture, true);
+  assert.equal(plain.captureComplete, false);
+  const complete = parseScenario(`capture: { complete: true }\n${body}`, "/x/a.yaml");
+  assert.equal(complete.capture, true);
+  assert.equal(complete.captureComplete, true);
+  assert.equal(parseScenario(`capture: {}\n${body}`, "/x/a.yaml").captureComplete, false);
+  assert.match(bad(`capture: { full: true }\n${body}`), /Unrecognized key: "full"/);
+});
+
+test("keepAliveMs is an http program's; a table entry's hold must name a hold step", () => {
+  const ok = parseScenario(
+    `${SERVICES}\nprograms:\n` +
+      `  - { id: w, host: rs1, kind: http, name: w, listen: 172.16.0.2:8080, keepAliveMs: 60000 }\n` +
+      `steps:\n  - hold: { id: h }\n  - table: t\nassertions:\n` +
+      `  - table: { step: t, present: [{ hold: h }], absent: [{ hold: h, state: CLOSE }] }\n`,
+    "/x/a.yaml",
+  );
+  assert.equal(ok.programs[0].keepAliveMs, 60000);
+  const msg = bad(
+    `${SERVICES}\nprograms:\n` +
+      `  - { id: u, host: rs1, kind: udp, name: u, listen: 172.16.0.2:9000, keepAliveMs: 1 }\n` +
+      `  - { id: w, host: rs1, kind: http, name: w, listen: 172.16.0.2:8080, keepAliveMs: 700000 }\n` +
+      `steps:\n  - http: { id: a }\n  - table: t\nassertions:\n` +
+      `  - table: { step: t, absent: [{ hold: a }, { hold: nope }] }\n`,
+  );
+  assert.match(msg, /programs\.1\.keepAliveMs: Too big/);
+  const msg2 = bad(
+    `${SERVICES}\nprograms:\n` +
+      `  - { id: u, host: rs1, kind: udp, name: u, listen: 172.16.0.2:9000, keepAliveMs: 1 }\n` +
+      `steps:\n  - http: { id: a }\n  - table: t\nassertions:\n` +
+      `  - table: { step: t, absent: [{ hold: a }, { hold: nope }] }\n`,
+  );
+  assert.match(msg2, /programs\[0\] \('u'\): keepAliveMs is for http programs only/);
+  assert.match(msg2, /assertions\[0\] \(table\): hold 'a' is not the id of a hold step/);
+  assert.match(msg2, /assertions\[0\] \(table\): hold 'nope' is not the id of a hold step/);
+});

@@ -206,6 +206,11 @@ const held = z.strictObject({
   ...bounds,
 });
 const entry = z.strictObject({
+  /**
+   * Only the entries of this hold step's connections (client address:port and the hold's
+   * VIP:port), whatever their state unless `state` is given.
+   */
+  hold: id.optional(),
   protocol: z.enum(["tcp", "udp"]).optional(),
   state: z.string().optional(),
   vport: port.optional(),
@@ -285,6 +290,8 @@ const program = z.strictObject({
   /** Name the program answers with (pages, echoes), e.g. "rs1b". */
   name: z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, { message: "a name like rs1b" }),
   listen: z.string().regex(/^\d+\.\d+\.\d+\.\d+:\d+$/, { message: "must be address:port" }),
+  /** http only: the server closes a keep-alive connection idle this long (0: never; default 5000). */
+  keepAliveMs: ms(600_000).optional(),
 });
 
 const fileSchema = z.strictObject({
@@ -297,7 +304,15 @@ const fileSchema = z.strictObject({
     .default("default"),
   /** The whole run (traffic and waits, not lab up/down) must end within this. */
   timeoutSeconds: z.number().int().min(1).max(600).default(120),
-  capture: z.boolean().default(true),
+  /**
+   * tcpdump on every segment; `{ complete: true }` also requires every capture to be
+   * complete: a packet tcpdump lost (or counts it did not give) fails the run instead of
+   * excusing the twins it would have shown.
+   */
+  capture: z.union([
+    z.boolean(),
+    z.strictObject({ complete: z.boolean().default(false) }),
+  ]).default(true),
   /** Extra addresses on the client's interface, to act as several sources. */
   clientAddresses: z.array(ipv4).max(64).default([]),
   programs: z.array(program).max(16).default([]),
@@ -319,6 +334,8 @@ export interface Scenario {
   vip: string;
   timeoutSeconds: number;
   capture: boolean;
+  /** Capture loss fails the run (capture: { complete: true }) instead of excusing twins. */
+  captureComplete: boolean;
   clientAddresses: string[];
   programs: ProgramSpec[];
   /** The director's service table, validated as lab/default-services.yaml is. */
@@ -474,6 +491,9 @@ function crossCheck(s: Omit<Scenario, "file">, problems: string[]): void {
     const addr = parseIPv4(p.listen.split(":")[0]);
     const host = topology.hosts.find((h) => h.name === p.host);
     const own = host?.interfaces.map((f) => f.address.split("/")[0]) ?? [];
+    if (p.keepAliveMs !== undefined && p.kind !== "http") {
+      problems.push(`${where}: keepAliveMs is for http programs only`);
+    }
     if (addr === null || !own.includes(p.listen.split(":")[0])) {
       problems.push(
         `${where}: ${p.listen} is not an address of host '${p.host}' (${own.join(", ")})`,
@@ -570,6 +590,13 @@ function crossCheck(s: Omit<Scenario, "file">, problems: string[]): void {
         );
       }
     }
+    if (a.kind === "table") {
+      for (const e of [...a.present, ...a.absent]) {
+        if (e.hold !== undefined && stepKinds.get(e.hold) !== "hold") {
+          problems.push(`${where}: hold '${e.hold}' is not the id of a hold step`);
+        }
+      }
+    }
     if (a.kind === "distribution") {
       const total = Object.values(a.weights).reduce((x, y) => x + y, 0);
       if (Object.keys(a.weights).length < 2 || total === 0) {
@@ -660,7 +687,8 @@ export function parseScenario(text: string, file: string): Scenario {
     topology: f.topology,
     vip: defaultTopology().vip,
     timeoutSeconds: f.timeoutSeconds,
-    capture: f.capture,
+    capture: f.capture !== false,
+    captureComplete: typeof f.capture === "object" && f.capture.complete,
     clientAddresses: f.clientAddresses,
     programs: f.programs,
     services,

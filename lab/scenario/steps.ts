@@ -166,6 +166,7 @@ export class StepRunner {
       spec.name,
       "--listen",
       spec.listen,
+      ...(spec.keepAliveMs !== undefined ? ["--keep-alive-ms", String(spec.keepAliveMs)] : []),
     ]);
     const proc = await this.backend.spawn(spec.host, argv, log);
     let ended = false;
