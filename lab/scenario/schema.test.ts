@@ -236,3 +236,32 @@ test("an ftp assertion must name an ftp step; payload needs the capture", () => 
   assert.match(msg, /assertions\[0\] \(ftp\): step 'p' is a probe step; this needs ftp/);
   assert.match(msg, /assertions\[1\] \(payload\): this assertion reads the capture/);
 });
+
+test("sticky expect names sources or VIPs, not connections", () => {
+  const steps = `
+steps:
+  - http: { id: load, connections: 4 }
+assertions:
+`;
+  const ok = parseScenario(
+    `${SERVICES}${steps}  - sticky: { steps: [load], by: source, expect: { 198.51.100.2: rs1 } }\n`,
+    "/x/ok.yaml",
+  );
+  assert.deepEqual(ok.assertions[0], {
+    kind: "sticky",
+    steps: ["load"],
+    by: "source",
+    minServers: 1,
+    expect: { "198.51.100.2": "rs1" },
+  });
+  assert.match(
+    bad(
+      `${SERVICES}${steps}  - sticky: { steps: [load], by: connection, expect: { 198.51.100.2: rs1 } }\n`,
+    ),
+    /assertions\[0\] \(sticky\): expect names the server of each source or destination; not with by: connection/,
+  );
+  assert.match(
+    bad(`${SERVICES}${steps}  - sticky: { steps: [load], by: source, expect: { rs1: rs2 } }\n`),
+    /assertions\[0\] \(sticky\): expect\.rs1: /,
+  );
+});
