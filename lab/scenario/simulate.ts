@@ -143,10 +143,12 @@ class Replay {
   }
 
   /** Schedules one new connection as the engine does; null when it is refused. */
-  private connect(entry: ServiceEntry, source: string): { conn: Conn; key: string } | null {
+  private connect(
+    entry: ServiceEntry,
+    source: string,
+    port: number,
+  ): { conn: Conn; key: string } | null {
     const svc = entry.service;
-    const port = this.nextPort++;
-    if (this.nextPort > 60999) this.nextPort = 32768;
     const dest = entry.scheduler.schedule(svc, parseIPv4(source)!, port, svc.addr, svc.port);
     if (dest === null) return null;
     dest.activeConns++;
@@ -161,6 +163,13 @@ class Replay {
       return null;
     }
     return { conn, key: `${name} ${address}` };
+  }
+
+  /** The next client port (the kernel's ephemeral range, in turn). */
+  private port(): number {
+    const port = this.nextPort++;
+    if (this.nextPort > 60999) this.nextPort = 32768;
+    return port;
   }
 
   private close(conn: Conn): void {
@@ -205,12 +214,13 @@ class Replay {
           const source = step.sources?.length
             ? step.sources[(index - 1) % step.sources.length]
             : null;
-          const got = this.connect(entry, source ?? this.clientAddress);
+          const port = this.port();
+          const got = this.connect(entry, source ?? this.clientAddress, port);
           const outcome: ConnOutcome = got ? "ok" : "refused";
           const record: ConnRecord = {
             index,
             source,
-            localPorts: [this.nextPort - 1],
+            localPorts: [port],
             servers: got ? { [got.key]: step.requests } : {},
             answered: got ? step.requests : 0,
             outcome,
@@ -239,12 +249,13 @@ class Replay {
         const conns: Conn[] = [];
         const held: HeldConnection[] = [];
         for (let index = 1; index <= step.count; index++) {
-          const got = this.connect(entry, step.source ?? this.clientAddress);
+          const port = this.port();
+          const got = this.connect(entry, step.source ?? this.clientAddress, port);
           if (got) conns.push(got.conn);
           const [server, serverAddress] = got ? got.key.split(" ") : [null, null];
           held.push({
             index,
-            localPort: got ? this.nextPort - 1 : null,
+            localPort: got ? port : null,
             server,
             serverAddress,
             servers: server ? [server] : [],
