@@ -41,8 +41,11 @@ function protocolOf(ref: ServiceRef): Protocol {
   return ref.protocol;
 }
 
-/** Applies one command to a service table (the real one, or a copy for a dry run). */
-function applyToTable(table: ServiceTable, cmd: TableCommand): void {
+/**
+ * Applies one command to a service table (the real one, a copy for a dry run, or the
+ * scenario simulator's).
+ */
+export function applyToTable(table: ServiceTable, cmd: TableCommand): void {
   switch (cmd.kind) {
     case "add-service":
     case "edit-service": {

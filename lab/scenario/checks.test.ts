@@ -77,6 +77,59 @@ test("sticky by destination groups steps by their VIP; minServers needs spread",
   assert.match(spread.line, /only 1 server\(s\) used across 2 destinations/);
 });
 
+test("sticky with expect: each named source on its server, seen at all", () => {
+  const outputs = new Map([[
+    "a",
+    http([
+      { source: "198.51.100.10", servers: { "rs1 172.16.0.2:80": 1 } },
+      { source: "198.51.100.10", servers: { "rs1 172.16.0.2:80": 1 } },
+      { source: "198.51.100.11", servers: { "rs2 172.16.0.3:8000": 1 } },
+    ]),
+  ]]);
+  const spec = { kind: "sticky" as const, steps: ["a"], by: "source" as const, minServers: 2 };
+  const judge = (expect: Record<string, string>) =>
+    evaluateClientAssertion({ ...spec, expect }, outputs, windows, "x")[0];
+  const ok = judge({ "198.51.100.10": "rs1", "198.51.100.11": "172.16.0.3:8000" });
+  assert.equal(ok.passed, true, ok.line);
+  assert.match(ok.line, /each named one on its expected server/);
+  const wrong = judge({ "198.51.100.10": "rs2" });
+  assert.equal(wrong.passed, false);
+  assert.match(
+    wrong.line,
+    /FAIL: 1 source\(s\) not on their expected server: source 198\.51\.100\.10 went to rs1 172\.16\.0\.2:80 \(expected rs2\)/,
+  );
+  const unseen = judge({ "198.51.100.12": "rs1" });
+  assert.equal(unseen.passed, false);
+  assert.match(unseen.line, /source 198\.51\.100\.12 had no answered connection \(expected rs1\)/);
+});
+
+test("sticky by destination with expect names the VIP's server", () => {
+  const outputs = new Map([
+    ["a", http([{ servers: { "rs1 172.16.0.2:80": 1 } }])],
+    [
+      "b",
+      http([{ servers: { "rs1 172.16.0.2:80": 1 } }, { servers: { "rs2 172.16.0.3:8000": 1 } }]),
+    ],
+  ]);
+  const [r] = evaluateClientAssertion(
+    {
+      kind: "sticky",
+      steps: ["a", "b"],
+      by: "destination",
+      minServers: 1,
+      expect: { "203.0.113.5": "rs1", "203.0.113.6": "rs2" },
+    },
+    outputs,
+    windows,
+    "x",
+  );
+  assert.equal(r.passed, false);
+  assert.match(
+    r.line,
+    /1 destinations were split across servers: destination 203\.0\.113\.6 went to .*; and 1 destination\(s\) not on their expected server: destination 203\.0\.113\.6 went to rs1 172\.16\.0\.2:80 \(expected rs2\)/,
+  );
+});
+
 test("sticky by connection fails when a keep-alive connection was answered by two servers", () => {
   const outputs = new Map([[
     "a",

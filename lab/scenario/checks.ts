@@ -128,6 +128,8 @@ function stickyCheck(
   const name = `sticky by ${spec.by} (${spec.steps.join(", ")})`;
   const groups = new Map<string, Set<string>>();
   const broken: string[] = [];
+  /** Groups named in spec.expect that were not seen, or not only on their server. */
+  const misplaced: string[] = [];
   let connections = 0;
   for (const stepId of spec.steps) {
     const out = outputs.get(stepId);
@@ -160,24 +162,48 @@ function stickyCheck(
     for (const [key, set] of groups) {
       if (set.size > 1) broken.push(`${key} went to ${[...set].sort().join(" and ")}`);
     }
+    // The named groups: each seen, and only on its server (a name or an address:port).
+    for (const [addr, want] of Object.entries(spec.expect ?? {})) {
+      const key = `${spec.by} ${addr}`;
+      const set = groups.get(key);
+      if (!set) {
+        misplaced.push(`${key} had no answered connection (expected ${want})`);
+        continue;
+      }
+      const other = [...set].filter((s) => s !== want && !s.split(" ").includes(want));
+      if (other.length) {
+        misplaced.push(`${key} went to ${other.sort().join(" and ")} (expected ${want})`);
+      }
+    }
   }
   const all = new Set<string>();
   for (const set of groups.values()) for (const s of set) all.add(s);
   if (connections === 0) return result(name, false, `${name}: no connection was answered`);
   const spread = all.size >= spec.minServers;
-  const passed = broken.length === 0 && spread;
+  const passed = broken.length === 0 && misplaced.length === 0 && spread;
   const mapping = spec.by === "connection"
     ? `${groups.size} connections, each answered by one server`
     : [...groups].map(([k, s]) => `${k} → ${[...s].join("+")}`).slice(0, 12).join("; ");
   const sentence = passed
-    ? `every ${spec.by} stayed on one real server: ${mapping}` +
+    ? `every ${spec.by} stayed on one real server${
+      spec.expect ? ", each named one on its expected server" : ""
+    }: ${mapping}` +
       (spec.minServers > 1 ? ` (${all.size} servers used)` : "")
-    : broken.length
-    ? `${broken.length} ${
-      spec.by === "connection" ? "connections" : `${spec.by}s`
-    } were split across servers: ${broken.slice(0, 3).join("; ")}`
+    : broken.length || misplaced.length
+    ? [
+      broken.length
+        ? `${broken.length} ${
+          spec.by === "connection" ? "connections" : `${spec.by}s`
+        } were split across servers: ${broken.slice(0, 3).join("; ")}`
+        : "",
+      misplaced.length
+        ? `${misplaced.length} ${spec.by}(s) not on their expected server: ${
+          misplaced.slice(0, 3).join("; ")
+        }`
+        : "",
+    ].filter(Boolean).join("; and ")
     : `only ${all.size} server(s) used across ${groups.size} ${spec.by}s, expected at least ${spec.minServers}`;
-  return result(name, passed, sentence, broken);
+  return result(name, passed, sentence, [...broken, ...misplaced]);
 }
 
 /**

@@ -276,3 +276,32 @@ test("keepAliveMs is an http program's; a table entry's hold must name a hold st
   assert.match(msg2, /assertions\[0\] \(table\): hold 'a' is not the id of a hold step/);
   assert.match(msg2, /assertions\[0\] \(table\): hold 'nope' is not the id of a hold step/);
 });
+
+test("sticky expect names sources or VIPs, not connections", () => {
+  const steps = `
+steps:
+  - http: { id: load, connections: 4 }
+assertions:
+`;
+  const ok = parseScenario(
+    `${SERVICES}${steps}  - sticky: { steps: [load], by: source, expect: { 198.51.100.2: rs1 } }\n`,
+    "/x/ok.yaml",
+  );
+  assert.deepEqual(ok.assertions[0], {
+    kind: "sticky",
+    steps: ["load"],
+    by: "source",
+    minServers: 1,
+    expect: { "198.51.100.2": "rs1" },
+  });
+  assert.match(
+    bad(
+      `${SERVICES}${steps}  - sticky: { steps: [load], by: connection, expect: { 198.51.100.2: rs1 } }\n`,
+    ),
+    /assertions\[0\] \(sticky\): expect names the server of each source or destination; not with by: connection/,
+  );
+  assert.match(
+    bad(`${SERVICES}${steps}  - sticky: { steps: [load], by: source, expect: { rs1: rs2 } }\n`),
+    /assertions\[0\] \(sticky\): expect\.rs1: /,
+  );
+});

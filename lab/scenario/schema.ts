@@ -198,6 +198,11 @@ const sticky = z.strictObject({
   by: z.enum(["connection", "source", "destination"]),
   /** At least this many different servers across the groups (shows the hash spreads). */
   minServers: z.number().int().min(1).default(1),
+  /**
+   * The server each group must have stayed on: a source address (by: source) or a VIP
+   * (by: destination) → "rs1" or "172.16.0.2:80". A group named here must have been seen.
+   */
+  expect: z.record(ipv4, z.string().min(1)).optional(),
 });
 const held = z.strictObject({
   step: id,
@@ -617,6 +622,11 @@ function crossCheck(s: Omit<Scenario, "file">, problems: string[]): void {
       !s.capture
     ) {
       problems.push(`${where}: this assertion reads the capture; set 'capture: true'`);
+    }
+    if (a.kind === "sticky" && a.expect && a.by === "connection") {
+      problems.push(
+        `${where}: expect names the server of each source or destination; not with by: connection`,
+      );
     }
     if (a.kind === "payload" && a.present.length === 0 && a.absent.length === 0) {
       problems.push(`${where}: give the texts that must be present, absent, or both`);
