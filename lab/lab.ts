@@ -35,6 +35,7 @@ import {
 import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "./paths.ts";
 import { loadDirectorConfig } from "../director/config/service-config.ts";
 import { findVsftpd } from "../realservers/vsftpd.ts";
+import { requireRoot } from "./root.ts";
 
 export interface LabUpOptions {
   /** Lab name, the prefix of every namespace (default "lvslab"). */
@@ -84,16 +85,10 @@ export interface LabStatus {
   warnings: string[];
 }
 
-export class NotRootError extends Error {}
 export class LabAlreadyUpError extends Error {}
 export class LabNotUpError extends Error {}
 
-/** Throws the sentence users see when they forgot sudo. */
-export function requireRoot(): void {
-  if (process.getuid?.() !== 0) {
-    throw new NotRootError("lvslab needs root to create network namespaces; run it with sudo");
-  }
-}
+export { NotRootError, requireRoot } from "./root.ts";
 
 /** True when anything of the lab exists (a namespace or a state file). */
 export function isLabUp(name = DEFAULT_LAB_NAME, runDir = DEFAULT_RUN_DIR): boolean {
