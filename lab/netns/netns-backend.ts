@@ -19,7 +19,7 @@ import {
   labUp,
   repoProgram,
   requireRoot,
-} from "../lab.ts";
+} from "./lab.ts";
 import { checkLabName, namespaceName } from "../topology.ts";
 import { labNamespacesPresent } from "./namespaces.ts";
 import { spawnInNamespace } from "./processes.ts";
