@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { labDown, labUp, requireRoot } from "../lab/lab.ts";
+import { labDown, labUp, requireRoot } from "../lab/netns/lab.ts";
 import { setSysctls } from "../lab/netns/namespaces.ts";
 import { namespaceName } from "../lab/topology.ts";
 import { REPO_ROOT } from "../lab/paths.ts";

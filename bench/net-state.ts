@@ -1,7 +1,7 @@
 // What the peers change in the director's namespace (rules, routes, addresses, nftables,
 // listening sockets), captured before and after each peer so a setup that was not undone
 // fails the run instead of skewing the next peer's numbers.
-import { execIn } from "../lab/lab.ts";
+import { execIn } from "../lab/netns/lab.ts";
 import { LAB, VIP } from "./config.ts";
 
 const PROBES: string[][] = [

@@ -8,8 +8,40 @@ export type BackendKind = "netns" | "compose";
 export interface BackendUpOptions {
   /** Director service table (YAML, lab/default-services.yaml when absent). */
   config?: string;
+  /** Start the director (default true; a backend that always has one refuses false). */
+  director?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
+}
+
+/** What `down` did, in words a user reads, and what it could not remove. */
+export interface TeardownReport {
+  /** "stopped processes: 12, 13", "deleted namespaces: ...", "removed /run/lvslab/x". */
+  removed: string[];
+  warnings: string[];
+  /** What is still there after the teardown (empty: fully down). */
+  remaining: string[];
+}
+
+/** A lab's status in one shape for every backend (what `lvslab status` prints). */
+export interface StatusView {
+  /** Anything of the lab exists (a host, a state file, a container). */
+  exists: boolean;
+  /** Its hosts are there. */
+  up: boolean;
+  /** Up, every host present, every program alive, no warning. */
+  healthy: boolean;
+  /** What follows "up" in the headline: since when, with which table, which Compose. */
+  detail: string;
+  /** A host per line: its name, where it lives (namespace, container), its addresses. */
+  hosts: { host: string; where: string; state: string; addresses: string[] }[];
+  // state: "" for a host that is simply there, else what is wrong or what Docker says.
+  /** The lab's own programs; null where the backend does not track them one by one. */
+  processes: { name: string; pid: number; alive: boolean; log: string }[] | null;
+  networks: string[];
+  warnings: string[];
+  /** The backend's own full status, for --json. */
+  raw: unknown;
 }
 
 /** A program left running in a lab host (a load generator, tcpdump, a server). */
@@ -32,10 +64,17 @@ export interface LabBackend {
   readonly kind: BackendKind;
   /** The lab's name (netns prefix or Compose project name). */
   readonly name: string;
+  /** What realises the hosts, for sentences: "network namespaces", "Docker Compose". */
+  readonly label: string;
   up(options?: BackendUpOptions): Promise<void>;
   /** Removes everything the lab made; idempotent. */
   down(): Promise<void>;
+  /** down, saying what it removed and what is left. */
+  teardown(): Promise<TeardownReport>;
   isUp(): Promise<boolean>;
+  status(): Promise<StatusView>;
+  /** Runs argv in a host with this process's stdio (a user at a terminal); the exit code. */
+  execInteractive(host: string, argv: string[], options?: { cwd?: string }): Promise<number>;
   /** Runs argv in a host and collects its output (bounded by timeoutMs, default 60 s). */
   exec(
     host: string,

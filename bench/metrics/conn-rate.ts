@@ -2,7 +2,7 @@
 // "Connection: close", so every request opens (and closes) a TCP connection through the
 // load balancer, against nginx on the real servers (C on both ends: the load generator and
 // server must not be what is measured).
-import { execIn } from "../../lab/lab.ts";
+import { execIn } from "../../lab/netns/lab.ts";
 import { parseWrk, type WrkResult } from "../parse/wrk.ts";
 import { LAB } from "../config.ts";
 

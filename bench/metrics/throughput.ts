@@ -1,6 +1,6 @@
 // Bulk TCP throughput with iperf3 from the client host: 1 or more parallel streams, client →
 // server or (-R) server → client, as the receiver counted it.
-import { execIn } from "../../lab/lab.ts";
+import { execIn } from "../../lab/netns/lab.ts";
 import { parseIperf3Tcp } from "../parse/iperf3.ts";
 import { IPERF_PORT, LAB } from "../config.ts";
 

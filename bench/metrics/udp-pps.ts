@@ -1,6 +1,6 @@
 // Small-packet UDP: iperf3 sends 64-byte datagrams as fast as it can (-b 0) from the client;
 // what counts is how many the real server received per second.
-import { execIn } from "../../lab/lab.ts";
+import { execIn } from "../../lab/netns/lab.ts";
 import { parseIperf3Udp, type UdpResult } from "../parse/iperf3.ts";
 import { IPERF_PORT, LAB } from "../config.ts";
 

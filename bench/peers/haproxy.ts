@@ -3,7 +3,7 @@
 // The VIP becomes a local address of the director's namespace for this peer only.
 import fs from "node:fs";
 import path from "node:path";
-import { execIn } from "../../lab/lab.ts";
+import { execIn } from "../../lab/netns/lab.ts";
 import type { Peer, PeerContext } from "./peer.ts";
 import { type Background, startIn } from "../procs.ts";
 import { HTTP_PORT, IPERF_PORT, LAB, RS1, RS2, VIP } from "../config.ts";

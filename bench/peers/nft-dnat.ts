@@ -3,7 +3,7 @@
 // prerouting, before the routing decision, so the VIP needs no route or address.
 import fs from "node:fs";
 import path from "node:path";
-import { execIn } from "../../lab/lab.ts";
+import { execIn } from "../../lab/netns/lab.ts";
 import type { Peer, PeerContext } from "./peer.ts";
 import { HTTP_PORT, IPERF_PORT, LAB, RS1, RS2, VIP } from "../config.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { labDown, labUp } from "../lab.ts";
+import { labDown, labUp } from "../netns/lab.ts";
 import { labTestBlocker, requireRoot } from "../testing/require-root.ts";
 import { defaultTopology } from "../topology.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";

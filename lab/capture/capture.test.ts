@@ -10,6 +10,7 @@ import path from "node:path";
 import type { BackendKind, BackgroundProcess, LabBackend } from "../backend.ts";
 import { startCaptures, tcpdumpArgv } from "./capture.ts";
 import { readPcap } from "../analysis/read-pcap.ts";
+import { UNUSED_BACKEND_PARTS } from "../testing/fake-backend.ts";
 
 // Pretends to be tcpdump: "listening on" to stderr, a pcap with one packet on SIGTERM.
 const FAKE_TCPDUMP = `
@@ -40,6 +41,7 @@ function fakeBackend(kind: BackendKind, root: string): LabBackend & { calls: str
   // Compose hosts have their own filesystem: map their paths into a folder per host.
   const inHost = (host: string, p: string) => (kind === "compose" ? path.join(root, host, p) : p);
   return {
+    ...UNUSED_BACKEND_PARTS,
     kind,
     name: "fake",
     calls,

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { requireRoot } from "../testing/require-root.ts";
-import { labDown } from "../lab.ts";
+import { labDown } from "../netns/lab.ts";
 import { REPO_ROOT } from "../paths.ts";
 
 const NAME = "lvstcli";

@@ -1,28 +1,28 @@
 // `lvslab down`: remove everything of the lab; idempotent, works after a crashed run.
 import { Command } from "commander";
-import { labDown } from "../lab.ts";
-import { DEFAULT_LAB_NAME } from "../topology.ts";
 import { runAction } from "./run-action.ts";
-import { BACKEND_HELP, BACKEND_OPTION, checkBackend, composeDown } from "../compose/cli-verbs.ts";
+import { labBackend, type LabOptions, withLabOptions } from "./backend-option.ts";
 
 export function downCommand(): Command {
-  return new Command("down")
-    .description("stop the lab's processes and delete its namespaces and state (idempotent)")
-    .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
-    .option(BACKEND_OPTION, BACKEND_HELP, "netns")
-    .action(runAction(async (opts: { name: string; backend: string }) => {
-      if (checkBackend(opts.backend) === "compose") return composeDown(opts.name);
-      const report = await labDown(opts.name);
-      for (const w of report.warnings) console.error(`lvslab: warning: ${w}`);
-      if (report.pids.length > 0) console.log(`stopped processes: ${report.pids.join(", ")}`);
-      if (report.namespaces.length > 0) {
-        console.log(`deleted namespaces: ${report.namespaces.join(", ")}`);
-      }
-      if (report.stateDir) console.log(`removed ${report.stateDir}`);
-      if (report.pids.length + report.namespaces.length === 0 && !report.stateDir) {
-        console.log(`lab '${opts.name}' was not up; nothing to remove`);
-      } else {
-        console.log(`lab '${opts.name}' is down`);
-      }
-    }));
+  return withLabOptions(
+    new Command("down")
+      .description(
+        "stop the lab's processes and remove its hosts, networks and state (idempotent)",
+      ),
+  ).action(runAction(async (opts: LabOptions) => {
+    const backend = labBackend(opts);
+    const report = await backend.teardown();
+    for (const w of report.warnings) console.error(`lvslab: warning: ${w}`);
+    for (const line of report.removed) console.log(line);
+    if (report.remaining.length > 0) {
+      throw new Error(
+        `lab '${backend.name}' is not fully down; still there: ${report.remaining.join(", ")}`,
+      );
+    }
+    console.log(
+      report.removed.length === 0
+        ? `lab '${backend.name}' was not up; nothing to remove`
+        : `lab '${backend.name}' is down on ${backend.label} (nothing of it is left)`,
+    );
+  }));
 }

@@ -5,11 +5,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { Command } from "commander";
 import { REPO_ROOT, userPath } from "../paths.ts";
-import { availableBackends, createBackend } from "../scenario/backends.ts";
+import { availableBackends, createBackend } from "../backends.ts";
 import { runSummary, scenarioReport } from "../scenario/human-report.ts";
 import { exitCode } from "../scenario/result.ts";
 import { runScenarios } from "../scenario/runner.ts";
-import { loadScenario, type Scenario } from "../scenario/schema.ts";
+import { DEFAULT_SCENARIO_LAB, loadScenario, type Scenario } from "../scenario/schema.ts";
 
 export const SCENARIO_DIR = path.join(REPO_ROOT, "scenarios");
 
@@ -65,7 +65,7 @@ export async function runVerb(args: string[], opts: RunCliOptions): Promise<0 | 
     return 2;
   };
   try {
-    createBackend(opts.backend, "lvsscn");
+    createBackend(opts.backend, DEFAULT_SCENARIO_LAB);
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -89,8 +89,12 @@ export async function runVerb(args: string[], opts: RunCliOptions): Promise<0 | 
   } catch (err) {
     return fail(`nothing was run; fix these scenario files first:\n${(err as Error).message}`);
   }
-  if (process.getuid?.() !== 0 && opts.backend === "netns") {
-    return fail("lvslab run needs root to build network namespaces; run it with sudo");
+  try {
+    // Whatever the backend needs (root for namespaces, an engine for Compose), asked before
+    // any scenario starts.
+    await createBackend(opts.backend, DEFAULT_SCENARIO_LAB).isUp();
+  } catch (err) {
+    return fail(`nothing was run: ${(err as Error).message}`);
   }
   const human = !opts.json;
   const report = await runScenarios(

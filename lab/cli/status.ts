@@ -1,51 +1,51 @@
 // `lvslab status`: hosts, their addresses, and whether the lab's programs are alive.
+// Exit code 0 healthy, 1 up but not healthy, 3 not up.
 import { Command } from "commander";
-import { labStatus } from "../lab.ts";
-import { DEFAULT_LAB_NAME } from "../topology.ts";
 import { runAction } from "./run-action.ts";
-import { BACKEND_HELP, BACKEND_OPTION, checkBackend, composeStatus } from "../compose/cli-verbs.ts";
+import { labBackend, labFlags, type LabOptions, withLabOptions } from "./backend-option.ts";
 
 export function statusCommand(): Command {
-  return new Command("status")
-    .description("show the lab's hosts, addresses and processes")
-    .option("--name <name>", "lab name", DEFAULT_LAB_NAME)
-    .option("--json", "print the status as JSON")
-    .option(BACKEND_OPTION, BACKEND_HELP, "netns")
-    .action(runAction((opts: { name: string; json?: boolean; backend: string }) => {
-      if (checkBackend(opts.backend) === "compose") {
-        return composeStatus(opts.name, opts.json ?? false, DEFAULT_LAB_NAME);
-      }
-      const status = labStatus(opts.name);
-      if (opts.json) {
-        console.log(JSON.stringify(status, null, 2));
-        return status.up ? 0 : 3;
-      }
-      if (!status.up && !status.state) {
-        console.log(`lab '${opts.name}' is not up (start it with: lvslab up)`);
-        return 3;
-      }
-      const s = status.state;
+  return withLabOptions(
+    new Command("status")
+      .description("show the lab's hosts, addresses and processes")
+      .option("--json", "print the backend's status as JSON"),
+  ).action(runAction(async (opts: LabOptions & { json?: boolean }) => {
+    const backend = labBackend(opts);
+    const status = await backend.status();
+    if (opts.json) {
+      console.log(JSON.stringify(status.raw, null, 2));
+      return status.up ? 0 : 3;
+    }
+    if (!status.exists) {
       console.log(
-        `lab '${opts.name}': ${status.up ? "up" : "DOWN"}` +
-          (s ? ` since ${s.createdAt}, config ${s.configPath ?? "(no director)"}` : ""),
+        `lab '${backend.name}' is not up on ${backend.label} ` +
+          `(start it with: lvslab up${labFlags(backend)})`,
       );
-      console.log("hosts:");
-      for (const h of status.hosts) {
-        const what = h.present ? (h.addresses.join(", ") || "(no addresses)") : "MISSING";
-        console.log(`  ${h.host.padEnd(9)} ${h.namespace.padEnd(18)} ${what}`);
-      }
+      return 3;
+    }
+    console.log(
+      `lab '${backend.name}' on ${backend.label}: ${status.up ? "up" : "DOWN"}` +
+        (status.detail ? ` ${status.detail}` : ""),
+    );
+    console.log("hosts:");
+    for (const h of status.hosts) {
+      const what = h.addresses.join(", ") || "(no addresses)";
+      const state = h.state ? `${h.state.padEnd(8)} ` : "";
+      console.log(`  ${h.host.padEnd(9)} ${h.where.padEnd(22)} ${state}${what}`);
+    }
+    if (status.networks.length > 0) console.log(`networks: ${status.networks.join(", ")}`);
+    if (status.processes !== null) {
       console.log("processes:");
       if (status.processes.length === 0) console.log("  (none recorded)");
-      for (const p of status.processes) {
-        console.log(
-          `  ${p.name.padEnd(9)} pid ${String(p.pid).padEnd(8)} ${
-            p.alive ? "alive" : "DEAD "
-          }  log ${p.log}`,
-        );
-      }
-      for (const w of status.warnings) console.log(`warning: ${w}`);
-      const healthy = status.up && status.state !== null && status.warnings.length === 0 &&
-        status.hosts.every((h) => h.present) && status.processes.every((p) => p.alive);
-      return healthy ? 0 : 1;
-    }));
+    }
+    for (const p of status.processes ?? []) {
+      console.log(
+        `  ${p.name.padEnd(9)} pid ${String(p.pid).padEnd(8)} ${
+          p.alive ? "alive" : "DEAD "
+        }  log ${p.log}`,
+      );
+    }
+    for (const w of status.warnings) console.log(`warning: ${w}`);
+    return status.healthy ? 0 : 1;
+  }));
 }

@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { ComposeBackend, createComposeBackend } from "./compose-backend.ts";
-import { checkBackend } from "./cli-verbs.ts";
 import { REPO_ROOT } from "../paths.ts";
 
 test("program() runs repo TypeScript from the repository's mount in the container", () => {
@@ -37,10 +36,4 @@ test("the factory makes a compose backend named after the project", () => {
   assert.equal(backend.name, "lvscmp2");
   // Compose project names become container, network and volume prefixes: same rule as netns.
   assert.throws(() => createComposeBackend("Bad-Name"), /lab name 'Bad-Name' is not valid/);
-});
-
-test("--backend accepts netns and compose and refuses anything else with a sentence", () => {
-  assert.equal(checkBackend("netns"), "netns");
-  assert.equal(checkBackend("compose"), "compose");
-  assert.throws(() => checkBackend("docker"), /backend 'docker' is unknown; use --backend netns/);
 });

@@ -7,7 +7,13 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
-import type { BackendUpOptions, BackgroundProcess, LabBackend } from "../backend.ts";
+import type {
+  BackendUpOptions,
+  BackgroundProcess,
+  LabBackend,
+  StatusView,
+  TeardownReport,
+} from "../backend.ts";
 import type { CommandResult } from "../netns/command.ts";
 import { checkLabName, defaultTopology } from "../topology.ts";
 import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "../paths.ts";
@@ -73,6 +79,7 @@ function sleep(ms: number): Promise<void> {
 
 export class ComposeBackend implements LabBackend {
   readonly kind = "compose" as const;
+  readonly label = "Docker Compose";
   readonly name: string;
   private readonly docker = new Docker();
   private readonly hosts = defaultTopology().hosts.map((h) => h.name);
@@ -145,6 +152,11 @@ export class ComposeBackend implements LabBackend {
   }
 
   async up(options: ComposeUpOptions = {}): Promise<void> {
+    if (options.director === false) {
+      throw new Error(
+        "--no-director is for the netns backend only; the Compose lab always has one",
+      );
+    }
     const log = options.log ?? (() => {});
     const configPath = options.config ? userPath(options.config) : DEFAULT_CONFIG;
     if (!fs.existsSync(configPath)) {
@@ -261,6 +273,22 @@ export class ComposeBackend implements LabBackend {
     await this.downReport();
   }
 
+  async teardown(): Promise<TeardownReport> {
+    await this.requireEngine();
+    const before = await this.resources();
+    const report = await this.downReport();
+    return {
+      removed: [
+        ...(before.length > 0 ? [`removed ${before.join(", ")}`] : []),
+        ...(report.leftovers.length > 0
+          ? [`(of which compose down left ${report.leftovers.join(", ")})`]
+          : []),
+      ],
+      warnings: report.warnings,
+      remaining: report.remaining,
+    };
+  }
+
   async downReport(): Promise<ComposeDownReport> {
     await this.requireEngine();
     const report: ComposeDownReport = {
@@ -321,8 +349,28 @@ export class ComposeBackend implements LabBackend {
     return (await this.containers(false)).length > 0;
   }
 
+  async status(): Promise<StatusView> {
+    const status = await this.composeStatus();
+    return {
+      exists: status.containers.length > 0,
+      up: status.up,
+      healthy: status.up && status.warnings.length === 0,
+      detail: `(${status.compose})`,
+      hosts: status.containers.map((c) => ({
+        host: c.host,
+        where: c.container,
+        state: c.state,
+        addresses: c.addresses,
+      })),
+      processes: null,
+      networks: [...status.networks, ...status.volumes.map((v) => `volume ${v}`)],
+      warnings: status.warnings,
+      raw: status,
+    };
+  }
+
   /** Containers, networks and volumes of the project, with each host's addresses. */
-  async status(): Promise<ComposeStatus> {
+  async composeStatus(): Promise<ComposeStatus> {
     await this.requireEngine();
     let compose = "(no compose command)";
     try {
@@ -416,6 +464,7 @@ export class ComposeBackend implements LabBackend {
    * `ipvsadm`), through the docker client, which handles terminals; returns the exit code.
    */
   async execInteractive(host: string, argv: string[]): Promise<number> {
+    // The repository is at /lvslab in every container: the user's directory is not there.
     if (argv.length === 0) throw new Error("no command given to run");
     const container = await this.container(host);
     const tty = process.stdin.isTTY && process.stdout.isTTY;

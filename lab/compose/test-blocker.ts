@@ -3,9 +3,10 @@
 // command line. Outside CI the tests then skip with this reason; under CI=true they fail.
 import { spawnSync } from "node:child_process";
 import { findCompose } from "./compose-cli.ts";
+import { isRoot } from "../root.ts";
 
 export function composeTestBlocker(): string | null {
-  if (process.getuid?.() !== 0) return "the Compose lab tests need root (Docker's socket)";
+  if (!isRoot()) return "the Compose lab tests need root (Docker's socket)";
   // A synchronous check, bounded: the engine answers `docker info`.
   const info = spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], {
     encoding: "utf8",

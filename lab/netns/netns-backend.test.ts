@@ -8,7 +8,7 @@ import path from "node:path";
 import { NetnsBackend } from "./netns-backend.ts";
 import { labTestBlocker, requireRoot } from "../testing/require-root.ts";
 import { labNamespacesPresent } from "./namespaces.ts";
-import { createBackend } from "../scenario/backends.ts";
+import { createBackend } from "../backends.ts";
 
 const LAB = "lvstbk";
 const canRun = labTestBlocker() === null;

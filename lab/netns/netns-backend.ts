@@ -1,10 +1,25 @@
 // The network-namespace lab as a LabBackend: a thin layer over lab/lab.ts, so the scenario
-// runner and the CLI drive namespaces and Compose containers through the same calls.
+// runner and every CLI verb drive namespaces and Compose containers through the same calls.
 import fs from "node:fs";
 import path from "node:path";
-import type { BackendUpOptions, BackgroundProcess, LabBackend } from "../backend.ts";
+import type {
+  BackendUpOptions,
+  BackgroundProcess,
+  LabBackend,
+  StatusView,
+  TeardownReport,
+} from "../backend.ts";
 import type { CommandResult } from "./command.ts";
-import { execIn, isLabUp, labDown, labUp, repoProgram, requireRoot } from "../lab.ts";
+import {
+  execIn,
+  execInteractive,
+  isLabUp,
+  labDown,
+  labStatus,
+  labUp,
+  repoProgram,
+  requireRoot,
+} from "./lab.ts";
 import { checkLabName, namespaceName } from "../topology.ts";
 import { labNamespacesPresent } from "./namespaces.ts";
 import { spawnInNamespace } from "./processes.ts";
@@ -15,6 +30,7 @@ const STOP_GRACE_MS = 3000;
 
 export class NetnsBackend implements LabBackend {
   readonly kind = "netns" as const;
+  readonly label = "network namespaces";
   readonly name: string;
 
   constructor(name: string) {
@@ -23,11 +39,60 @@ export class NetnsBackend implements LabBackend {
   }
 
   async up(options: BackendUpOptions = {}): Promise<void> {
-    await labUp({ name: this.name, config: options.config, log: options.log });
+    await labUp({
+      name: this.name,
+      config: options.config,
+      director: options.director,
+      log: options.log,
+    });
   }
 
   async down(): Promise<void> {
     await labDown(this.name);
+  }
+
+  async teardown(): Promise<TeardownReport> {
+    const report = await labDown(this.name);
+    const removed: string[] = [];
+    if (report.pids.length > 0) removed.push(`stopped processes: ${report.pids.join(", ")}`);
+    if (report.namespaces.length > 0) {
+      removed.push(`deleted namespaces: ${report.namespaces.join(", ")}`);
+    }
+    if (report.stateDir) removed.push(`removed ${report.stateDir}`);
+    const remaining = labNamespacesPresent(this.name).map((ns) => `namespace ${ns}`);
+    return { removed, warnings: report.warnings, remaining };
+  }
+
+  status(): Promise<StatusView> {
+    const status = labStatus(this.name);
+    const s = status.state;
+    return Promise.resolve({
+      exists: status.up || s !== null,
+      up: status.up,
+      healthy: status.up && s !== null && status.warnings.length === 0 &&
+        status.hosts.every((h) => h.present) && status.processes.every((p) => p.alive),
+      detail: s ? `since ${s.createdAt}, config ${s.configPath ?? "(no director)"}` : "",
+      hosts: status.hosts.map((h) => ({
+        host: h.host,
+        where: h.namespace,
+        // Present hosts show their addresses; a missing one says so.
+        state: h.present ? "" : "MISSING",
+        addresses: h.addresses,
+      })),
+      processes: status.processes.map((p) => ({
+        name: p.name,
+        pid: p.pid,
+        alive: p.alive,
+        log: p.log,
+      })),
+      networks: [],
+      warnings: status.warnings,
+      raw: status,
+    });
+  }
+
+  execInteractive(host: string, argv: string[], options: { cwd?: string } = {}): Promise<number> {
+    return Promise.resolve(execInteractive(host, argv, { name: this.name, cwd: options.cwd }));
   }
 
   isUp(): Promise<boolean> {

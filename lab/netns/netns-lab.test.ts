@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { requireRoot } from "../testing/require-root.ts";
 import { rootNamespaceSnapshot } from "../testing/root-snapshot.ts";
-import { execIn, labDown, labStatus, labUp, repoProgram } from "../lab.ts";
+import { execIn, labDown, labStatus, labUp, repoProgram } from "./lab.ts";
 import { defaultTopology, labNamespaces } from "../topology.ts";
 import { readState, stateDir, stateFile } from "../state.ts";
 import { isAlive, labNamespacesPresent, namespaceOfPid } from "./namespaces.ts";

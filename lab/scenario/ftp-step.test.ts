@@ -19,6 +19,7 @@ import {
   sizeText,
 } from "./ftp-step.ts";
 import type { FtpStep } from "./schema.ts";
+import { UNUSED_BACKEND_PARTS } from "../testing/fake-backend.ts";
 
 function step(over: Partial<FtpStep> = {}): FtpStep {
   return {
@@ -133,6 +134,7 @@ function localBackend(pub: string, opts: { damage?: number; lose?: number }): La
     return { code: 0, stdout: "", stderr: log.join("\n") + "\n" };
   };
   return {
+    ...UNUSED_BACKEND_PARTS,
     kind: "netns",
     name: "test",
     up: () => Promise.resolve(),

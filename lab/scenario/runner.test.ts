@@ -10,6 +10,7 @@ import type { CommandResult } from "../netns/command.ts";
 import { parseScenario } from "./schema.ts";
 import { runScenarios } from "./runner.ts";
 import { exitCode } from "./result.ts";
+import { UNUSED_BACKEND_PARTS } from "../testing/fake-backend.ts";
 
 const SCENARIO = `
 capture: false
@@ -40,6 +41,10 @@ TCP 01:59  TIME_WAIT   198.51.100.2:40002 203.0.113.5:80     172.16.0.3:8000
 
 class FakeBackend implements LabBackend {
   readonly kind = "netns" as const;
+  readonly label = UNUSED_BACKEND_PARTS.label;
+  readonly teardown = UNUSED_BACKEND_PARTS.teardown;
+  readonly status = UNUSED_BACKEND_PARTS.status;
+  readonly execInteractive = UNUSED_BACKEND_PARTS.execInteractive;
   calls: string[] = [];
   constructor(
     readonly name: string,

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { LabBackend } from "../backend.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { defaultTopology } from "../topology.ts";
-import { createBackend } from "./backends.ts";
+import { createBackend } from "../backends.ts";
 import { type CheckResult, evaluateClientAssertion } from "./checks.ts";
 import {
   analyseCaptures,

@@ -1,6 +1,6 @@
 // Lab tests' HTTP load: clients/http-client.ts on the lab's client host, its JSON summary back
 // (answers per real server, errors).
-import { execIn, repoProgram } from "../lab.ts";
+import { execIn, repoProgram } from "../netns/lab.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";
 
 export async function httpLoadFromClient(

@@ -2,10 +2,11 @@
 // FAIL under CI=true, where a lab test that cannot run is a failure (DESIGN.md conventions).
 import { spawnSync } from "node:child_process";
 import type { TestContext } from "node:test";
+import { isRoot } from "../root.ts";
 
 /** Why lab tests cannot run here, or null when they can. */
 export function labTestBlocker(): string | null {
-  if (process.getuid?.() !== 0) {
+  if (!isRoot()) {
     return "lab tests need root (network namespaces); run them with sudo";
   }
   const ip = spawnSync("ip", ["-V"], { encoding: "utf8" });

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { labDown } from "../../lab/lab.ts";
+import { labDown } from "../../lab/netns/lab.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
 import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
 

@@ -4,7 +4,7 @@
 // and -S output fed to -R rebuilds the same table.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execIn, labDown, labUp, repoProgram } from "../../lab/lab.ts";
+import { execIn, labDown, labUp, repoProgram } from "../../lab/netns/lab.ts";
 import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";
 import { httpLoadFromClient } from "../../lab/testing/http-load.ts";

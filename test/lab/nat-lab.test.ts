@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execIn, labDown, labUp, repoProgram } from "../../lab/lab.ts";
+import { execIn, labDown, labUp, repoProgram } from "../../lab/netns/lab.ts";
 import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
 import { rootNamespaceSnapshot } from "../../lab/testing/root-snapshot.ts";
 import { labNamespacesPresent } from "../../lab/netns/namespaces.ts";

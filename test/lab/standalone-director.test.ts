@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execIn, labDown, labUp } from "../../lab/lab.ts";
+import { execIn, labDown, labUp } from "../../lab/netns/lab.ts";
 import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
 import { startInNamespace } from "../../lab/netns/processes.ts";
 import { namespaceName } from "../../lab/topology.ts";

@@ -1,8 +1,11 @@
-// Which lab backend runs a scenario. Each backend registers a constructor here; the CLI's
-// --backend and the runner only go through createBackend.
-import type { BackendKind, LabBackend } from "../backend.ts";
-import { NetnsBackend } from "../netns/netns-backend.ts";
-import { createComposeBackend } from "../compose/compose-backend.ts";
+// Which lab backend realises a lab: the one place that knows them all. Each backend registers
+// a constructor here; every CLI verb (--backend) and the scenario runner go through
+// createBackend and then only through the LabBackend interface (lab/backend.ts). A new
+// backend is a folder beside netns/ and compose/ with a class implementing that interface,
+// and one line in FACTORIES.
+import type { BackendKind, LabBackend } from "./backend.ts";
+import { NetnsBackend } from "./netns/netns-backend.ts";
+import { createComposeBackend } from "./compose/compose-backend.ts";
 
 export type BackendFactory = (name: string) => LabBackend;
 

@@ -3,16 +3,16 @@
 import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { type CommandResult, ip, runAsync } from "./netns/command.ts";
-import { buildTopology, type BuiltNetwork } from "./netns/build.ts";
+import { type CommandResult, ip, runAsync } from "./command.ts";
+import { buildTopology, type BuiltNetwork } from "./build.ts";
 import {
   deleteNamespace,
   isAlive,
   labNamespacesPresent,
   namespaceOfPid,
   stopNamespaceProcesses,
-} from "./netns/namespaces.ts";
-import { startInNamespace } from "./netns/processes.ts";
+} from "./namespaces.ts";
+import { startInNamespace } from "./processes.ts";
 import {
   checkLabName,
   DEFAULT_LAB_NAME,
@@ -21,7 +21,7 @@ import {
   namespaceName,
   type Topology,
   validateTopology,
-} from "./topology.ts";
+} from "../topology.ts";
 import {
   DEFAULT_RUN_DIR,
   type LabProcess,
@@ -31,10 +31,11 @@ import {
   stateDir,
   stateFile,
   writeState,
-} from "./state.ts";
-import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "./paths.ts";
-import { loadDirectorConfig } from "../director/config/service-config.ts";
-import { findVsftpd } from "../realservers/vsftpd.ts";
+} from "../state.ts";
+import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "../paths.ts";
+import { loadDirectorConfig } from "../../director/config/service-config.ts";
+import { findVsftpd } from "../../realservers/vsftpd.ts";
+import { requireRoot } from "../root.ts";
 
 export interface LabUpOptions {
   /** Lab name, the prefix of every namespace (default "lvslab"). */
@@ -84,16 +85,10 @@ export interface LabStatus {
   warnings: string[];
 }
 
-export class NotRootError extends Error {}
 export class LabAlreadyUpError extends Error {}
 export class LabNotUpError extends Error {}
 
-/** Throws the sentence users see when they forgot sudo. */
-export function requireRoot(): void {
-  if (process.getuid?.() !== 0) {
-    throw new NotRootError("lvslab needs root to create network namespaces; run it with sudo");
-  }
-}
+export { NotRootError, requireRoot } from "../root.ts";
 
 /** True when anything of the lab exists (a namespace or a state file). */
 export function isLabUp(name = DEFAULT_LAB_NAME, runDir = DEFAULT_RUN_DIR): boolean {
