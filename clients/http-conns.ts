@@ -173,20 +173,26 @@ async function runConnection(
   return record;
 }
 
-/** Runs the whole load; records are returned in start order. */
-export async function runConnLoad(opts: ConnLoadOptions): Promise<ConnSummary> {
-  checkConnOptions(opts);
-  const summary: ConnSummary = {
-    connections: opts.connections,
-    requests: opts.connections * opts.requests,
+/** A summary of `connections` × `requests` before any of them has run. */
+export function emptyConnSummary(connections: number, requests: number): ConnSummary {
+  return {
+    connections,
+    requests: connections * requests,
     answered: 0,
     ok: 0,
     failed: 0,
     outcomes: { ok: 0, refused: 0, reset: 0, timeout: 0, error: 0 },
     byServer: {},
     byServerAddress: {},
-    records: new Array(opts.connections),
+    records: [],
   };
+}
+
+/** Runs the whole load; records are returned in start order. */
+export async function runConnLoad(opts: ConnLoadOptions): Promise<ConnSummary> {
+  checkConnOptions(opts);
+  const summary = emptyConnSummary(opts.connections, opts.requests);
+  summary.records = new Array(opts.connections);
   let next = 0;
   const worker = async () => {
     while (next < opts.connections) {

@@ -20,7 +20,7 @@
 //   one the scheduler finds no server for.
 // - wait only moves the replay's clock; udp, probe, ftp, stop, start and table steps are not
 //   modelled (the replay throws a SimulationError naming the step).
-import type { ConnOutcome, ConnRecord, ConnSummary } from "../../clients/http-conns.ts";
+import { type ConnOutcome, type ConnRecord, emptyConnSummary } from "../../clients/http-conns.ts";
 import type { HeldConnection, HoldReport } from "../../clients/tcp-hold.ts";
 import { configToCommands } from "../../director/config/config-commands.ts";
 import type { DirectorConfig } from "../../director/config/service-config.ts";
@@ -197,17 +197,7 @@ class Replay {
       case "http": {
         const vip = step.vip ?? this.scenario.vip;
         const entry = this.service(vip, step.vport, where);
-        const summary: ConnSummary = {
-          connections: step.connections,
-          requests: step.connections * step.requests,
-          answered: 0,
-          ok: 0,
-          failed: 0,
-          outcomes: { ok: 0, refused: 0, reset: 0, timeout: 0, error: 0 },
-          byServer: {},
-          byServerAddress: {},
-          records: [],
-        };
+        const summary = emptyConnSummary(step.connections, step.requests);
         const open: Conn[] = [];
         for (let index = 1; index <= step.connections; index++) {
           while (open.length >= step.concurrency) this.close(open.shift()!);
