@@ -2,7 +2,7 @@
 //   client 198.51.100.2 ─ public ─ .254 director 172.16.0.254 ─ private ─ rs1 .2, rs2 .3
 // The real servers' default route points at the director, which rewrites both directions.
 import type { Topology } from "../topology.ts";
-import { QUIET_IPV6 } from "./hosts.ts";
+import { host, QUIET_IPV6 } from "./hosts.ts";
 
 /** The LVS article's VS/NAT example mapped onto documentation addresses (DESIGN.md). */
 export function defaultTopology(): Topology {
@@ -14,20 +14,9 @@ export function defaultTopology(): Topology {
       { name: "private", bridge: "br-private", cidr: "172.16.0.0/24" },
     ],
     hosts: [
-      {
-        name: "client",
-        role: "client",
-        interfaces: [
-          {
-            name: "eth0",
-            network: "public",
-            address: "198.51.100.2/24",
-            switchPort: "client-eth0",
-          },
-        ],
+      host("client", "client", [["public", "198.51.100.2/24"]], {
         routes: [{ destination: "default", via: "198.51.100.254" }],
-        sysctls: { ...QUIET_IPV6 },
-      },
+      }),
       {
         name: "director",
         role: "director",
@@ -38,28 +27,16 @@ export function defaultTopology(): Topology {
         routes: [],
         sysctls: { ...QUIET_IPV6, "net.ipv4.ip_forward": "1" },
       },
-      {
-        name: "rs1",
-        role: "realserver",
-        interfaces: [
-          { name: "eth0", network: "private", address: "172.16.0.2/24", switchPort: "rs1-eth0" },
-        ],
+      host("rs1", "realserver", [["private", "172.16.0.2/24"]], {
         routes: [{ destination: "default", via: "172.16.0.254" }],
-        sysctls: { ...QUIET_IPV6 },
         http: { name: "rs1", listen: ["172.16.0.2:80"] },
-      },
-      {
-        name: "rs2",
-        role: "realserver",
-        interfaces: [
-          { name: "eth0", network: "private", address: "172.16.0.3/24", switchPort: "rs2-eth0" },
-        ],
+      }),
+      host("rs2", "realserver", [["private", "172.16.0.3/24"]], {
         routes: [{ destination: "default", via: "172.16.0.254" }],
-        sysctls: { ...QUIET_IPV6 },
         // Only :8000, so a director that forgets to rewrite the port gets refused, not served.
         http: { name: "rs2", listen: ["172.16.0.3:8000"] },
         ftp: { listen: "172.16.0.3:21" },
-      },
+      }),
     ],
   };
 }
