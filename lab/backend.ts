@@ -1,6 +1,7 @@
 // What a lab backend offers the scenario runner, the CLI and the tests, whatever realises the
 // hosts: network namespaces (lab/netns) or Docker Compose containers (lab/compose). Hosts
-// are named as in lab/topology.ts: "client", "director", "rs1", "rs2".
+// are named as in the lab's topology (lab/topology.ts; the default lab's are "client",
+// "director", "rs1", "rs2"). A new backend: lab/backends.ts.
 import type { CommandResult } from "./netns/command.ts";
 
 export type BackendKind = "netns" | "compose";

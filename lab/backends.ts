@@ -4,14 +4,16 @@
 // backend is a folder beside netns/ and compose/ with a class implementing that interface,
 // and one line in FACTORIES.
 import type { BackendKind, LabBackend } from "./backend.ts";
+import type { Topology } from "./topology.ts";
 import { NetnsBackend } from "./netns/netns-backend.ts";
 import { createComposeBackend } from "./compose/compose-backend.ts";
 
-export type BackendFactory = (name: string) => LabBackend;
+/** A backend for lab `name` realising `topology` (the default lab when absent). */
+export type BackendFactory = (name: string, topology?: Topology) => LabBackend;
 
 /** Backends this build knows. */
 const FACTORIES: Partial<Record<BackendKind, BackendFactory>> = {
-  netns: (name) => new NetnsBackend(name),
+  netns: (name, topology) => new NetnsBackend(name, topology),
   compose: createComposeBackend,
 };
 
@@ -22,8 +24,11 @@ export function availableBackends(): BackendKind[] {
   return BACKEND_KINDS.filter((k) => FACTORIES[k] !== undefined);
 }
 
-/** The backend of that kind for lab `name`; throws a sentence for an unknown or absent kind. */
-export function createBackend(kind: string, name: string): LabBackend {
+/**
+ * The backend of that kind for lab `name` realising `topology` (default: the article's lab);
+ * throws a sentence for an unknown or absent kind.
+ */
+export function createBackend(kind: string, name: string, topology?: Topology): LabBackend {
   if (!(BACKEND_KINDS as readonly string[]).includes(kind)) {
     throw new Error(
       `backend '${kind}' is unknown; use one of ${BACKEND_KINDS.join(", ")}`,
@@ -37,5 +42,5 @@ export function createBackend(kind: string, name: string): LabBackend {
       }`,
     );
   }
-  return factory(name);
+  return factory(name, topology);
 }

@@ -1,9 +1,22 @@
-// The lab's topology as plain data: hosts, their interfaces, the networks they sit on, their
-// addresses and routes, and the programs they run. Backends (network namespaces now, Docker
-// Compose later) only realise this model; they decide nothing about addresses themselves.
+// The lab's topology model, as plain data: hosts with a role (client, router, director,
+// realserver), the networks (layer-2 segments) they sit on, their addresses (also on `lo`),
+// routes, kernel settings and the programs they run. Backends (lab/netns, lab/compose) only
+// realise this model; they decide nothing about addresses themselves. validateTopology says in
+// sentences what is wrong with one.
+//   A new topology: a file in lab/topologies/ and one line in its registry (index.ts).
+//   A new host role: HostRole and HOST_ROLES here; what a role runs is lab/programs.ts.
+//   A new backend: lab/backends.ts.
 import { parseIPv4, prefixMask } from "../director/net/ipv4-address.ts";
 
-export type HostRole = "client" | "director" | "realserver";
+export type HostRole = "client" | "router" | "director" | "realserver";
+
+/** Every role, with what a host of it does (the validation's and the docs' one list). */
+export const HOST_ROLES: Record<HostRole, string> = {
+  client: "sends the traffic; routes towards the services",
+  router: "forwards between its networks (net.ipv4.ip_forward = 1) with routes of its own",
+  director: "runs the LVS director (lab/programs.ts), which holds the VIP",
+  realserver: "runs the servers the director balances onto",
+};
 
 /** A layer-2 segment: a bridge in the netns backend, an internal network in Compose. */
 export interface Network {
@@ -50,8 +63,10 @@ export interface Host {
   role: HostRole;
   interfaces: HostInterface[];
   routes: Route[];
-  /** Kernel settings applied inside the host, e.g. net.ipv4.ip_forward = 1. */
+  /** Kernel settings applied inside the host, e.g. net.ipv4.ip_forward = 1 (net.* only). */
   sysctls: Record<string, string>;
+  /** Addresses on the host's `lo`, with prefix, e.g. a DR real server's "203.0.113.5/32". */
+  loAddresses?: string[];
   /** The HTTP server this host runs, if any. */
   http?: HttpServerProgram;
   /** The FTP server this host runs, if any (the article's VIP:21 → 172.16.0.3:21). */
@@ -73,79 +88,19 @@ export const DEFAULT_LAB_NAME = "lvslab";
 const HOST_NAME_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
 const DEVICE_NAME_MAX = 15;
 
-/** Ranges the lab may use (DESIGN.md safety rules): documentation and 172.16.0.0/24. */
+/** Ranges the lab may use (DESIGN.md safety rules): documentation and 172.16.0.0/16. */
 export const ALLOWED_RANGES = [
   "192.0.2.0/24",
   "198.51.100.0/24",
   "203.0.113.0/24",
-  "172.16.0.0/24",
+  "172.16.0.0/16",
 ];
+/** Left unused by topologies: machines of this class hold their own address in it. */
+const RESERVED_RANGE = "192.0.2.0/24";
+/** What a topology's addresses may be, for sentences. */
+const PLAN = "198.51.100.0/24 (clients), 203.0.113.0/24 (VIPs, public LANs) or 172.16.0.0/16";
 
-// Quiet segments: no IPv6 autoconfiguration or MLD chatter in captures.
-const QUIET_IPV6 = {
-  "net.ipv6.conf.all.disable_ipv6": "1",
-  "net.ipv6.conf.default.disable_ipv6": "1",
-};
-
-/** The LVS article's VS/NAT example mapped onto documentation addresses (DESIGN.md). */
-export function defaultTopology(): Topology {
-  return {
-    switchHost: "net",
-    vip: "203.0.113.5",
-    networks: [
-      { name: "public", bridge: "br-public", cidr: "198.51.100.0/24" },
-      { name: "private", bridge: "br-private", cidr: "172.16.0.0/24" },
-    ],
-    hosts: [
-      {
-        name: "client",
-        role: "client",
-        interfaces: [
-          {
-            name: "eth0",
-            network: "public",
-            address: "198.51.100.2/24",
-            switchPort: "client-eth0",
-          },
-        ],
-        routes: [{ destination: "default", via: "198.51.100.254" }],
-        sysctls: { ...QUIET_IPV6 },
-      },
-      {
-        name: "director",
-        role: "director",
-        interfaces: [
-          { name: "eth0", network: "public", address: "198.51.100.254/24", switchPort: "dir-eth0" },
-          { name: "eth1", network: "private", address: "172.16.0.254/24", switchPort: "dir-eth1" },
-        ],
-        routes: [],
-        sysctls: { ...QUIET_IPV6, "net.ipv4.ip_forward": "1" },
-      },
-      {
-        name: "rs1",
-        role: "realserver",
-        interfaces: [
-          { name: "eth0", network: "private", address: "172.16.0.2/24", switchPort: "rs1-eth0" },
-        ],
-        routes: [{ destination: "default", via: "172.16.0.254" }],
-        sysctls: { ...QUIET_IPV6 },
-        http: { name: "rs1", listen: ["172.16.0.2:80"] },
-      },
-      {
-        name: "rs2",
-        role: "realserver",
-        interfaces: [
-          { name: "eth0", network: "private", address: "172.16.0.3/24", switchPort: "rs2-eth0" },
-        ],
-        routes: [{ destination: "default", via: "172.16.0.254" }],
-        sysctls: { ...QUIET_IPV6 },
-        // Only :8000, so a director that forgets to rewrite the port gets refused, not served.
-        http: { name: "rs2", listen: ["172.16.0.3:8000"] },
-        ftp: { listen: "172.16.0.3:21" },
-      },
-    ],
-  };
-}
+export { defaultTopology } from "./topologies/nat.ts";
 
 /** Throws a sentence when `name` cannot be a lab name. */
 export function checkLabName(name: string): void {
@@ -209,82 +164,186 @@ export function directorPrivateInterface(topology: Topology): HostInterface {
   return iface;
 }
 
-/** Returns every problem with the topology as sentences; empty when it is sound. */
-export function validateTopology(topology: Topology): string[] {
-  const problems: string[] = [];
-  const networks = new Map<string, { addr: number; bits: number }>();
+type Prefix = { addr: number; bits: number };
+
+/** True when a topology may use the address: in the plan, not in the reserved range. */
+function inPlan(addr: number): boolean {
+  return isAllowedAddress(addr) && !inPrefix(addr, parseCidr(RESERVED_RANGE)!);
+}
+
+const NETWORK_NAME_PATTERN = /^[a-z][a-z0-9]{0,14}$/;
+const SYSCTL_PATTERN = /^net\.[a-z0-9_.-]+$/;
+
+function checkNetworks(topology: Topology, problems: string[]): Map<string, Prefix> {
+  const networks = new Map<string, Prefix>();
   const bridges = new Set<string>();
+  const names = new Set<string>();
   for (const net of topology.networks) {
+    const where = `network '${net.name}'`;
+    if (!NETWORK_NAME_PATTERN.test(net.name)) {
+      problems.push(`${where}: use 1-15 lower-case letters and digits, starting with a letter`);
+    }
+    if (names.has(net.name)) problems.push(`${where}: the name is used twice`);
+    names.add(net.name);
     const cidr = parseCidr(net.cidr);
     if (!cidr) {
-      problems.push(`network '${net.name}': '${net.cidr}' is not a prefix like 10.0.0.0/24`);
-    } else if (!isAllowedAddress(cidr.addr) || cidr.bits < 24) {
-      problems.push(`network '${net.name}': ${net.cidr} is outside ${ALLOWED_RANGES.join(", ")}`);
+      problems.push(`${where}: '${net.cidr}' is not a prefix like 10.0.0.0/24`);
+    } else if (!inPlan(cidr.addr) || cidr.bits < 24) {
+      problems.push(`${where}: ${net.cidr} is outside the lab's address plan: use ${PLAN}`);
+    } else if (((cidr.addr & prefixMask(cidr.bits)) >>> 0) !== cidr.addr >>> 0) {
+      problems.push(`${where}: ${net.cidr} has host bits set; write the network's own address`);
     } else networks.set(net.name, cidr);
-    if (bridges.has(net.bridge)) {
-      problems.push(`network '${net.name}': bridge '${net.bridge}' is used twice`);
-    }
+    if (bridges.has(net.bridge)) problems.push(`${where}: bridge '${net.bridge}' is used twice`);
     if (net.bridge.length > DEVICE_NAME_MAX) {
-      problems.push(`network '${net.name}': bridge name '${net.bridge}' is longer than 15 chars`);
+      problems.push(`${where}: bridge name '${net.bridge}' is longer than 15 chars`);
     }
     bridges.add(net.bridge);
   }
+  return networks;
+}
+
+/** What the interface checks share across hosts: addresses and switch ports seen so far. */
+interface Seen {
+  owners: Map<number, string>;
+  ports: Set<string>;
+}
+
+/** Checks a host's interfaces; returns the prefixes of the networks it sits on. */
+function checkInterfaces(
+  topology: Topology,
+  host: Host,
+  networks: Map<string, Prefix>,
+  seen: Seen,
+  problems: string[],
+): Prefix[] {
+  const onNetworks: Prefix[] = [];
+  const devices = new Set<string>();
+  for (const iface of host.interfaces) {
+    const here = `host '${host.name}' ${iface.name}`;
+    if (iface.name.length > DEVICE_NAME_MAX || iface.switchPort.length > DEVICE_NAME_MAX) {
+      problems.push(`${here}: device names must be at most 15 characters`);
+    }
+    if (devices.has(iface.name) || iface.name === "lo") {
+      problems.push(`${here}: the host has this device name twice (or it is lo)`);
+    }
+    devices.add(iface.name);
+    if (seen.ports.has(iface.switchPort)) {
+      problems.push(`${here}: switch port '${iface.switchPort}' is used twice`);
+    }
+    seen.ports.add(iface.switchPort);
+    const net = networks.get(iface.network);
+    if (!net) {
+      const known = topology.networks.some((n) => n.name === iface.network);
+      problems.push(
+        known
+          ? `${here}: network '${iface.network}' is not valid (see its own problem)`
+          : `${here}: network '${iface.network}' is not one of the topology's networks ` +
+            `(${topology.networks.map((n) => n.name).join(", ")})`,
+      );
+      continue;
+    }
+    const cidr = parseCidr(iface.address);
+    const owner = cidr && seen.owners.get(cidr.addr);
+    if (!cidr) {
+      problems.push(`${here}: '${iface.address}' is not an address like 10.0.0.2/24`);
+    } else if (!inPrefix(cidr.addr, net) || cidr.bits !== net.bits) {
+      problems.push(`${here}: ${iface.address} does not belong to network ${iface.network}`);
+    } else if (owner) {
+      problems.push(`${here}: ${iface.address} is used twice (${owner} has it too)`);
+    } else {
+      seen.owners.set(cidr.addr, here);
+      onNetworks.push(net);
+    }
+  }
+  return onNetworks;
+}
+
+function checkRoutes(host: Host, onNetworks: Prefix[], problems: string[]): void {
+  const where = `host '${host.name}'`;
+  const destinations = new Set<string>();
+  for (const route of host.routes) {
+    const via = parseIPv4(route.via);
+    if (via === null || !onNetworks.some((n) => inPrefix(via, n))) {
+      problems.push(`${where}: route via ${route.via} is not on one of the host's networks`);
+    }
+    if (destinations.has(route.destination)) {
+      problems.push(`${where}: two routes to ${route.destination}`);
+    }
+    destinations.add(route.destination);
+    if (route.destination !== "default") {
+      const dest = parseCidr(route.destination);
+      if (!dest || !inPlan(dest.addr)) {
+        problems.push(
+          `${where}: route destination '${route.destination}' is not a prefix in ${PLAN}`,
+        );
+      }
+    }
+  }
+}
+
+/** The role, kernel settings and `lo` addresses of one host. */
+function checkHostSettings(host: Host, problems: string[]): void {
+  const where = `host '${host.name}'`;
+  if (!Object.hasOwn(HOST_ROLES, host.role)) {
+    problems.push(
+      `${where}: role '${host.role}' is not one of ${Object.keys(HOST_ROLES).join(", ")}`,
+    );
+  }
+  for (const key of Object.keys(host.sysctls)) {
+    if (!SYSCTL_PATTERN.test(key)) {
+      problems.push(
+        `${where}: sysctl '${key}' is not a network setting (net.*); only those belong to a ` +
+          "host's own namespace or container",
+      );
+    }
+  }
+  for (const address of host.loAddresses ?? []) {
+    const cidr = parseCidr(address);
+    if (!cidr || !inPlan(cidr.addr)) {
+      problems.push(`${where} lo: '${address}' is not an address with prefix in ${PLAN}`);
+    }
+  }
+  if (host.role === "router") {
+    if (host.sysctls["net.ipv4.ip_forward"] !== "1") {
+      problems.push(`${where}: a router needs net.ipv4.ip_forward = 1 in its sysctls`);
+    }
+    if (host.interfaces.length < 2) {
+      problems.push(`${where}: a router needs interfaces on two networks at least`);
+    }
+  }
+}
+
+/** Returns every problem with the topology as sentences; empty when it is sound. */
+export function validateTopology(topology: Topology): string[] {
+  const problems: string[] = [];
+  const networks = checkNetworks(topology, problems);
   const vip = parseIPv4(topology.vip);
-  if (vip === null || !isAllowedAddress(vip)) {
-    problems.push(`VIP '${topology.vip}' is not an address in ${ALLOWED_RANGES.join(", ")}`);
+  if (vip === null || !inPlan(vip)) {
+    problems.push(`VIP '${topology.vip}' is not an address in ${PLAN}`);
   }
   const hostNames = new Set<string>([topology.switchHost]);
-  const ports = new Set<string>();
-  const addresses = new Set<number>();
+  const seen: Seen = { owners: new Map(), ports: new Set() };
   for (const host of topology.hosts) {
-    const where = `host '${host.name}'`;
     if (!HOST_NAME_PATTERN.test(host.name)) {
-      problems.push(`${where}: name must be 1-12 lower-case letters and digits`);
+      problems.push(
+        `host '${host.name}': name must be 1-12 lower-case letters and digits, starting with ` +
+          "a letter (it ends the host's namespace and container names)",
+      );
     }
-    if (hostNames.has(host.name)) problems.push(`${where}: the name is used twice`);
+    if (hostNames.has(host.name)) problems.push(`host '${host.name}': the name is used twice`);
     hostNames.add(host.name);
-    const onNetworks: { addr: number; bits: number }[] = [];
-    for (const iface of host.interfaces) {
-      const here = `${where} ${iface.name}`;
-      if (iface.name.length > DEVICE_NAME_MAX || iface.switchPort.length > DEVICE_NAME_MAX) {
-        problems.push(`${here}: device names must be at most 15 characters`);
-      }
-      if (ports.has(iface.switchPort)) {
-        problems.push(`${here}: switch port '${iface.switchPort}' is used twice`);
-      }
-      ports.add(iface.switchPort);
-      const net = networks.get(iface.network);
-      if (!net) {
-        problems.push(`${here}: no valid network '${iface.network}'`);
-        continue;
-      }
-      const cidr = parseCidr(iface.address);
-      if (!cidr) {
-        problems.push(`${here}: '${iface.address}' is not an address like 10.0.0.2/24`);
-      } else if (!inPrefix(cidr.addr, net) || cidr.bits !== net.bits) {
-        problems.push(`${here}: ${iface.address} does not belong to network ${iface.network}`);
-      } else if (addresses.has(cidr.addr)) {
-        problems.push(`${here}: ${iface.address} is used twice`);
-      } else {
-        addresses.add(cidr.addr);
-        onNetworks.push(net);
-      }
-    }
-    for (const route of host.routes) {
-      const via = parseIPv4(route.via);
-      if (via === null || !onNetworks.some((n) => inPrefix(via, n))) {
-        problems.push(`${where}: route via ${route.via} is not on one of the host's networks`);
-      }
-      if (route.destination !== "default") {
-        const dest = parseCidr(route.destination);
-        if (!dest || !isAllowedAddress(dest.addr)) {
-          problems.push(`${where}: route destination '${route.destination}' is not allowed`);
-        }
-      }
-    }
+    const onNetworks = checkInterfaces(topology, host, networks, seen, problems);
+    checkRoutes(host, onNetworks, problems);
+    checkHostSettings(host, problems);
   }
-  if (topology.hosts.filter((h) => h.role === "director").length !== 1) {
-    problems.push("the topology needs exactly one director");
-  }
+  if (topology.hosts.length === 0) problems.push("the topology has no hosts");
   return problems;
+}
+
+/** Throws one sentence naming every problem, when the topology is not sound. */
+export function assertSoundTopology(topology: Topology): void {
+  const problems = validateTopology(topology);
+  if (problems.length > 0) {
+    throw new Error(`the topology is not sound:\n  ${problems.join("\n  ")}`);
+  }
 }

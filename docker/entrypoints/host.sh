@@ -3,7 +3,9 @@
 # bridge's .1 (the host's side); the lab's hosts route through the director instead:
 #   LVSLAB_GATEWAY=<addr>   replace the default route with one via <addr>
 #   LVSLAB_GATEWAY=none     remove the default route (the director: nothing leaves the lab)
-# then runs the service's command.
+#   LVSLAB_ROUTES="172.16.1.0/24=203.0.113.254 ..."   more routes, destination=next hop
+#   LVSLAB_LO_ADDRESSES="203.0.113.5/32 ..."          addresses on lo (a DR real server's VIP)
+# then runs the service's command. lab/compose/generate.ts writes these from the topology.
 set -eu
 
 say() { echo "lvslab-host: $*" >&2; }
@@ -49,6 +51,19 @@ none) ip route del default 2>/dev/null || true ;;
   fi
   ;;
 esac
+
+for pair in ${LVSLAB_ROUTES:-}; do
+  if ! ip route replace "${pair%%=*}" via "${pair#*=}"; then
+    say "cannot add the route to ${pair%%=*} via ${pair#*=}"
+    exit 1
+  fi
+done
+for addr in ${LVSLAB_LO_ADDRESSES:-}; do
+  if ! ip addr replace "$addr" dev lo; then
+    say "cannot add $addr to lo"
+    exit 1
+  fi
+done
 
 # The repository is bind-mounted at /lvslab; its programs need its npm packages.
 if [ ! -d /lvslab/node_modules/tsx ]; then

@@ -2,14 +2,16 @@
 # A real server of the Compose lab: the lab's HTTP server, plus its FTP server (vsftpd, see
 # realservers/ftp-server.ts) when LVSLAB_FTP_LISTEN is set.
 #   LVSLAB_SERVER_NAME   name the pages and ready lines show (rs1, rs2)
-#   LVSLAB_HTTP_LISTEN   address:port of the HTTP server
+#   LVSLAB_HTTP_LISTEN   address:port of the HTTP server (several: separated by spaces)
 #   LVSLAB_FTP_LISTEN    address:port of the FTP server (optional)
 # Stays the programs' parent: SIGTERM reaches both, and either ending ends the host.
 set -euo pipefail
 
 name="${LVSLAB_SERVER_NAME:?set LVSLAB_SERVER_NAME}"
 pids=()
-node --import tsx realservers/http-server.ts --name "$name" --listen "${LVSLAB_HTTP_LISTEN:?set LVSLAB_HTTP_LISTEN}" &
+listen=()
+for l in ${LVSLAB_HTTP_LISTEN:?set LVSLAB_HTTP_LISTEN}; do listen+=(--listen "$l"); done
+node --import tsx realservers/http-server.ts --name "$name" "${listen[@]}" &
 pids+=($!)
 if [ -n "${LVSLAB_FTP_LISTEN:-}" ]; then
   node --import tsx realservers/ftp-server.ts --name "$name" --listen "$LVSLAB_FTP_LISTEN" \

@@ -1,8 +1,11 @@
-// The Docker Compose lab as a LabBackend: compose.yaml's client, director, rs1 and rs2 as
-// containers of project <name>. The Compose CLI builds the image and brings the project up
-// and down; everything else (exec, background programs, logs, status, copies out) goes
-// through the Docker API with dockerode. Hosts are found by Compose's labels, so Compose v1
-// and v2 (which name containers differently) look the same here.
+// The Docker Compose backend, this folder's entry module: any topology (lab/topology.ts) as
+// containers of project <name>, from a Compose file generated for it (generate.ts; for the
+// default topology it equals compose.yaml) and written to the lab's state directory. The
+// Compose CLI builds the image and brings the project up and down; everything else (exec,
+// background programs, logs, status, copies out) goes through the Docker API with
+// dockerode. Hosts are found by Compose's labels, so Compose v1 and v2 (which name
+// containers differently) look the same here. A new backend: a folder beside this one and
+// a line in lab/backends.ts.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -15,8 +18,11 @@ import type {
   TeardownReport,
 } from "../backend.ts";
 import type { CommandResult } from "../netns/command.ts";
-import { checkLabName, defaultTopology } from "../topology.ts";
+import { assertSoundTopology, checkLabName, defaultTopology, type Topology } from "../topology.ts";
 import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "../paths.ts";
+import { DEFAULT_RUN_DIR } from "../state.ts";
+import { directorHost, readyLines } from "../programs.ts";
+import { composeFileText } from "./generate.ts";
 import { loadDirectorConfig } from "../../director/config/service-config.ts";
 import { findCompose, runCompose, tail } from "./compose-cli.ts";
 import { demuxBuffer, execBackground, execCollect } from "./docker-exec.ts";
@@ -28,13 +34,6 @@ export const CONTAINER_REPO = "/lvslab";
 export const LOCAL_BASE_IMAGE = "lvslab-base:local";
 const PROJECT_LABEL = "com.docker.compose.project";
 const SERVICE_LABEL = "com.docker.compose.service";
-
-/** What each host prints once it serves (the client runs nothing). */
-const READY_TEXT: Record<string, string[]> = {
-  director: ["lvslab-director ready"],
-  rs1: ["http-server ready"],
-  rs2: ["http-server ready", "ftp-server ready"],
-};
 
 export interface ComposeContainerStatus {
   host: string;
@@ -81,12 +80,35 @@ export class ComposeBackend implements LabBackend {
   readonly kind = "compose" as const;
   readonly label = "Docker Compose";
   readonly name: string;
+  readonly topology: Topology;
   private readonly docker = new Docker();
-  private readonly hosts = defaultTopology().hosts.map((h) => h.name);
+  private readonly hosts: string[];
+  /** The generated Compose file, in a directory of its own under the run directory. */
+  readonly composeFile: string;
 
-  constructor(name: string) {
+  constructor(name: string, topology: Topology = defaultTopology(), runDir = DEFAULT_RUN_DIR) {
     checkLabName(name);
     this.name = name;
+    this.topology = topology;
+    this.hosts = topology.hosts.map((h) => h.name);
+    // A dash no lab name has: never the state directory of a netns lab of the same name.
+    this.composeFile = path.join(runDir, `compose-${name}`, "compose.yaml");
+  }
+
+  /** Writes the project's Compose file (the director's program only when it runs). */
+  private writeComposeFile(director: boolean): void {
+    fs.mkdirSync(path.dirname(this.composeFile), { recursive: true });
+    const text = composeFileText(this.topology, { root: REPO_ROOT, director, project: this.name });
+    fs.writeFileSync(this.composeFile, text);
+  }
+
+  /** `compose -f <the generated file> -p <name> ...`, the file's variables set. */
+  private async compose(args: string[], timeoutMs: number, config?: string) {
+    return await runCompose(this.name, args, {
+      env: await this.composeEnv(config),
+      timeoutMs,
+      file: this.composeFile,
+    });
   }
 
   private projectFilter(extra: string[] = []): { label: string[] } {
@@ -152,18 +174,15 @@ export class ComposeBackend implements LabBackend {
   }
 
   async up(options: ComposeUpOptions = {}): Promise<void> {
-    if (options.director === false) {
-      throw new Error(
-        "--no-director is for the netns backend only; the Compose lab always has one",
-      );
-    }
+    assertSoundTopology(this.topology);
     const log = options.log ?? (() => {});
+    const withDirector = options.director !== false && directorHost(this.topology) !== null;
     const configPath = options.config ? userPath(options.config) : DEFAULT_CONFIG;
     if (!fs.existsSync(configPath)) {
       throw new Error(`service config ${configPath} does not exist; pass --config <file>`);
     }
     // A bad table should fail before anything is built.
-    loadDirectorConfig(configPath);
+    if (withDirector) loadDirectorConfig(configPath);
     await this.requireEngine();
     const cli = findCompose();
     if ((await this.containers()).length > 0) {
@@ -177,12 +196,14 @@ export class ComposeBackend implements LabBackend {
     const env = await this.composeEnv(configPath);
     const base = env.BASE_IMAGE ?? "compose.yaml's default (an official Node image)";
     try {
+      this.writeComposeFile(withDirector);
       log(`building the lab image on ${base} (${cli.version})`);
       // One build: every service shares the image lvslab-host.
-      const build = await runCompose(this.name, ["build", "director"], {
-        env,
-        timeoutMs: options.buildTimeoutMs ?? 600_000,
-      });
+      const build = await this.compose(
+        ["build", this.hosts[0]],
+        options.buildTimeoutMs ?? 600_000,
+        configPath,
+      );
       if (build.code !== 0) {
         throw new Error(
           `the lab image did not build on ${base}:\n${tail(build.stdout + build.stderr)}\n` +
@@ -194,16 +215,13 @@ export class ComposeBackend implements LabBackend {
       await this.docker.pruneImages({
         filters: { dangling: ["true"], label: ["lvslab.image=host"] },
       }).catch(() => {});
-      log(`starting project '${this.name}' (client, director, rs1, rs2)`);
-      const up = await runCompose(this.name, ["up", "-d", "--no-build"], {
-        env,
-        timeoutMs: 180_000,
-      });
+      log(`starting project '${this.name}' (${this.hosts.join(", ")}) from ${this.composeFile}`);
+      const up = await this.compose(["up", "-d", "--no-build"], 180_000, configPath);
       if (up.code !== 0) {
         throw new Error(`compose up failed:\n${tail(up.stdout + up.stderr)}`);
       }
-      await this.waitReady(options.readyTimeoutMs ?? 30_000, log);
-      await this.probeVip(log);
+      await this.waitReady(withDirector, options.readyTimeoutMs ?? 30_000, log);
+      if (withDirector) await this.probeVip(log);
     } catch (err) {
       await this.down().catch(() => {});
       throw new Error(`lab '${this.name}' did not come up: ${(err as Error).message}`);
@@ -211,10 +229,15 @@ export class ComposeBackend implements LabBackend {
     log(`lab '${this.name}' is up on Docker Compose`);
   }
 
-  /** Waits until every host's program printed its ready line (bounded). */
-  private async waitReady(timeoutMs: number, log: (line: string) => void): Promise<void> {
+  /** Waits until every host runs and its programs printed their ready lines (bounded). */
+  private async waitReady(
+    withDirector: boolean,
+    timeoutMs: number,
+    log: (line: string) => void,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const waiting = new Set(Object.keys(READY_TEXT));
+    const ready = readyLines(this.topology, withDirector);
+    const waiting = new Set(this.hosts);
     while (waiting.size > 0) {
       for (const host of [...waiting]) {
         const list = await this.docker.listContainers({
@@ -223,7 +246,8 @@ export class ComposeBackend implements LabBackend {
         });
         if (list.length === 0) throw new Error(`no container for host '${host}' was created`);
         const output = await this.logs(host);
-        if (READY_TEXT[host].every((text) => output.includes(text))) {
+        const lines = ready[host] ?? [];
+        if (list[0].State === "running" && lines.every((text) => output.includes(text))) {
           waiting.delete(host);
           log(`${host} is ready`);
         } else if (list[0].State !== "running") {
@@ -250,7 +274,7 @@ export class ComposeBackend implements LabBackend {
    * checks the path without a connection the scenarios would count.
    */
   private async probeVip(log: (line: string) => void): Promise<void> {
-    const vip = defaultTopology().vip;
+    const vip = this.topology.vip;
     for (let attempt = 1; attempt <= 3; attempt++) {
       const r = await this.exec("client", ["ping", "-c", "1", "-W", "2", vip], {
         timeoutMs: 5000,
@@ -298,11 +322,9 @@ export class ComposeBackend implements LabBackend {
       warnings: [],
     };
     try {
-      const r = await runCompose(
-        this.name,
-        ["down", "-v", "--remove-orphans", "--timeout", "5"],
-        { env: await this.composeEnv(), timeoutMs: 120_000 },
-      );
+      // After a crash or from another process the file may be gone: write it again.
+      if (!fs.existsSync(this.composeFile)) this.writeComposeFile(true);
+      const r = await this.compose(["down", "-v", "--remove-orphans", "--timeout", "5"], 120_000);
       if (r.code !== 0) report.warnings.push(`compose down: ${tail(r.stderr || r.stdout, 4)}`);
     } catch (err) {
       report.warnings.push(`compose down: ${(err as Error).message}`);
@@ -328,6 +350,9 @@ export class ComposeBackend implements LabBackend {
       report.leftovers.push(`volume ${v.Name}`);
     }
     report.remaining = await this.resources();
+    if (report.remaining.length === 0) {
+      fs.rmSync(path.dirname(this.composeFile), { recursive: true, force: true });
+    }
     return report;
   }
 
@@ -476,7 +501,7 @@ export class ComposeBackend implements LabBackend {
   }
 }
 
-/** The Compose backend for lab `name` (the Compose project name). */
-export function createComposeBackend(name: string): LabBackend {
-  return new ComposeBackend(name);
+/** The Compose backend for lab `name` (the Compose project name) realising `topology`. */
+export function createComposeBackend(name: string, topology?: Topology): LabBackend {
+  return new ComposeBackend(name, topology);
 }

@@ -1,4 +1,5 @@
-// Finds and runs the Compose command line for the repository's compose.yaml: Compose v2
+// Finds and runs the Compose command line for a Compose file (the repository's compose.yaml
+// or one generated from a topology, lab/compose/generate.ts): Compose v2
 // (`docker compose`) when the docker client has the plugin, Debian's docker-compose 1.29
 // otherwise. Compose does the build and the up/down; everything else goes through the
 // Docker API (compose-backend.ts, docker-exec.ts).
@@ -38,16 +39,17 @@ export function findCompose(): ComposeCli {
 }
 
 /**
- * Runs `compose -f compose.yaml -p <project> <args>` with extra environment (compose.yaml's
- * variables), bounded by timeoutMs (then SIGKILL). Never throws for a non-zero exit.
+ * Runs `compose -f <file> -p <project> <args>` (file: compose.yaml unless given) with extra
+ * environment (the file's variables), bounded by timeoutMs (then SIGKILL). Never throws for
+ * a non-zero exit.
  */
 export function runCompose(
   project: string,
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; timeoutMs?: number; file?: string } = {},
 ): Promise<CommandResult> {
   const cli = findCompose();
-  const argv = [...cli.argv, "-f", COMPOSE_FILE, "-p", project, ...args];
+  const argv = [...cli.argv, "-f", options.file ?? COMPOSE_FILE, "-p", project, ...args];
   return runAsync(argv, {
     cwd: REPO_ROOT,
     env: options.env,

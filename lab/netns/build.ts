@@ -1,10 +1,12 @@
-// Realises a Topology as network namespaces: one namespace per host plus one holding the
-// bridges. Every veth is created inside the switch namespace with its peer moved straight
-// into the host's namespace, so nothing ever appears in the root namespace, even briefly.
+// Realises any Topology as network namespaces: one namespace per host plus one holding the
+// bridges (one per network). Every veth is created inside the switch namespace with its peer
+// moved straight into the host's namespace, so nothing ever appears in the root namespace,
+// even briefly. Then each host's addresses (also on lo), routes and kernel settings.
 import { ip } from "./command.ts";
 import { addNamespace, setSysctls } from "./namespaces.ts";
 import { namespaceName, type Topology } from "../topology.ts";
 import type { LabState } from "../state.ts";
+import { QUIET_IPV6 } from "../topologies/hosts.ts";
 
 export type BuiltNetwork = Pick<LabState, "namespaces" | "bridges" | "veths">;
 
@@ -21,10 +23,7 @@ export function buildTopology(
   addNamespace(switchNs);
   built.namespaces.push(switchNs);
   // The switch namespace only bridges frames; keep it silent on IPv6 as well.
-  setSysctls(switchNs, {
-    "net.ipv6.conf.all.disable_ipv6": "1",
-    "net.ipv6.conf.default.disable_ipv6": "1",
-  });
+  setSysctls(switchNs, QUIET_IPV6);
   for (const net of topology.networks) {
     // forward_delay 0 and no STP: ports forward as soon as they are up.
     ip(
@@ -40,7 +39,9 @@ export function buildTopology(
     const ns = namespaceName(labName, host.name);
     addNamespace(ns);
     built.namespaces.push(ns);
-    setSysctls(ns, host.sysctls);
+    // Settings of one device wait for it; the rest (conf.default too) apply to what follows.
+    const [early, late] = splitDeviceSettings(host.sysctls, host.interfaces.map((i) => i.name));
+    setSysctls(ns, early);
     for (const iface of host.interfaces) {
       ip(
         ["link", "add", iface.switchPort, "type", "veth", "peer", "name", iface.name, "netns", ns],
@@ -56,9 +57,25 @@ export function buildTopology(
       ip(["addr", "add", iface.address, "dev", iface.name], ns);
       ip(["link", "set", iface.name, "up"], ns);
     }
+    for (const address of host.loAddresses ?? []) ip(["addr", "add", address, "dev", "lo"], ns);
     for (const route of host.routes) {
       ip(["route", "add", route.destination, "via", route.via], ns);
     }
+    setSysctls(ns, late);
   }
   return built;
+}
+
+/** Splits settings into those of no particular device and those of the given devices. */
+function splitDeviceSettings(
+  sysctls: Record<string, string>,
+  devices: string[],
+): [Record<string, string>, Record<string, string>] {
+  const early: Record<string, string> = {};
+  const late: Record<string, string> = {};
+  for (const [key, value] of Object.entries(sysctls)) {
+    const dev = /^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\./.exec(key)?.[1];
+    (dev !== undefined && devices.includes(dev) ? late : early)[key] = value;
+  }
+  return [early, late];
 }

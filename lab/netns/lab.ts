@@ -14,14 +14,16 @@ import {
 } from "./namespaces.ts";
 import { startInNamespace } from "./processes.ts";
 import {
+  assertSoundTopology,
   checkLabName,
   DEFAULT_LAB_NAME,
   defaultTopology,
   directorPrivateInterface,
+  type Host,
   namespaceName,
   type Topology,
-  validateTopology,
 } from "../topology.ts";
+import { directorHost, hostPrograms, PROGRAM_KINDS, type ProgramKind } from "../programs.ts";
 import {
   DEFAULT_RUN_DIR,
   type LabProcess,
@@ -101,28 +103,67 @@ function nodeProgram(script: string, args: string[]): string[] {
   return [process.execPath, "--import", "tsx", path.join(REPO_ROOT, script), ...args];
 }
 
-/** Builds the lab, starts its programs, writes the state file; returns the state. */
-export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
-  requireRoot();
-  const name = options.name ?? DEFAULT_LAB_NAME;
-  checkLabName(name);
-  const runDir = options.runDir ?? DEFAULT_RUN_DIR;
-  const topology = options.topology ?? defaultTopology();
-  const log = options.log ?? (() => {});
-  const readyTimeoutMs = options.readyTimeoutMs ?? 15_000;
-  const withDirector = options.director ?? true;
-  const problems = validateTopology(topology);
-  if (problems.length > 0) {
-    throw new Error(`the topology is not sound:\n  ${problems.join("\n  ")}`);
+/** argv of one kind of host program in a namespace lab (lab/programs.ts names the kinds). */
+const NETNS_PROGRAMS: Record<
+  ProgramKind,
+  (host: Host, ctx: { dir: string; configPath: string; topology: Topology; extra: string[] }) => {
+    name: string;
+    argv: string[];
   }
+> = {
+  director: (_host, ctx) => ({
+    name: "director",
+    argv: nodeProgram("director/main.ts", [
+      "--config",
+      ctx.configPath,
+      "--private-dev",
+      directorPrivateInterface(ctx.topology).name,
+      ...ctx.extra,
+    ]),
+  }),
+  http: (host) => ({
+    name: `${host.name}-http`,
+    argv: nodeProgram("realservers/http-server.ts", [
+      "--name",
+      host.http!.name,
+      ...host.http!.listen.flatMap((l) => ["--listen", l]),
+    ]),
+  }),
+  ftp: (host, ctx) => ({
+    name: `${host.name}-ftp`,
+    argv: nodeProgram("realservers/ftp-server.ts", [
+      "--name",
+      host.name,
+      "--listen",
+      host.ftp!.listen,
+      "--root",
+      path.join(ctx.dir, `${host.name}-ftp`),
+    ]),
+  }),
+};
 
+/** Checks what `up` needs before it builds anything; returns the director's table or null. */
+function checkUp(options: LabUpOptions, name: string, topology: Topology): string | null {
+  checkLabName(name);
+  assertSoundTopology(topology);
   const configPath = options.config ? userPath(options.config) : DEFAULT_CONFIG;
   if (!fs.existsSync(configPath)) {
     throw new Error(`service config ${configPath} does not exist; pass --config <file>`);
   }
+  const withDirector = (options.director ?? true) && directorHost(topology) !== null;
   // Validate now: a bad table should fail before anything is built.
   if (withDirector) loadDirectorConfig(configPath);
+  return withDirector ? configPath : null;
+}
 
+/** Builds the lab, starts its programs, writes the state file; returns the state. */
+export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
+  requireRoot();
+  const name = options.name ?? DEFAULT_LAB_NAME;
+  const runDir = options.runDir ?? DEFAULT_RUN_DIR;
+  const topology = options.topology ?? defaultTopology();
+  const log = options.log ?? (() => {});
+  const configPath = checkUp(options, name, topology);
   if (isLabUp(name, runDir)) {
     throw new LabAlreadyUpError(`lab '${name}' is already up; run 'lvslab down' first`);
   }
@@ -135,7 +176,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
     name,
     createdAt: new Date().toISOString(),
     repoRoot: REPO_ROOT,
-    configPath: withDirector ? configPath : null,
+    configPath,
     ...built,
     processes: [],
   };
@@ -148,73 +189,14 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
     buildTopology(name, topology, built);
     Object.assign(state, built);
     writeState(state, runDir);
-
-    const start = async (p: Omit<LabProcess, "pid" | "namespace" | "log">, ready: string) => {
-      const namespace = namespaceName(name, p.host);
-      const logFile = path.join(dir, `${p.name}.log`);
-      const what = p.name === "director" ? "the director" : `the ${p.name} program`;
-      const pid = await startInNamespace({
-        namespace,
-        argv: p.argv,
-        cwd: REPO_ROOT,
-        logFile,
-        readyText: ready,
-        readyTimeoutMs,
-        what,
-      });
-      state.processes.push({ ...p, pid, namespace, log: logFile });
-      writeState(state, runDir);
-      log(`started ${p.name} in ${namespace} (pid ${pid})`);
-    };
-    const servers = topology.hosts.filter((h) => h.http).map((h) =>
-      start({
-        name: `${h.name}-http`,
-        host: h.name,
-        argv: nodeProgram("realservers/http-server.ts", [
-          "--name",
-          h.http!.name,
-          ...h.http!.listen.flatMap((l) => ["--listen", l]),
-        ]),
-      }, "http-server ready")
-    );
-    // FTP servers need vsftpd: without it the lab still comes up, and says so.
-    const ftpHosts = topology.hosts.filter((h) => h.ftp);
-    if (ftpHosts.length > 0 && findVsftpd() === null) {
-      log("vsftpd is not installed: no FTP server runs (apt-get install vsftpd)");
-    } else {
-      for (const h of ftpHosts) {
-        servers.push(start({
-          name: `${h.name}-ftp`,
-          host: h.name,
-          argv: nodeProgram("realservers/ftp-server.ts", [
-            "--name",
-            h.name,
-            "--listen",
-            h.ftp!.listen,
-            "--root",
-            path.join(dir, `${h.name}-ftp`),
-          ]),
-        }, "ftp-server ready"));
-      }
-    }
-    const director = topology.hosts.find((h) => h.role === "director")!;
-    const starts = [...servers];
-    if (withDirector) {
-      starts.push(start({
-        name: "director",
-        host: director.name,
-        argv: nodeProgram("director/main.ts", [
-          "--config",
-          configPath,
-          "--private-dev",
-          directorPrivateInterface(topology).name,
-          ...(options.directorArgs ?? []),
-        ]),
-      }, "lvslab-director ready"));
-    }
-    const results = await Promise.allSettled(starts);
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await startPrograms(topology, state, {
+      dir,
+      runDir,
+      configPath,
+      extra: options.directorArgs ?? [],
+      readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+      log,
+    });
   } catch (err) {
     // Remove what was made but keep the logs for the post-mortem.
     await removeLab(name, runDir, built.namespaces, true).catch(() => {});
@@ -222,6 +204,50 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
     throw new Error(`lab '${name}' did not come up: ${(err as Error).message}${kept}`);
   }
   return state;
+}
+
+/** Starts every host's programs at once, each recorded in the state once it is ready. */
+async function startPrograms(
+  topology: Topology,
+  state: LabState,
+  opts: {
+    dir: string;
+    runDir: string;
+    configPath: string | null;
+    extra: string[];
+    readyTimeoutMs: number;
+    log: (line: string) => void;
+  },
+): Promise<void> {
+  const start = async (host: Host, kind: ProgramKind) => {
+    const ctx = { ...opts, configPath: opts.configPath ?? "", topology };
+    const p = NETNS_PROGRAMS[kind](host, ctx);
+    const namespace = namespaceName(state.name, host.name);
+    const logFile = path.join(opts.dir, `${p.name}.log`);
+    const pid = await startInNamespace({
+      namespace,
+      argv: p.argv,
+      cwd: REPO_ROOT,
+      logFile,
+      readyText: PROGRAM_KINDS[kind].ready,
+      readyTimeoutMs: opts.readyTimeoutMs,
+      what: kind === "director" ? "the director" : `the ${p.name} program`,
+    });
+    state.processes.push({ ...p, host: host.name, pid, namespace, log: logFile });
+    writeState(state, opts.runDir);
+    opts.log(`started ${p.name} in ${namespace} (pid ${pid})`);
+  };
+  // FTP servers need vsftpd: without it the lab still comes up, and says so.
+  const noFtp = topology.hosts.some((h) => h.ftp) && findVsftpd() === null;
+  if (noFtp) opts.log("vsftpd is not installed: no FTP server runs (apt-get install vsftpd)");
+  const starts = topology.hosts.flatMap((host) =>
+    hostPrograms(host, opts.configPath !== null)
+      .filter((kind) => !(kind === "ftp" && noFtp))
+      .map((kind) => start(host, kind))
+  );
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
 async function removeLab(

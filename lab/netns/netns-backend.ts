@@ -1,5 +1,8 @@
-// The network-namespace lab as a LabBackend: a thin layer over lab/lab.ts, so the scenario
-// runner and every CLI verb drive namespaces and Compose containers through the same calls.
+// The network-namespace backend, this folder's entry module: any topology (lab/topology.ts)
+// as namespaces, bridges and veths (build.ts), its programs started and stopped by lab.ts.
+// A thin LabBackend over lab.ts, so the scenario runner and every CLI verb drive namespaces
+// and Compose containers through the same calls. A new backend: a folder beside this one
+// and a line in lab/backends.ts.
 import fs from "node:fs";
 import path from "node:path";
 import type {
@@ -20,7 +23,7 @@ import {
   repoProgram,
   requireRoot,
 } from "./lab.ts";
-import { checkLabName, namespaceName } from "../topology.ts";
+import { checkLabName, defaultTopology, namespaceName, type Topology } from "../topology.ts";
 import { labNamespacesPresent } from "./namespaces.ts";
 import { spawnInNamespace } from "./processes.ts";
 import { REPO_ROOT } from "../paths.ts";
@@ -32,10 +35,12 @@ export class NetnsBackend implements LabBackend {
   readonly kind = "netns" as const;
   readonly label = "network namespaces";
   readonly name: string;
+  readonly topology: Topology;
 
-  constructor(name: string) {
+  constructor(name: string, topology: Topology = defaultTopology()) {
     checkLabName(name);
     this.name = name;
+    this.topology = topology;
   }
 
   async up(options: BackendUpOptions = {}): Promise<void> {
@@ -44,6 +49,7 @@ export class NetnsBackend implements LabBackend {
       config: options.config,
       director: options.director,
       log: options.log,
+      topology: this.topology,
     });
   }
 
@@ -64,7 +70,7 @@ export class NetnsBackend implements LabBackend {
   }
 
   status(): Promise<StatusView> {
-    const status = labStatus(this.name);
+    const status = labStatus(this.name, { topology: this.topology });
     const s = status.state;
     return Promise.resolve({
       exists: status.up || s !== null,
