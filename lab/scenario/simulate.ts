@@ -131,7 +131,7 @@ class Replay {
       if (this.ours.has(entry.scheduler)) continue;
       const svc = entry.service;
       entry.scheduler = createScheduler(svc.schedulerName, svc.schedulerFlags, opts);
-      entry.scheduler.update(svc);
+      entry.scheduler.update?.(svc);
       this.ours.add(entry.scheduler);
     }
   }
