@@ -5,8 +5,6 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class FailOverScheduler implements Scheduler {
   readonly name: string = "fo";
 
-  update(_svc: VirtualService): void {}
-
   schedule(
     svc: VirtualService,
     _srcAddr: number,

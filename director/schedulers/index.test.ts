@@ -54,7 +54,7 @@ describe("scheduler registry", () => {
         dests([{ w: 0 }, { w: 2 }, { w: 1, overloaded: true }, { w: 3 }, { w: 0 }]),
       );
       const s = createScheduler(name, [], { random: rnd, now: () => 0 });
-      s.update(svc);
+      s.update?.(svc);
       for (let i = 0; i < 500; i++) {
         const d = s.schedule(
           svc,
@@ -69,7 +69,7 @@ describe("scheduler registry", () => {
         d.inactiveConns++;
       }
       for (const d of svc.destinations) d.weight = 0;
-      s.update(svc);
+      s.update?.(svc);
       for (let i = 0; i < 20; i++) {
         assert.equal(s.schedule(svc, CLIENT + i, 1024 + i, (0xc0000300 + i) >>> 0, 80), null);
       }

@@ -1,4 +1,7 @@
-// The scheduler registry: ipvsadm's scheduler names → implementations.
+// The scheduler registry: ipvsadm's scheduler names → implementations, one file per
+// scheduler (as the kernel's ip_vs_<name>.c, each registered with register_ip_vs_scheduler).
+// To add one: a file here implementing Scheduler (director/service/types.ts; `update` only if
+// it keeps per-service state) and one line in the SCHEDULERS table below.
 import type { Scheduler } from "../service/types.ts";
 import { DestinationHashingScheduler } from "./dh.ts";
 import { FailOverScheduler } from "./fo.ts";
@@ -19,24 +22,6 @@ import { parseSchedulerFlags } from "./flags.ts";
 
 export { CHECK_EXPIRE_INTERVAL_MS } from "./expiry.ts";
 export { parseSchedulerFlags, SCHEDULER_FLAG_NAMES } from "./flags.ts";
-
-/** Scheduler names as ipvsadm spells them (-s). */
-export const SCHEDULER_NAMES: readonly string[] = [
-  "rr",
-  "wrr",
-  "lc",
-  "wlc",
-  "lblc",
-  "lblcr",
-  "dh",
-  "sh",
-  "sed",
-  "nq",
-  "fo",
-  "ovf",
-  "mh",
-  "twos",
-];
 
 /** IPVS's default scheduler (ipvsadm without -s). */
 export const DEFAULT_SCHEDULER = "wlc";
@@ -63,8 +48,35 @@ export function isExpiringScheduler(s: Scheduler): s is ExpiringScheduler {
   return typeof (s as Partial<ExpiringScheduler>).expire === "function";
 }
 
+/** How one scheduler is made from its -b flags and the test hooks. */
+type SchedulerConstructor = (flags: readonly string[], options: SchedulerOptions) => Scheduler;
+
+/**
+ * THE table: ipvsadm's scheduler names (-s), in ipvsadm's order, each with how it is made.
+ * A new scheduler is one file here and one line in this table.
+ */
+const SCHEDULERS: Readonly<Record<string, SchedulerConstructor>> = {
+  rr: () => new RoundRobinScheduler(),
+  wrr: () => new WeightedRoundRobinScheduler(),
+  lc: () => new LeastConnectionScheduler(),
+  wlc: () => new WeightedLeastConnectionScheduler(),
+  lblc: (_, o) => new LocalityLeastConnectionScheduler(o),
+  lblcr: (_, o) => new LocalityLeastConnectionReplicationScheduler(o),
+  dh: () => new DestinationHashingScheduler(),
+  sh: (flags) => new SourceHashingScheduler(flags),
+  sed: () => new ShortestExpectedDelayScheduler(),
+  nq: () => new NeverQueueScheduler(),
+  fo: () => new FailOverScheduler(),
+  ovf: () => new OverflowScheduler(),
+  mh: (flags, o) => new MaglevHashingScheduler(flags, { tableIndex: o.mhTableIndex }),
+  twos: (_, o) => new TwoChoicesScheduler(o.random),
+};
+
+/** Scheduler names as ipvsadm spells them (-s). */
+export const SCHEDULER_NAMES: readonly string[] = Object.keys(SCHEDULERS);
+
 export function isSchedulerName(name: string): boolean {
-  return SCHEDULER_NAMES.includes(name);
+  return Object.hasOwn(SCHEDULERS, name);
 }
 
 /** Makes the scheduler ipvsadm calls `name`; throws on unknown names and flags. */
@@ -77,38 +89,5 @@ export function createScheduler(
     throw new Error(`unknown scheduler '${name}': use one of ${SCHEDULER_NAMES.join(", ")}`);
   }
   parseSchedulerFlags(flags); // reject misspelt flags for every scheduler, as ipvsadm does
-  switch (name) {
-    case "rr":
-      return new RoundRobinScheduler();
-    case "wrr":
-      return new WeightedRoundRobinScheduler();
-    case "lc":
-      return new LeastConnectionScheduler();
-    case "wlc":
-      return new WeightedLeastConnectionScheduler();
-    case "sed":
-      return new ShortestExpectedDelayScheduler();
-    case "nq":
-      return new NeverQueueScheduler();
-    case "lblc":
-      return new LocalityLeastConnectionScheduler(options);
-    case "lblcr":
-      return new LocalityLeastConnectionReplicationScheduler(options);
-    case "dh":
-      return new DestinationHashingScheduler();
-    case "sh":
-      return new SourceHashingScheduler(flags);
-    case "mh":
-      return new MaglevHashingScheduler(flags, { tableIndex: options.mhTableIndex });
-    case "fo":
-      return new FailOverScheduler();
-    case "ovf":
-      return new OverflowScheduler();
-    case "twos":
-      return new TwoChoicesScheduler(options.random);
-    default:
-      throw new Error(
-        `unknown scheduler '${name}': use one of ${SCHEDULER_NAMES.join(", ")}`,
-      );
-  }
+  return SCHEDULERS[name](flags, options);
 }

@@ -52,8 +52,6 @@ export class LocalityLeastConnectionScheduler implements Scheduler {
   }
 
   // The kernel's lblc has no add/del/upd hooks: entries keep (possibly removed) servers.
-  update(_svc: VirtualService): void {}
-
   /** Periodic garbage collection; call it often, it runs once per minute of nowMs. */
   expire(nowMs: number = this.now()): void {
     this.expiry.run(this.table, nowMs);

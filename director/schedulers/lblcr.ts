@@ -80,8 +80,6 @@ export class LocalityLeastConnectionReplicationScheduler implements Scheduler {
   }
 
   // No add/del/upd hooks in the kernel either: sets keep removed servers until expiry.
-  update(_svc: VirtualService): void {}
-
   /** Periodic garbage collection; call it often, it runs once per minute of nowMs. */
   expire(nowMs: number = this.now()): void {
     this.expiry.run(this.table, nowMs);

@@ -6,8 +6,6 @@ import type { VirtualService } from "../service/types.ts";
 export class LeastConnectionScheduler implements Scheduler {
   readonly name: string = "lc";
 
-  update(_svc: VirtualService): void {}
-
   schedule(
     svc: VirtualService,
     _srcAddr: number,

@@ -19,7 +19,7 @@ function table(make: () => Scheduler, cases: Case[]) {
     it(c.name, () => {
       const svc = service(dests(c.specs));
       const s = make();
-      s.update(svc);
+      s.update?.(svc);
       assert.equal(letter(svc, s.schedule(svc, CLIENT, 1234, svc.addr, 80)), c.want);
     });
   }

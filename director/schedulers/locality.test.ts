@@ -24,7 +24,6 @@ describe("lblc", () => {
     const c = clock();
     const svc = service(dests([{ w: 1 }, { w: 1 }]));
     const s = new LocalityLeastConnectionScheduler({ now: c.now });
-    s.update(svc);
     const pick = (dst: number) => letter(svc, s.schedule(svc, CLIENT, 1, dst, 80));
     assert.equal(pick(SITE1), "A"); // wlc: tie → first
     svc.destinations[0].activeConns = 1; // A busier now
@@ -75,7 +74,6 @@ describe("lblc", () => {
     const a = s.schedule(svc, CLIENT, 1, SITE1, 80)!;
     svc.destinations.splice(0, 1);
     a.available = false;
-    s.update(svc);
     assert.equal(s.schedule(svc, CLIENT, 1, SITE1, 80), svc.destinations[0]);
   });
 

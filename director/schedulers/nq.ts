@@ -5,8 +5,6 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class NeverQueueScheduler implements Scheduler {
   readonly name: string = "nq";
 
-  update(_svc: VirtualService): void {}
-
   schedule(
     svc: VirtualService,
     _srcAddr: number,

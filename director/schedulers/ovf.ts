@@ -6,8 +6,6 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class OverflowScheduler implements Scheduler {
   readonly name: string = "ovf";
 
-  update(_svc: VirtualService): void {}
-
   schedule(
     svc: VirtualService,
     _srcAddr: number,

@@ -5,8 +5,6 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class ShortestExpectedDelayScheduler implements Scheduler {
   readonly name: string = "sed";
 
-  update(_svc: VirtualService): void {}
-
   schedule(
     svc: VirtualService,
     _srcAddr: number,

@@ -14,8 +14,6 @@ export class TwoChoicesScheduler implements Scheduler {
     this.random = random;
   }
 
-  update(_svc: VirtualService): void {}
-
   // The kernel's prandom_u32().
   private randomU32(): number {
     return Math.floor(this.random() * 4294967296) >>> 0;

@@ -27,8 +27,6 @@ export function weightedLeastConnection(dests: readonly Destination[]): Destinat
 export class WeightedLeastConnectionScheduler implements Scheduler {
   readonly name: string = "wlc";
 
-  update(_svc: VirtualService): void {}
-
   schedule(
     svc: VirtualService,
     _srcAddr: number,

@@ -118,7 +118,7 @@ export class ServiceTable {
       scheduler,
       protocolNumber: protocolNumber(spec.protocol),
     };
-    scheduler.update(service);
+    scheduler.update?.(service);
     let ports = this.byVip.get(service.addr | 0);
     if (!ports) this.byVip.set(service.addr | 0, ports = new Map());
     ports.set(portKey(entry.protocolNumber, service.port), entry);
@@ -169,7 +169,7 @@ export class ServiceTable {
     // IPVS adds a real server at the head of its service's list (list_add): schedulers and
     // listings see the newest first, and so does rr's order.
     svc.destinations.unshift(dest);
-    entry.scheduler.update(svc);
+    entry.scheduler.update?.(svc);
     return dest;
   }
 
@@ -183,7 +183,7 @@ export class ServiceTable {
     svc.persistTimeout = spec.persistTimeout ?? 0;
     svc.persistNetmask = spec.persistNetmask ?? 0xffffffff;
     entry.scheduler = scheduler;
-    scheduler.update(svc);
+    scheduler.update?.(svc);
     return entry;
   }
 
@@ -214,7 +214,7 @@ export class ServiceTable {
     if (dest.upperThreshold === 0 || dest.activeConns + dest.inactiveConns < dest.upperThreshold) {
       dest.overloaded = false;
     }
-    entry.scheduler.update(entry.service);
+    entry.scheduler.update?.(entry.service);
     return dest;
   }
 
@@ -238,7 +238,7 @@ export class ServiceTable {
     }
     const [dest] = svc.destinations.splice(index, 1);
     dest.available = false;
-    entry.scheduler.update(svc);
+    entry.scheduler.update?.(svc);
     return dest;
   }
 }

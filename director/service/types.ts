@@ -96,8 +96,11 @@ export interface VirtualService {
  */
 export interface Scheduler {
   readonly name: string;
-  /** Called after the service's destinations were added, edited or removed. */
-  update(svc: VirtualService): void;
+  /**
+   * Called after the service's destinations were added, edited or removed; only schedulers
+   * that keep per-service state (rr, wrr, dh, sh, mh) have one. Callers use `update?.()`.
+   */
+  update?(svc: VirtualService): void;
   /**
    * Picks a destination for a new connection, or null when none is available.
    * Addresses are the packet's (client source, virtual destination).

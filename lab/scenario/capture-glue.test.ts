@@ -13,12 +13,8 @@ import {
 } from "../analysis/test-support.ts";
 import { LINKTYPE_ETHERNET } from "../analysis/decode.ts";
 import { matchTwins } from "../analysis/twins.ts";
-import {
-  analyseCaptures,
-  capturesCompleteCheck,
-  hasPayloadHelper,
-  withoutOtherPorts,
-} from "./capture-glue.ts";
+import { analyseCaptures, capturesCompleteCheck } from "./capture-glue.ts";
+import { hasPayloadHelper, withoutOtherPorts } from "./assertions/capture-context.ts";
 import { parseScenario } from "./schema.ts";
 
 const SERVICE = {

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkBounds, countFor, evaluateClientAssertion } from "./checks.ts";
-import type { StepOutput, StepWindow } from "./steps.ts";
+import { checkBounds, countFor } from "./checks.ts";
+import { evaluateClientAssertion } from "./assertions/index.ts";
+import type { StepOutput, StepWindow } from "./step-runner.ts";
 import type { ConnRecord, ConnSummary } from "../../clients/http-conns.ts";
 import type { FtpSummary } from "./ftp-step.ts";
 
@@ -302,7 +303,7 @@ test("a missing step result is a failure that says so", () => {
 });
 
 test("twins missing only as many as tcpdump lost are excused, more are not", async () => {
-  const { excuseCaptureLoss } = await import("./capture-glue.ts");
+  const { excuseCaptureLoss } = await import("./assertions/capture-context.ts");
   const failed = {
     name: "twins",
     passed: false,

@@ -18,7 +18,7 @@ import {
   runFtpStep,
   sizeText,
 } from "./ftp-step.ts";
-import type { FtpStep } from "./schema.ts";
+import type { FtpStep } from "./steps/ftp.ts";
 import { UNUSED_BACKEND_PARTS } from "../testing/fake-backend.ts";
 
 function step(over: Partial<FtpStep> = {}): FtpStep {

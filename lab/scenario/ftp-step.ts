@@ -12,7 +12,7 @@ import type { LabBackend } from "../backend.ts";
 import type { CommandResult } from "../netns/command.ts";
 import { stateDir } from "../state.ts";
 import { defaultTopology } from "../topology.ts";
-import type { FtpStep } from "./schema.ts";
+import type { FtpStep } from "./steps/ftp.ts";
 
 export type FtpOutcome = "intact" | "corrupted" | "failed";
 
@@ -211,6 +211,59 @@ async function must(what: string, r: Promise<CommandResult>): Promise<CommandRes
   return res;
 }
 
+/** Makes files of random bytes in `dir` of `host`; returns their sha256 by name. */
+async function makeFiles(
+  exec: (host: string, argv: string[]) => Promise<CommandResult>,
+  host: string,
+  dir: string,
+  files: readonly { name: string; size: number }[],
+  what: string,
+): Promise<Map<string, string>> {
+  if (!files.length) return new Map<string, string>();
+  const made = await must(
+    what,
+    exec(host, [
+      "sh",
+      "-c",
+      MAKE_FILES,
+      "make",
+      dir,
+      ...files.flatMap((f) => [f.name, String(f.size)]),
+    ]),
+  );
+  return parseSha256sum(made.stdout);
+}
+
+/** Each planned transfer with the sha256 it left and the one that arrived. */
+function compare(
+  plan: readonly PlannedTransfer[],
+  sums: Record<"serverMade" | "clientMade" | "got" | "landed", Map<string, string>>,
+): FtpTransfer[] {
+  const { serverMade, clientMade, got, landed } = sums;
+  return plan.map((t, i) => {
+    const sent = t.direction === "download"
+      ? serverMade.get(t.remote) ?? null
+      : clientMade.get(path.posix.basename(t.local)) ?? null;
+    const received = t.direction === "download"
+      ? got.get(path.posix.basename(t.local)) ?? null
+      : landed.get(t.remote) ?? null;
+    const outcome: FtpOutcome = received === null
+      ? "failed"
+      : received === sent
+      ? "intact"
+      : "corrupted";
+    return {
+      index: i + 1,
+      direction: t.direction,
+      size: t.size,
+      remote: t.remote,
+      sent,
+      received,
+      outcome,
+    };
+  });
+}
+
 /** Carries out an ftp step on the backend's lab; throws only when it cannot be set up. */
 export async function runFtpStep(
   backend: LabBackend,
@@ -240,37 +293,21 @@ export async function runFtpStep(
       );
     }
     // Sources: on the server for downloads, on the client for uploads.
-    const serverMade = downloads.length
-      ? parseSha256sum(
-        (await must(
-          `making the download files in ${server}:${pub}`,
-          exec(server, [
-            "sh",
-            "-c",
-            MAKE_FILES,
-            "make",
-            pub,
-            ...downloads.flatMap((d) => [d.name, String(d.size)]),
-          ]),
-        )).stdout,
-      )
-      : new Map<string, string>();
+    const serverMade = await makeFiles(
+      exec,
+      server,
+      pub,
+      downloads,
+      `making the download files in ${server}:${pub}`,
+    );
     await must(`making ${clientDir} in the client`, exec("client", ["mkdir", "-p", clientDir]));
-    const clientMade = uploads.length
-      ? parseSha256sum(
-        (await must(
-          `making the upload files in client:${clientDir}`,
-          exec("client", [
-            "sh",
-            "-c",
-            MAKE_FILES,
-            "make",
-            clientDir,
-            ...uploads.flatMap((u) => [u.name, String(u.size)]),
-          ]),
-        )).stdout,
-      )
-      : new Map<string, string>();
+    const clientMade = await makeFiles(
+      exec,
+      "client",
+      clientDir,
+      uploads,
+      `making the upload files in client:${clientDir}`,
+    );
 
     const maxSeconds = Math.max(1, Math.ceil(step.timeoutMs / 1000));
     const curl = await backend.exec(
@@ -295,28 +332,7 @@ export async function runFtpStep(
     const landed = parseSha256sum(
       (await exec(server, ["sh", "-c", HASH_FILES, "hash", pub, ...uploaded])).stdout,
     );
-    const transfers: FtpTransfer[] = plan.map((t, i) => {
-      const sent = t.direction === "download"
-        ? serverMade.get(t.remote) ?? null
-        : clientMade.get(path.posix.basename(t.local)) ?? null;
-      const received = t.direction === "download"
-        ? got.get(path.posix.basename(t.local)) ?? null
-        : landed.get(t.remote) ?? null;
-      const outcome: FtpOutcome = received === null
-        ? "failed"
-        : received === sent
-        ? "intact"
-        : "corrupted";
-      return {
-        index: i + 1,
-        direction: t.direction,
-        size: t.size,
-        remote: t.remote,
-        sent,
-        received,
-        outcome,
-      };
-    });
+    const transfers = compare(plan, { serverMade, clientMade, got, landed });
     const outcomes: Record<FtpOutcome, number> = { intact: 0, corrupted: 0, failed: 0 };
     for (const t of transfers) outcomes[t.outcome]++;
     return {

@@ -1,7 +1,7 @@
 // What a scenario run produced, in one plain-data shape: report.json is this, the JUnit XML
 // and the human report are views of it.
 import type { CheckResult } from "./checks.ts";
-import type { StepRecord } from "./steps.ts";
+import type { StepRecord } from "./step-runner.ts";
 
 export type ScenarioStatus = "passed" | "failed" | "error";
 

@@ -7,7 +7,8 @@ import type { LabBackend } from "../backend.ts";
 import { REPO_ROOT } from "../paths.ts";
 import { defaultTopology } from "../topology.ts";
 import { createBackend } from "../backends.ts";
-import { type CheckResult, evaluateClientAssertion } from "./checks.ts";
+import type { CheckResult } from "./checks.ts";
+import { CAPTURE_KINDS, evaluateClientAssertion } from "./assertions/index.ts";
 import {
   analyseCaptures,
   capturesCompleteCheck,
@@ -19,16 +20,7 @@ import { junitXml } from "./junit.ts";
 import { verdict } from "../assertions/result.ts";
 import type { RunReport, ScenarioResult } from "./result.ts";
 import type { Scenario } from "./schema.ts";
-import { StepRunner } from "./steps.ts";
-
-/** Assertion kinds judged (at least partly) from the capture. */
-const CAPTURE_KINDS: readonly string[] = [
-  "distribution",
-  "rewrite",
-  "one-connection-one-server",
-  "outcomes",
-  "payload",
-];
+import { StepRunner } from "./step-runner.ts";
 
 export interface RunOptions {
   /** Backend kind (default "netns"). */
@@ -84,6 +76,55 @@ async function tearDownOnSignal<T>(
   } finally {
     process.off("SIGINT", handler);
     process.off("SIGTERM", handler);
+  }
+}
+
+/**
+ * Judges the scenario's assertions into `result`: client-side ones from the step outputs,
+ * capture ones from the pcaps, in the order of the file.
+ */
+async function judge(
+  scenario: Scenario,
+  runner: StepRunner,
+  captureFiles: CaptureFile[],
+  result: ScenarioResult,
+): Promise<void> {
+  const clientAddress = defaultTopology().hosts.find((h) => h.role === "client")!.interfaces[0]
+    .address.split("/")[0];
+  const fromClients = scenario.assertions.map((spec) =>
+    evaluateClientAssertion(spec, runner.outputs, runner.windows, clientAddress)
+  );
+  let fromCapture: CheckResult[][] = scenario.assertions.map(() => []);
+  if (scenario.capture) {
+    try {
+      const analysed = await analyseCaptures(
+        scenario,
+        captureFiles,
+        runner.outputs,
+        runner.windows,
+      );
+      fromCapture = analysed.results;
+      result.samples = analysed.samples;
+      result.warnings.push(...analysed.warnings);
+    } catch (err) {
+      const why = (err as Error).message;
+      fromCapture = scenario.assertions.map((spec) =>
+        CAPTURE_KINDS.includes(spec.kind)
+          ? [
+            verdict(
+              spec.kind,
+              false,
+              `${spec.kind} could not be judged: the capture analysis failed (${why})`,
+            ),
+          ]
+          : []
+      );
+    }
+  }
+  result.assertions = scenario.assertions.flatMap((_, i) => [...fromClients[i], ...fromCapture[i]]);
+  // capture: { complete: true }: a packet tcpdump lost anywhere fails the run.
+  if (scenario.capture && scenario.captureComplete) {
+    result.assertions.push(capturesCompleteCheck(captureFiles));
   }
 }
 
@@ -200,44 +241,7 @@ export async function runScenario(
   if (early) return early;
   if (!ranSteps) return finish();
 
-  // Judge: client-side assertions from the step outputs, capture ones from the pcaps.
-  const clientAddress = defaultTopology().hosts.find((h) => h.role === "client")!.interfaces[0]
-    .address.split("/")[0];
-  const fromClients = scenario.assertions.map((spec) =>
-    evaluateClientAssertion(spec, runner!.outputs, runner!.windows, clientAddress)
-  );
-  let fromCapture: CheckResult[][] = scenario.assertions.map(() => []);
-  if (scenario.capture) {
-    try {
-      const analysed = await analyseCaptures(
-        scenario,
-        captureFiles,
-        runner!.outputs,
-        runner!.windows,
-      );
-      fromCapture = analysed.results;
-      result.samples = analysed.samples;
-      result.warnings.push(...analysed.warnings);
-    } catch (err) {
-      const why = (err as Error).message;
-      fromCapture = scenario.assertions.map((spec) =>
-        CAPTURE_KINDS.includes(spec.kind)
-          ? [
-            verdict(
-              spec.kind,
-              false,
-              `${spec.kind} could not be judged: the capture analysis failed (${why})`,
-            ),
-          ]
-          : []
-      );
-    }
-  }
-  result.assertions = scenario.assertions.flatMap((_, i) => [...fromClients[i], ...fromCapture[i]]);
-  // capture: { complete: true }: a packet tcpdump lost anywhere fails the run.
-  if (scenario.capture && scenario.captureComplete) {
-    result.assertions.push(capturesCompleteCheck(captureFiles));
-  }
+  await judge(scenario, runner!, captureFiles, result);
   result.status = !result.error && result.assertions.every((a) => a.passed) ? "passed" : "failed";
   return finish();
 }

@@ -37,10 +37,11 @@ import {
   type Scheduler,
 } from "../../director/service/types.ts";
 import { defaultTopology } from "../topology.ts";
-import { type CheckResult, evaluateClientAssertion } from "./checks.ts";
+import type { CheckResult } from "./checks.ts";
+import { evaluateClientAssertion } from "./assertions/index.ts";
 import type { AssertionSpec, Scenario, Step } from "./schema.ts";
 import { stepLabel } from "./schema.ts";
-import type { StepOutput, StepWindow } from "./steps.ts";
+import type { StepOutput, StepWindow } from "./step-runner.ts";
 
 /** A step the replay cannot model, or one that would fail a run (ipvsadm refused). */
 export class SimulationError extends Error {}
@@ -131,7 +132,7 @@ class Replay {
       if (this.ours.has(entry.scheduler)) continue;
       const svc = entry.service;
       entry.scheduler = createScheduler(svc.schedulerName, svc.schedulerFlags, opts);
-      entry.scheduler.update(svc);
+      entry.scheduler.update?.(svc);
       this.ours.add(entry.scheduler);
     }
   }
@@ -267,39 +268,41 @@ class Replay {
         }
         this.release(step.id);
         return;
-      case "ipvsadm": {
-        let code = 0;
-        let message = "";
-        try {
-          const cmd = parseIpvsadmArgs(step.args, { services: BUILTIN_SERVICES });
-          if (cmd.kind !== "list" && cmd.kind !== "help" && cmd.kind !== "version") {
-            if (cmd.kind === "save" || cmd.kind === "restore") {
-              throw new SimulationError(`${where}: ipvsadm ${cmd.kind} is not modelled`);
-            }
-            applyToTable(this.table, cmd as TableCommand);
-            this.adoptSchedulers();
-          }
-        } catch (err) {
-          if (err instanceof SimulationError) throw err;
-          code = err instanceof IpvsadmUsageError ? err.exitCode : 2;
-          message = (err as Error).message;
-        }
-        if (code !== step.expectCode) {
-          throw new SimulationError(
-            `${where}: 'ipvsadm ${
-              step.args.join(" ")
-            }' would exit with ${code}, expected ${step.expectCode}${
-              message ? `: ${message}` : ""
-            }`,
-          );
-        }
+      case "ipvsadm":
+        this.ipvsadm(step, where);
         return;
-      }
       case "wait":
         this.clock += step.ms;
         return;
       default:
         throw new SimulationError(`${where}: ${step.kind} steps are not modelled by the replay`);
+    }
+  }
+
+  /** Applies an ipvsadm step to the table as the director does; it must exit as expected. */
+  private ipvsadm(step: Extract<Step, { kind: "ipvsadm" }>, where: string): void {
+    let code = 0;
+    let message = "";
+    try {
+      const cmd = parseIpvsadmArgs(step.args, { services: BUILTIN_SERVICES });
+      if (cmd.kind !== "list" && cmd.kind !== "help" && cmd.kind !== "version") {
+        if (cmd.kind === "save" || cmd.kind === "restore") {
+          throw new SimulationError(`${where}: ipvsadm ${cmd.kind} is not modelled`);
+        }
+        applyToTable(this.table, cmd as TableCommand);
+        this.adoptSchedulers();
+      }
+    } catch (err) {
+      if (err instanceof SimulationError) throw err;
+      code = err instanceof IpvsadmUsageError ? err.exitCode : 2;
+      message = (err as Error).message;
+    }
+    if (code !== step.expectCode) {
+      throw new SimulationError(
+        `${where}: 'ipvsadm ${
+          step.args.join(" ")
+        }' would exit with ${code}, expected ${step.expectCode}${message ? `: ${message}` : ""}`,
+      );
     }
   }
 
