@@ -1,5 +1,6 @@
 // The director outside the lab's own start-up: started by hand in a namespace with an empty
-// table and configured with ipvsadm, the way an LVS-NAT tutorial does it with the kernel.
+// table and configured with ipvsadm, the way an LVS-NAT tutorial does it with the kernel,
+// VIP on the director's lo included (README, "The director on its own").
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -33,6 +34,8 @@ async function inDirector(argv: string[]) {
 
 test("bin/lvslab-director starts with an empty table and takes a tutorial's ipvsadm commands", async (t) => {
   if (!requireRoot(t)) return;
+  const vip = await inDirector(["ip", "addr", "add", `${VIP}/32`, "dev", "lo"]);
+  assert.equal(vip.code, 0, vip.stderr);
   await startInNamespace({
     namespace: namespaceName(LAB, "director"),
     argv: [path.join(REPO_ROOT, "bin", "lvslab-director"), "--private-dev", "eth1"],
@@ -44,7 +47,7 @@ test("bin/lvslab-director starts with an empty table and takes a tutorial's ipvs
   });
   assert.match(fs.readFileSync(path.join(workDir, "director.log"), "utf8"), /0 service\(s\)/);
   assert.equal((await inDirector(["ipvsadm", "-L", "-n"])).stdout.split("\n").length, 4);
-  // Before any service exists the VIP is not routed to the director: nothing answers.
+  // Before any service exists the VIP is the director host's own address: refused.
   const early = await execIn(
     "client",
     ["curl", "-s", "-m", "2", `http://${VIP}/`],
