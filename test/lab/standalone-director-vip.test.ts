@@ -3,32 +3,20 @@
 // the client; with it, HTTP through the VIP reaches the real servers; the director's own
 // packets to the VIP stay local; and once the last service goes, or the director stops,
 // its rules and routes are gone (the namespace's `ip rule`/`ip route` as they were).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { execIn, labDown, labUp } from "../../lab/netns/lab.ts";
-import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
+import { execIn } from "../../lab/netns/lab.ts";
+import { requireRoot } from "../../lab/testing/require-root.ts";
+import { useLab } from "../../lab/testing/lab-fixture.ts";
 import { spawnInNamespace, waitUntilReady } from "../../lab/netns/processes.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
 
 const LAB = "lvsdrnvip";
 const VIP = "203.0.113.5";
-const canRun = labTestBlocker() === null;
-let workDir = "";
-
-before(async () => {
-  if (!canRun) return;
-  await labDown(LAB);
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-vip-"));
-  await labUp({ name: LAB, director: false });
-});
-
-after(async () => {
-  if (canRun) await labDown(LAB);
-});
+const lab = useLab(LAB, { director: false });
 
 async function inHost(host: string, argv: string[]) {
   return await execIn(host, argv, { name: LAB, timeoutMs: 20_000 });
@@ -61,7 +49,7 @@ for (const dev of ["lo", "eth0"]) {
         namespace: namespaceName(LAB, "director"),
         argv: [path.join(REPO_ROOT, "bin", "lvslab-director"), "--private-dev", "eth1"],
         cwd: REPO_ROOT,
-        logFile: path.join(workDir, `director-${dev}.log`),
+        logFile: path.join(lab.workDir, `director-${dev}.log`),
       });
       try {
         await waitUntilReady(

@@ -1,32 +1,20 @@
 // The director outside the lab's own start-up: started by hand in a namespace with an empty
 // table and configured with ipvsadm, the way an LVS-NAT tutorial does it with the kernel,
 // VIP on the director's lo included (README, "The director on its own").
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { execIn, labDown, labUp } from "../../lab/netns/lab.ts";
-import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
+import { execIn } from "../../lab/netns/lab.ts";
+import { requireRoot } from "../../lab/testing/require-root.ts";
+import { useLab } from "../../lab/testing/lab-fixture.ts";
 import { startInNamespace } from "../../lab/netns/processes.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
 
 const LAB = "lvststand";
 const VIP = "203.0.113.5";
-const canRun = labTestBlocker() === null;
-let workDir = "";
-
-before(async () => {
-  if (!canRun) return;
-  await labDown(LAB);
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-standalone-"));
-  await labUp({ name: LAB, director: false });
-});
-
-after(async () => {
-  if (canRun) await labDown(LAB);
-});
+const lab = useLab(LAB, { director: false });
 
 async function inDirector(argv: string[]) {
   return await execIn("director", argv, { name: LAB, timeoutMs: 20_000 });
@@ -40,12 +28,12 @@ test("bin/lvslab-director starts with an empty table and takes a tutorial's ipvs
     namespace: namespaceName(LAB, "director"),
     argv: [path.join(REPO_ROOT, "bin", "lvslab-director"), "--private-dev", "eth1"],
     cwd: REPO_ROOT,
-    logFile: path.join(workDir, "director.log"),
+    logFile: path.join(lab.workDir, "director.log"),
     readyText: "lvslab-director ready",
     readyTimeoutMs: 15_000,
     what: "the director",
   });
-  assert.match(fs.readFileSync(path.join(workDir, "director.log"), "utf8"), /0 service\(s\)/);
+  assert.match(fs.readFileSync(path.join(lab.workDir, "director.log"), "utf8"), /0 service\(s\)/);
   assert.equal((await inDirector(["ipvsadm", "-L", "-n"])).stdout.split("\n").length, 4);
   // Before any service exists the VIP is the director host's own address: refused.
   const early = await execIn(

@@ -13,12 +13,7 @@ import {
   VIRTIO_NET_HDR_GSO_TCPV4,
   VnetHeaderView,
 } from "../../../director/packet/vnet-header.ts";
-import {
-  foldSum,
-  internetChecksum,
-  pseudoHeaderSum,
-  sumBytes,
-} from "../../../director/packet/checksum.ts";
+import { foldSum, internetChecksum, pseudoHeaderSum } from "../../../director/packet/checksum.ts";
 import { parseIPv4 } from "../../../director/net/ipv4-address.ts";
 
 interface Args {
@@ -118,7 +113,7 @@ if (args.mode === "udp-batch") {
   put16(buf, l4 + 14, 65535);
   for (let k = 0; k < payload; k++) buf[l4 + 20 + k] = k & 0xff;
   // NEEDS_CSUM: the field holds the folded pseudo-header sum, the kernel finishes it.
-  put16(buf, l4 + 16, foldSum(sumBytes(buf, 0, 0, pseudoHeaderSum(src, dst, 6, l4len))));
+  put16(buf, l4 + 16, foldSum(pseudoHeaderSum(src, dst, 6, l4len)));
   vnet.bind(buf, 0);
   vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   vnet.gsoType = VIRTIO_NET_HDR_GSO_TCPV4;
