@@ -111,6 +111,21 @@ test("frames the kernel refuses are counted with their errno and skipped, not th
   assert.equal(after.rxPackets - before.rxPackets, 2);
 });
 
+test("the send path allocates nothing per frame (320,000 frames in full batches)", (t) => {
+  if (!requireRoot(t)) return;
+  const r = send({ mode: "steady", count: 10_000, batch: 32 }) as ReturnType<typeof send> & {
+    growth: number;
+    collections: number;
+    framesPerSecond: number;
+  };
+  t.diagnostic(`${r.framesPerSecond} frames/s, heap +${r.growth} B, ${r.collections} GCs`);
+  assert.equal(r.flushed, 320_000);
+  assert.equal(r.stats.sendErrors, 0);
+  // One heap object per frame would be 10 MB and several scavenges.
+  assert.ok(r.growth < 2 * 1024 * 1024, `heap grew ${r.growth} bytes`);
+  assert.ok(r.collections <= 4, `${r.collections} garbage collections`);
+});
+
 test("one TCP GSO super-packet crosses as one skb and the peer's TCP accepts it", (t) => {
   if (!requireRoot(t)) return;
   const before = peerCounters();

@@ -15,13 +15,14 @@ import {
 } from "../../../director/packet/vnet-header.ts";
 import { foldSum, internetChecksum, pseudoHeaderSum } from "../../../director/packet/checksum.ts";
 import { parseIPv4 } from "../../../director/net/ipv4-address.ts";
+import { PerformanceObserver } from "node:perf_hooks";
 
 interface Args {
   ifname: string;
   dstMac: string;
   src: string;
   dst: string;
-  mode: "udp-batch" | "tcp-gso" | "refused";
+  mode: "udp-batch" | "tcp-gso" | "refused" | "steady";
   /** udp-batch: frames in all (the last one goes out with the single send). */
   count?: number;
   batch?: number;
@@ -93,6 +94,30 @@ if (args.mode === "udp-batch") {
   sock.setLength(0, udpFrame(sock.slot(0), count));
   const single = sock.sendSlot(0);
   result = { flushed, single };
+} else if (args.mode === "steady") {
+  // Full batches again and again, each slot refilled: heap growth and collections tell
+  // whether the send path allocates per frame.
+  const flushes = args.count ?? 10_000;
+  const run = (times: number) => {
+    let taken = 0;
+    for (let f = 0; f < times; f++) {
+      for (let i = 0; i < sock.batch; i++) sock.setLength(i, udpFrame(sock.slot(i), i));
+      taken += sock.flush(sock.batch);
+    }
+    return taken;
+  };
+  run(1000); // warm up: compile the path
+  let collections = 0;
+  const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+  observer.observe({ entryTypes: ["gc"] });
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  const taken = run(flushes);
+  const seconds = (performance.now() - started) / 1000;
+  const growth = process.memoryUsage().heapUsed - heapBefore;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  observer.disconnect();
+  result = { flushed: taken, growth, collections, framesPerSecond: Math.round(taken / seconds) };
 } else if (args.mode === "refused") {
   // Slots 0 and 2 are shorter than a vnet header: refused, counted, the others still go.
   for (let i = 0; i < 4; i++) sock.setLength(i, i % 2 === 0 ? 5 : udpFrame(sock.slot(i), i));
