@@ -29,6 +29,8 @@ interface Args {
   /** tcp-gso: payload bytes and segment size. */
   payload?: number;
   mss?: number;
+  /** tcp-gso: a wrong partial checksum (to show the peer's check would catch one). */
+  corrupt?: boolean;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -138,7 +140,8 @@ if (args.mode === "udp-batch") {
   put16(buf, l4 + 14, 65535);
   for (let k = 0; k < payload; k++) buf[l4 + 20 + k] = k & 0xff;
   // NEEDS_CSUM: the field holds the folded pseudo-header sum, the kernel finishes it.
-  put16(buf, l4 + 16, foldSum(pseudoHeaderSum(src, dst, 6, l4len)));
+  const partial = foldSum(pseudoHeaderSum(src, dst, 6, l4len));
+  put16(buf, l4 + 16, args.corrupt ? partial ^ 0x1234 : partial);
   vnet.bind(buf, 0);
   vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
   vnet.gsoType = VIRTIO_NET_HDR_GSO_TCPV4;
