@@ -73,7 +73,7 @@ function fakeIp() {
         return JSON.stringify([{ addr_info: [{ local: "172.16.0.254" }] }]);
       }
       if (cmd.startsWith("-j -4 neigh")) return JSON.stringify(fake.neigh);
-      if (cmd === "-batch -") {
+      if (cmd === "-force -batch -") {
         fake.asked.push(...input!.trim().split("\n"));
         return "";
       }
@@ -115,9 +115,11 @@ test("entries go PENDING → RESOLVED → FAILED → RESOLVED as the kernel's ta
   await cache.refresh();
   assert.equal(cache.status[index], NeighbourStatus.FAILED);
   assert.equal(cache.entry(index).kernelState, "FAILED");
+  ip.asked = [];
   ip.neigh = [{ dst: "172.16.0.2", state: ["INCOMPLETE"] }];
   await cache.refresh(); // retrying: still reported failed until it resolves
   assert.equal(cache.status[index], NeighbourStatus.FAILED);
+  assert.deepEqual(ip.asked, []); // the kernel is resolving: not asked again
 
   ip.neigh = [{ dst: "172.16.0.2", lladdr: "02:00:00:00:00:22", state: ["REACHABLE"] }];
   await cache.refresh(); // back, with a new MAC

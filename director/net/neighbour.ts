@@ -55,8 +55,19 @@ const VALID_STATES: ReadonlySet<string> = new Set([
   "PERMANENT",
   "NOARP",
 ]);
-/** States in which the kernel is not asked again (it keeps them fresh itself). */
-const SETTLED_STATES: ReadonlySet<string> = new Set(["REACHABLE", "PERMANENT", "NOARP"]);
+/**
+ * States in which the kernel is not asked to resolve: fresh, static, or already resolving
+ * (asking again while INCOMPLETE could restart its probes just as it declared FAILED).
+ * Asked: no entry, STALE (nothing confirms a MAC that only AF_PACKET frames use), FAILED.
+ */
+const SETTLED_STATES: ReadonlySet<string> = new Set([
+  "REACHABLE",
+  "PERMANENT",
+  "NOARP",
+  "INCOMPLETE",
+  "DELAY",
+  "PROBE",
+]);
 
 export interface KernelNeighbour {
   addr: number;
@@ -186,6 +197,8 @@ export class NeighbourCache {
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly run: IpRunner;
+  /** What `ip` said when the last request to resolve failed; null when it did not. */
+  lastResolveError: string | null = null;
 
   private constructor(readonly ifname: string, readonly capacity: number, run: IpRunner) {
     this.macs = new Uint8Array(new SharedArrayBuffer(capacity * ETH_ALEN));
@@ -250,7 +263,7 @@ export class NeighbourCache {
 
   /**
    * Reads the interface's networks and the kernel's neighbours, updates every entry, and
-   * asks the kernel to resolve (again) each one it does not hold as REACHABLE. Calls made
+   * asks the kernel to resolve (again) each one it has not, or holds as STALE or FAILED. Calls made
    * while one runs share it.
    */
   refresh(): Promise<void> {
@@ -295,7 +308,15 @@ export class NeighbourCache {
         ask.push(`neigh replace ${formatIPv4(addr)} dev ${this.ifname} use`);
       }
     }
-    if (ask.length > 0) await this.run(["-batch", "-"], ask.join("\n") + "\n");
+    if (ask.length === 0) return;
+    // -force: one refused line (the interface down, say) does not stop the others; what
+    // the kernel made of each shows in the next read.
+    try {
+      await this.run(["-force", "-batch", "-"], ask.join("\n") + "\n");
+      this.lastResolveError = null;
+    } catch (err) {
+      this.lastResolveError = (err as Error).message;
+    }
   }
 
   private async readLinks(): Promise<void> {
