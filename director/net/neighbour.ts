@@ -2,8 +2,9 @@
 // (net/core/neighbour.c, net/ipv4/arp.c seen from userspace), for VS/DR: a frame to a real
 // server needs its MAC, and a DR real server must be on a network directly attached to
 // that interface. Everything here runs off the packet path, on the control thread: a
-// timer refreshes the cache with `ip` (one `ip -j neigh` read, one `ip -batch` asking the
-// kernel to resolve what is not REACHABLE: `neigh replace ADDR dev DEV use`, NTF_USE), and
+// timer refreshes the cache with `ip` (the interface's routes and addresses, one `ip -j
+// neigh` read, one `ip -batch` asking the kernel to resolve what it lacks or holds STALE or
+// FAILED: `neigh replace ADDR dev DEV use`, NTF_USE), and
 // the packet path only reads a prepared MAC table and a status word per entry, both in
 // shared memory so the packet worker can hold them.
 import { execFile } from "node:child_process";
