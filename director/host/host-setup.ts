@@ -2,6 +2,13 @@
 // hands it the right packets: each VIP routed into the TUN device, replies from the real
 // servers' network policy-routed into it, forwarding on, reverse-path filtering off where
 // packets re-enter from the TUN device with the client's or VIP's source address.
+//
+// The VIP may also be a local address (`ip addr add VIP/32 dev lo`, as every LVS recipe
+// has it, so the director answers ARP for it). Local delivery would then take its packets
+// before any route to the TUN device: while a VIP exists the `local` table's rule moves
+// from priority 0 to LOCAL_RULE_PRIORITY and a rule before it sends packets to each VIP
+// into the TUN device. Packets the director's own stack sends (iif lo) or the engine writes
+// back (iif <tun>) still meet the local table first, so they neither loop nor get taken.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { formatIPv4 } from "../net/ipv4-address.ts";
@@ -49,9 +56,30 @@ function writeSysctl(key: string, value: string): void {
   fs.writeFileSync(file, value);
 }
 
+/** Where the `local` table's rule sits while a VIP exists (it is at 0 otherwise). */
+export const LOCAL_RULE_PRIORITY = 50;
+/** Rules that send a VIP's packets into the TUN device: before the local table's. */
+export const VIP_RULE_PRIORITY = 10;
+/** Packets from the director's own stack and from the TUN device: local table first. */
+export const VIP_EXEMPT_PRIORITY = 9;
+
+interface RuleEntry {
+  priority: number;
+  table?: string;
+}
+
+/** `ip -j rule show` output: the rules in priority order. */
+function listRules(): RuleEntry[] {
+  const text = execFileSync("ip", ["-j", "rule", "show"], { encoding: "utf8" });
+  return JSON.parse(text) as RuleEntry[];
+}
+
 export class HostSetup {
   private readonly routedVips = new Set<number>();
   private ruleAdded = false;
+  /** The local table's rule was moved (restored when the last VIP goes). */
+  private localRuleMoved = false;
+  private vipRulesBase = false;
 
   constructor(private readonly options: HostSetupOptions) {}
 
@@ -75,8 +103,9 @@ export class HostSetup {
     if (this.options.rpsCpus !== undefined) setReceiveSteering(tunName, this.options.rpsCpus);
     // Packets written into the TUN device have a foreign source: accept them as forwarded.
     writeSysctl(`net.ipv4.conf.${tunName}.accept_local`, "1");
+    // The table the replies' rule and the VIPs' rules look up: everything into the TUN.
+    ip(["route", "replace", "default", "dev", tunName, "table", String(table)]);
     if (privateDev) {
-      ip(["route", "replace", "default", "dev", tunName, "table", String(table)]);
       this.replaceRule(rulePriority, ["iif", privateDev]);
       // ICMP errors the director's own kernel sends about forwarded packets (fragmentation
       // needed towards a real server behind a smaller MTU) quote the rewritten packet: send
@@ -100,16 +129,76 @@ export class HostSetup {
     ]);
   }
 
-  /** Routes a virtual address into the TUN device (idempotent). */
+  /**
+   * Routes a virtual address into the TUN device (idempotent), whether or not it is also
+   * a local address of this host.
+   */
   routeVip(addr: number): void {
     if (this.routedVips.has(addr)) return;
-    ip(["route", "replace", `${formatIPv4(addr)}/32`, "dev", this.options.tunName]);
+    if (this.routedVips.size === 0) this.installVipRuleBase();
+    const vip = `${formatIPv4(addr)}/32`;
+    ip(["route", "replace", vip, "dev", this.options.tunName]);
+    // A rule left by a director that did not stop cleanly is replaced, not doubled.
+    ipQuiet(["rule", "del", "priority", String(VIP_RULE_PRIORITY), "to", vip]);
+    ip([
+      "rule",
+      "add",
+      "priority",
+      String(VIP_RULE_PRIORITY),
+      "to",
+      vip,
+      "lookup",
+      String(this.options.table),
+    ]);
     this.routedVips.add(addr);
   }
 
   unrouteVip(addr: number): void {
     if (!this.routedVips.delete(addr)) return;
-    ipQuiet(["route", "del", `${formatIPv4(addr)}/32`, "dev", this.options.tunName]);
+    const vip = `${formatIPv4(addr)}/32`;
+    ipQuiet(["rule", "del", "priority", String(VIP_RULE_PRIORITY), "to", vip]);
+    ipQuiet(["route", "del", vip, "dev", this.options.tunName]);
+    if (this.routedVips.size === 0) this.removeVipRuleBase();
+  }
+
+  /**
+   * Before the first VIP: the exemptions for the director's own packets, then the local
+   * table's rule moved behind the VIP rules (added at its new place before it leaves 0, so
+   * local delivery never stops).
+   */
+  private installVipRuleBase(): void {
+    const { tunName } = this.options;
+    for (const dev of ["lo", tunName]) {
+      ipQuiet(["rule", "del", "priority", String(VIP_EXEMPT_PRIORITY), "iif", dev]);
+      ip(["rule", "add", "priority", String(VIP_EXEMPT_PRIORITY), "iif", dev, "lookup", "local"]);
+    }
+    this.vipRulesBase = true;
+    const local = listRules().filter((r) => r.table === "local").map((r) => r.priority);
+    if (local.includes(0)) {
+      if (!local.includes(LOCAL_RULE_PRIORITY)) {
+        ip(["rule", "add", "priority", String(LOCAL_RULE_PRIORITY), "lookup", "local"]);
+      }
+      ip(["rule", "del", "priority", "0", "lookup", "local"]);
+      this.localRuleMoved = true;
+    } else if (local.includes(LOCAL_RULE_PRIORITY)) {
+      // Moved by a director that did not stop cleanly: put it back when done.
+      this.localRuleMoved = true;
+    }
+  }
+
+  /** After the last VIP: the local table's rule back at 0, the exemptions gone. */
+  private removeVipRuleBase(): void {
+    if (this.localRuleMoved) {
+      ipQuiet(["rule", "add", "priority", "0", "lookup", "local"]);
+      ipQuiet(["rule", "del", "priority", String(LOCAL_RULE_PRIORITY), "lookup", "local"]);
+      this.localRuleMoved = false;
+    }
+    if (this.vipRulesBase) {
+      for (const dev of ["lo", this.options.tunName]) {
+        ipQuiet(["rule", "del", "priority", String(VIP_EXEMPT_PRIORITY), "iif", dev]);
+      }
+      this.vipRulesBase = false;
+    }
   }
 
   /** Makes the TUN routes match the table's virtual addresses. */
@@ -125,8 +214,8 @@ export class HostSetup {
     if (this.ruleAdded) {
       ipQuiet(["rule", "del", "priority", String(this.options.rulePriority)]);
       ipQuiet(["rule", "del", "priority", String(this.options.rulePriority - 1)]);
-      ipQuiet(["route", "flush", "table", String(this.options.table)]);
       this.ruleAdded = false;
     }
+    ipQuiet(["route", "flush", "table", String(this.options.table)]);
   }
 }

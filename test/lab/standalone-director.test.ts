@@ -1,31 +1,20 @@
 // The director outside the lab's own start-up: started by hand in a namespace with an empty
-// table and configured with ipvsadm, the way an LVS-NAT tutorial does it with the kernel.
-import { after, before, test } from "node:test";
+// table and configured with ipvsadm, the way an LVS-NAT tutorial does it with the kernel,
+// VIP on the director's lo included (README, "The director on its own").
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { execIn, labDown, labUp } from "../../lab/netns/lab.ts";
-import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
+import { execIn } from "../../lab/netns/lab.ts";
+import { requireRoot } from "../../lab/testing/require-root.ts";
+import { useLab } from "../../lab/testing/lab-fixture.ts";
 import { startInNamespace } from "../../lab/netns/processes.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
 
 const LAB = "lvststand";
 const VIP = "203.0.113.5";
-const canRun = labTestBlocker() === null;
-let workDir = "";
-
-before(async () => {
-  if (!canRun) return;
-  await labDown(LAB);
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-standalone-"));
-  await labUp({ name: LAB, director: false });
-});
-
-after(async () => {
-  if (canRun) await labDown(LAB);
-});
+const lab = useLab(LAB, { director: false });
 
 async function inDirector(argv: string[]) {
   return await execIn("director", argv, { name: LAB, timeoutMs: 20_000 });
@@ -33,18 +22,20 @@ async function inDirector(argv: string[]) {
 
 test("bin/lvslab-director starts with an empty table and takes a tutorial's ipvsadm commands", async (t) => {
   if (!requireRoot(t)) return;
+  const vip = await inDirector(["ip", "addr", "add", `${VIP}/32`, "dev", "lo"]);
+  assert.equal(vip.code, 0, vip.stderr);
   await startInNamespace({
     namespace: namespaceName(LAB, "director"),
     argv: [path.join(REPO_ROOT, "bin", "lvslab-director"), "--private-dev", "eth1"],
     cwd: REPO_ROOT,
-    logFile: path.join(workDir, "director.log"),
+    logFile: path.join(lab.workDir, "director.log"),
     readyText: "lvslab-director ready",
     readyTimeoutMs: 15_000,
     what: "the director",
   });
-  assert.match(fs.readFileSync(path.join(workDir, "director.log"), "utf8"), /0 service\(s\)/);
+  assert.match(fs.readFileSync(path.join(lab.workDir, "director.log"), "utf8"), /0 service\(s\)/);
   assert.equal((await inDirector(["ipvsadm", "-L", "-n"])).stdout.split("\n").length, 4);
-  // Before any service exists the VIP is not routed to the director: nothing answers.
+  // Before any service exists the VIP is the director host's own address: refused.
   const early = await execIn(
     "client",
     ["curl", "-s", "-m", "2", `http://${VIP}/`],

@@ -1,0 +1,353 @@
+// An AF_PACKET SOCK_RAW socket bound to one interface, for sending whole Ethernet frames
+// (VS/DR: the client's packet in a frame to the real server's MAC), like the send half of
+// the kernel's net/packet/af_packet.c seen from userspace. PACKET_VNET_HDR is on: every
+// frame starts with a virtio_net_hdr, so a TSO super-packet (GSO_TCPV4, NEEDS_CSUM) crosses
+// as one frame and the kernel (or the device) segments it. Frames go out in batches with
+// sendmmsg(2) over a preallocated mmsghdr/iovec array and reusable slot buffers in native
+// memory: nothing is allocated per frame. Errors are errno numbers, counted, never thrown
+// per frame. The socket has protocol 0, so the kernel hands it no received packets.
+import fs from "node:fs";
+import koffi from "koffi";
+import { VNET_HDR_LEN } from "../packet/vnet-header.ts";
+
+// From <linux/socket.h>, <linux/if_packet.h>, <linux/if_ether.h>.
+const AF_PACKET = 17;
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_PACKET = 263;
+const PACKET_VNET_HDR = 15;
+const PACKET_QDISC_BYPASS = 20;
+const ETH_P_IP = 0x0800;
+const MSG_DONTWAIT = 0x40;
+
+export const ETH_HLEN = 14;
+export const ETH_ALEN = 6;
+/** Where the IP packet starts in a slot: after the vnet header and the Ethernet header. */
+export const FRAME_IP_OFFSET = VNET_HDR_LEN + ETH_HLEN;
+/** A slot holds the largest super-packet with both headers in front. */
+export const DEFAULT_SLOT_SIZE = 65535 + FRAME_IP_OFFSET;
+export const DEFAULT_BATCH = 32;
+
+// struct sockaddr_ll { u16 family; be16 protocol; int ifindex; u16 hatype; u8 pkttype;
+// u8 halen; u8 addr[8]; } = 20 bytes.
+const SOCKADDR_LL_SIZE = 20;
+// struct iovec { void *base; size_t len; } and struct mmsghdr { struct msghdr (56 bytes:
+// name, namelen, iov, iovlen, control, controllen, flags); unsigned msg_len; } on x86_64
+// and aarch64.
+const IOVEC_SIZE = 16;
+const MMSGHDR_SIZE = 64;
+
+type SocketFn = (domain: number, type: number, protocol: number) => number;
+type BindFn = (fd: number, addr: Uint8Array, len: number) => number;
+type SetsockoptFn = (
+  fd: number,
+  level: number,
+  name: number,
+  val: Int32Array,
+  len: number,
+) => number;
+type SendmmsgFn = (fd: number, msgs: Uint8Array, vlen: number, flags: number) => number;
+type SendtoFn = (
+  fd: number,
+  buf: Uint8Array,
+  len: number,
+  flags: number,
+  addr: Uint8Array,
+  addrLen: number,
+) => number;
+type CloseFn = (fd: number) => number;
+
+interface Libc {
+  socket: SocketFn;
+  bind: BindFn;
+  setsockopt: SetsockoptFn;
+  sendmmsg: SendmmsgFn;
+  sendto: SendtoFn;
+  close: CloseFn;
+}
+let libc: Libc | null = null;
+
+function bindLibc(): Libc {
+  if (libc === null) {
+    const lib = koffi.load("libc.so.6");
+    libc = {
+      socket: lib.func("int socket(int domain, int type, int protocol)") as SocketFn,
+      bind: lib.func("int bind(int fd, void *addr, uint32_t len)") as BindFn,
+      setsockopt: lib.func(
+        "int setsockopt(int fd, int level, int name, void *val, uint32_t len)",
+      ) as SetsockoptFn,
+      sendmmsg: lib.func(
+        "int sendmmsg(int fd, void *msgs, unsigned int vlen, int flags)",
+      ) as SendmmsgFn,
+      sendto: lib.func(
+        "long sendto(int fd, void *buf, unsigned long len, int flags, void *addr, uint32_t alen)",
+      ) as SendtoFn,
+      close: lib.func("int close(int fd)") as CloseFn,
+    };
+  }
+  return libc;
+}
+
+export interface PacketSocketOptions {
+  /** Slots per batch (frames one flush() sends at most); default 32. */
+  batch?: number;
+  /** Bytes per slot; default room for a 64 KB super-packet and both headers. */
+  slotSize?: number;
+  /**
+   * PACKET_QDISC_BYPASS: straight to the driver. Off by default: on the bypass path a GSO
+   * frame to a device without TSO is dropped instead of segmented (research note §4.1).
+   */
+  qdiscBypass?: boolean;
+}
+
+/** Counters of one socket (plain numbers; read them from the thread that sends). */
+export interface PacketSocketStats {
+  framesSent: number;
+  bytesSent: number;
+  /** Frames the kernel refused (each counted once, then skipped). */
+  sendErrors: number;
+  /** errno of the last refusal, 0 if none. */
+  lastErrno: number;
+  /** sendmmsg/sendto calls made. */
+  calls: number;
+}
+
+/** The interface's index and MAC address, from sysfs. */
+export function interfaceInfo(ifname: string): { ifindex: number; mac: Uint8Array } {
+  const dir = `/sys/class/net/${ifname}`;
+  let ifindex: number;
+  let macText: string;
+  try {
+    ifindex = Number(fs.readFileSync(`${dir}/ifindex`, "utf8").trim());
+    macText = fs.readFileSync(`${dir}/address`, "utf8").trim();
+  } catch {
+    throw new Error(
+      `interface '${ifname}' does not exist in this network namespace; name the interface facing the real servers`,
+    );
+  }
+  return { ifindex, mac: parseMac(macText) };
+}
+
+/** "aa:bb:cc:dd:ee:ff" → 6 bytes; throws on anything else. */
+export function parseMac(text: string): Uint8Array {
+  const parts = text.split(":");
+  if (parts.length !== ETH_ALEN || parts.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) {
+    throw new Error(`'${text}' is not a MAC address (six hexadecimal pairs separated by ':')`);
+  }
+  return Uint8Array.from(parts.map((p) => parseInt(p, 16)));
+}
+
+/** 6 bytes at buf[off] → "aa:bb:cc:dd:ee:ff" (edges only: it builds a string). */
+export function formatMac(buf: Uint8Array, off = 0): string {
+  return Array.from(buf.subarray(off, off + ETH_ALEN), (b) => b.toString(16).padStart(2, "0"))
+    .join(":");
+}
+
+/**
+ * Writes the Ethernet header of an IPv4 frame at buf[off]: destination, source, type.
+ * The MACs are read from typed arrays (a neighbour table, the interface's own).
+ */
+export function writeEthernetHeader(
+  buf: Uint8Array,
+  off: number,
+  dst: Uint8Array,
+  dstOff: number,
+  src: Uint8Array,
+  srcOff: number,
+): void {
+  for (let i = 0; i < ETH_ALEN; i++) {
+    buf[off + i] = dst[dstOff + i]!;
+    buf[off + ETH_ALEN + i] = src[srcOff + i]!;
+  }
+  buf[off + 12] = ETH_P_IP >>> 8;
+  buf[off + 13] = ETH_P_IP & 0xff;
+}
+
+export class PacketSocket {
+  readonly stats: PacketSocketStats = {
+    framesSent: 0,
+    bytesSent: 0,
+    sendErrors: 0,
+    lastErrno: 0,
+    calls: 0,
+  };
+  private closed = false;
+
+  private constructor(
+    readonly fd: number,
+    readonly ifname: string,
+    readonly ifindex: number,
+    /** The interface's own MAC (source of the frames). */
+    readonly mac: Uint8Array,
+    readonly batch: number,
+    readonly slotSize: number,
+    private readonly memory: unknown,
+    private readonly slots: Uint8Array[],
+    /** iov_len of each slot, as the low 32 bits of a size_t. */
+    private readonly iovLen: Uint32Array,
+    /** The mmsghdr array from slot i on, one view per i (made once, for retries). */
+    private readonly msgsFrom: Uint8Array[],
+    private readonly address: Uint8Array,
+  ) {}
+
+  /** Opens the socket on `ifname` (needs CAP_NET_RAW); throws a sentence when it cannot. */
+  static open(ifname: string, options: PacketSocketOptions = {}): PacketSocket {
+    const batch = options.batch ?? DEFAULT_BATCH;
+    const slotSize = options.slotSize ?? DEFAULT_SLOT_SIZE;
+    if (!(batch >= 1 && batch <= 1024) || !(slotSize >= FRAME_IP_OFFSET + 20)) {
+      throw new Error(`a packet socket needs 1-1024 slots of at least 44 bytes`);
+    }
+    const { ifindex, mac } = interfaceInfo(ifname);
+    const c = bindLibc();
+    const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      throw new Error(
+        `cannot open a packet socket (errno ${koffi.errno()}); the director needs root (CAP_NET_RAW)`,
+      );
+    }
+    const fail = (what: string): never => {
+      const code = koffi.errno();
+      c.close(fd);
+      throw new Error(`${what} on the packet socket for ${ifname} failed (errno ${code})`);
+    };
+    const one = Int32Array.of(1);
+    if (c.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, one, 4) < 0) fail("PACKET_VNET_HDR");
+    if (options.qdiscBypass && c.setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, one, 4) < 0) {
+      fail("PACKET_QDISC_BYPASS");
+    }
+
+    // One native block: slots, then iovecs, then mmsghdrs, then the sockaddr_ll.
+    const slotsBytes = batch * slotSize;
+    const iovAt = align(slotsBytes, 16);
+    const msgAt = iovAt + batch * IOVEC_SIZE;
+    const addrAt = msgAt + batch * MMSGHDR_SIZE;
+    const total = addrAt + 24;
+    const memory = koffi.alloc("uint8_t", total);
+    const bytes = new Uint8Array(koffi.view(memory, total));
+    bytes.fill(0, slotsBytes);
+    const base = koffi.address(memory) as bigint;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, total);
+
+    const address = bytes.subarray(addrAt, addrAt + SOCKADDR_LL_SIZE);
+    const adv = new DataView(address.buffer, address.byteOffset, SOCKADDR_LL_SIZE);
+    adv.setUint16(0, AF_PACKET, true);
+    adv.setUint16(2, ETH_P_IP, false);
+    adv.setInt32(4, ifindex, true);
+    // Bound with protocol 0: nothing is received; each send names ETH_P_IP (the address).
+    const bindAddr = address.slice();
+    new DataView(bindAddr.buffer).setUint16(2, 0, false);
+    if (c.bind(fd, bindAddr, SOCKADDR_LL_SIZE) < 0) fail("bind");
+
+    const slots: Uint8Array[] = [];
+    const msgsFrom: Uint8Array[] = [];
+    for (let i = 0; i < batch; i++) {
+      slots.push(bytes.subarray(i * slotSize, (i + 1) * slotSize));
+      const iov = iovAt + i * IOVEC_SIZE;
+      dv.setBigUint64(iov, base + BigInt(i * slotSize), true);
+      const msg = msgAt + i * MMSGHDR_SIZE;
+      dv.setBigUint64(msg, base + BigInt(addrAt), true); // msg_name
+      dv.setUint32(msg + 8, SOCKADDR_LL_SIZE, true); // msg_namelen
+      dv.setBigUint64(msg + 16, base + BigInt(iov), true); // msg_iov
+      dv.setBigUint64(msg + 24, 1n, true); // msg_iovlen
+      msgsFrom.push(bytes.subarray(msg, addrAt));
+    }
+    const iovLen = new Uint32Array(bytes.buffer, bytes.byteOffset + iovAt, batch * 4);
+    return new PacketSocket(
+      fd,
+      ifname,
+      ifindex,
+      mac,
+      batch,
+      slotSize,
+      memory,
+      slots,
+      iovLen,
+      msgsFrom,
+      address,
+    );
+  }
+
+  /**
+   * Slot i (0 ≤ i < batch): fill it with [vnet header][Ethernet header][IP packet]
+   * (FRAME_IP_OFFSET is where the IP packet starts), then setLength(i, bytes).
+   */
+  slot(i: number): Uint8Array {
+    return this.slots[i]!;
+  }
+
+  /** How many bytes of slot i make its frame (vnet header included). */
+  setLength(i: number, length: number): void {
+    this.iovLen[i * 4 + 2] = length;
+  }
+
+  /**
+   * Sends slots [0, count) with sendmmsg. A frame the kernel refuses is counted (stats)
+   * and skipped; the rest are still sent. Returns how many frames the kernel took.
+   */
+  flush(count: number): number {
+    const c = libc!;
+    let at = 0;
+    let taken = 0;
+    while (at < count) {
+      this.stats.calls++;
+      const n = c.sendmmsg(this.fd, this.msgsFrom[at]!, count - at, MSG_DONTWAIT);
+      if (n < 0) {
+        // Slot `at` was refused (sendmmsg reports the first message's error).
+        this.refused(koffi.errno());
+        at++;
+        continue;
+      }
+      for (let i = at; i < at + n; i++) this.stats.bytesSent += this.iovLen[i * 4 + 2]!;
+      taken += n;
+      at += n;
+    }
+    this.stats.framesSent += taken;
+    return taken;
+  }
+
+  /** Sends slot i alone with sendto(2) (setLength first); returns bytes sent or -errno. */
+  sendSlot(i: number): number {
+    return this.send(this.slots[i]!, this.iovLen[i * 4 + 2]!);
+  }
+
+  /**
+   * Sends one frame with sendto(2) from any buffer holding [vnet header][frame]: the
+   * single-send fallback. Returns the byte count, or -errno.
+   */
+  send(buf: Uint8Array, length: number): number {
+    this.stats.calls++;
+    const n = libc!.sendto(
+      this.fd,
+      buf,
+      length,
+      MSG_DONTWAIT,
+      this.address,
+      SOCKADDR_LL_SIZE,
+    );
+    if (n < 0) {
+      const errno = koffi.errno();
+      this.refused(errno);
+      return -errno;
+    }
+    this.stats.framesSent++;
+    this.stats.bytesSent += n;
+    return n;
+  }
+
+  private refused(errno: number): void {
+    this.stats.sendErrors++;
+    this.stats.lastErrno = errno;
+  }
+
+  /** Closes the socket and frees the slots: no slot() view may be used after this. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    libc!.close(this.fd);
+    koffi.free(this.memory);
+  }
+}
+
+function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
