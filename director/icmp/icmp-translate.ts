@@ -42,7 +42,7 @@ import {
 } from "../packet/icmp.ts";
 import { Ipv4View } from "../packet/ipv4.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 
 /** EmbeddedPacket.result: not an ICMP error IPVS translates (echo, redirect, non-ICMP...). */
 export const ICMP_ERROR_NONE = 0;

@@ -4,6 +4,7 @@
 // address is refused the way ipvsadm refuses a name that does not resolve.
 import { isIPv6 } from "node:net";
 import {
+  type ForwardMethod,
   type IpvsadmCommand,
   IpvsadmRestoreError,
   IpvsadmUnsupportedError,
@@ -355,7 +356,7 @@ export function parseIpvsadmArgs(
   const dest = {
     addr: 0,
     port: 0,
-    method: "route" as "masq" | "tunnel" | "route",
+    method: "route" as ForwardMethod,
     weight: 1,
     upper: 0,
     lower: 0,

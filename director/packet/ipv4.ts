@@ -4,6 +4,10 @@ import { NetView } from "./net-view.ts";
 import { PacketError } from "./packet-error.ts";
 
 export const IPV4_MIN_HEADER_LEN = 20;
+/** The protocol field's values the director knows (IPPROTO_* in <netinet/in.h>). */
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
 /** flags: don't fragment / more fragments (in the 16-bit flags+offset word). */
 export const IPV4_DF = 0x4000;
 export const IPV4_MF = 0x2000;

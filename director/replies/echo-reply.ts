@@ -2,7 +2,7 @@
 import { checksumReplace16, internetChecksum } from "../packet/checksum.ts";
 import { ICMP_ECHO, ICMP_ECHO_REPLY } from "../packet/icmp.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPPROTO_ICMP } from "../service/types.ts";
+import { IPPROTO_ICMP } from "../packet/ipv4.ts";
 import {
   clearVnetHeader,
   isMulticastOrBroadcast,

@@ -4,7 +4,7 @@
 // quoted part, then the new headers overwrite the front.
 import { internetChecksum } from "../packet/checksum.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPPROTO_ICMP } from "../service/types.ts";
+import { IPPROTO_ICMP } from "../packet/ipv4.ts";
 import {
   clearVnetHeader,
   isMulticastOrBroadcast,

@@ -5,7 +5,7 @@ import { internetChecksum, pseudoHeaderSum } from "../packet/checksum.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
 import { IPV4_DF } from "../packet/ipv4.ts";
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../packet/tcp.ts";
-import { IPPROTO_TCP } from "../service/types.ts";
+import { IPPROTO_TCP } from "../packet/ipv4.ts";
 import {
   clearVnetHeader,
   isMulticastOrBroadcast,
