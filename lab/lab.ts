@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { type CommandResult, ip, runAsync } from "./netns/command.ts";
+import { type CommandResult, ip, netnsExec, runAsync } from "./netns/command.ts";
 import { buildTopology, type BuiltNetwork } from "./netns/build.ts";
 import {
   deleteNamespace,
@@ -35,6 +35,7 @@ import {
 import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "./paths.ts";
 import { loadDirectorConfig } from "../director/config/service-config.ts";
 import { findVsftpd } from "../realservers/vsftpd.ts";
+import { READY_LINES } from "../director/ready-lines.ts";
 
 export interface LabUpOptions {
   /** Lab name, the prefix of every namespace (default "lvslab"). */
@@ -180,7 +181,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
           h.http!.name,
           ...h.http!.listen.flatMap((l) => ["--listen", l]),
         ]),
-      }, "http-server ready")
+      }, READY_LINES.httpServer)
     );
     // FTP servers need vsftpd: without it the lab still comes up, and says so.
     const ftpHosts = topology.hosts.filter((h) => h.ftp);
@@ -199,7 +200,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
             "--root",
             path.join(dir, `${h.name}-ftp`),
           ]),
-        }, "ftp-server ready"));
+        }, READY_LINES.ftpServer));
       }
     }
     const director = topology.hosts.find((h) => h.role === "director")!;
@@ -215,7 +216,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
           directorPrivateInterface(topology).name,
           ...(options.directorArgs ?? []),
         ]),
-      }, "lvslab-director ready"));
+      }, READY_LINES.director));
     }
     const results = await Promise.allSettled(starts);
     const failed = results.find((r) => r.status === "rejected");
@@ -352,7 +353,7 @@ export async function execIn(
   requireRoot();
   if (argv.length === 0) throw new Error("no command given to run");
   const ns = hostNamespace(options.name ?? DEFAULT_LAB_NAME, host);
-  return runAsync(["ip", "netns", "exec", ns, ...withHostTools(argv)], {
+  return runAsync(netnsExec(ns, withHostTools(argv)), {
     timeoutMs: options.timeoutMs,
     input: options.input,
     cwd: options.cwd ?? REPO_ROOT,
@@ -368,7 +369,8 @@ export function execInteractive(
   requireRoot();
   if (argv.length === 0) throw new Error("no command given to run");
   const ns = hostNamespace(options.name ?? DEFAULT_LAB_NAME, host);
-  const r = spawnSync("ip", ["netns", "exec", ns, ...withHostTools(argv)], {
+  const [command, ...args] = netnsExec(ns, withHostTools(argv));
+  const r = spawnSync(command, args, {
     stdio: "inherit",
     cwd: options.cwd,
   });

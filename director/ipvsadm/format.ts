@@ -7,6 +7,7 @@
 // ipvsadm prints when a reverse lookup finds nothing) while ports get their service names
 // ("203.0.113.5:http"), so the two modes still differ exactly where ipvsadm's would.
 import { formatIPv4 } from "../net/ipv4-address.ts";
+import { printedSchedulerFlagNames, schedulerFlagBits } from "../schedulers/flags.ts";
 import type { ListFormat } from "./command.ts";
 import { type ServiceNameTable, systemServices } from "./service-names.ts";
 import type {
@@ -105,30 +106,10 @@ function compareDests(a: DestinationRow, b: DestinationRow): number {
   return intDiff(a.addr, b.addr) || a.port - b.port;
 }
 
-// IP_VS_SVC_F_SCHED1..3 from flag names (sh-*/mh-* share the generic bits).
-const FLAG_BITS: Record<string, number> = {
-  "flag-1": 1,
-  "flag-2": 2,
-  "flag-3": 4,
-  "sh-fallback": 1,
-  "sh-port": 2,
-  "mh-fallback": 1,
-  "mh-port": 2,
-};
-
-function flagBits(flags: readonly string[]): number {
-  return flags.reduce((bits, f) => bits | (FLAG_BITS[f] ?? 0), 0);
-}
-
 /** print_sched_flags(): sh and mh name their two bits (and drop flag-3); others print flag-N. */
 function schedFlagsText(row: ServiceRow): string {
-  const bits = flagBits(row.schedulerFlags);
-  const names = row.schedulerName === "sh"
-    ? ["sh-fallback", "sh-port"]
-    : row.schedulerName === "mh"
-    ? ["mh-fallback", "mh-port"]
-    : ["flag-1", "flag-2", "flag-3"];
-  return names.filter((_, i) => bits & (1 << i)).join(",");
+  const bits = schedulerFlagBits(row.schedulerFlags);
+  return printedSchedulerFlagNames(row.schedulerName, bits).join(",");
 }
 
 const FWD_NAME = { masq: "Masq", local: "Local", tunnel: "Tunnel", route: "Route" } as const;
@@ -189,7 +170,7 @@ function serviceEntry(row: ServiceRow, opts: ListOptions, services: ServiceNameT
   } else {
     // "%s %s" name + scheduler, then " (flags)", " persistent %u", " mask %s", " ops".
     out = `${svcName} ${row.schedulerName}`;
-    if (flagBits(row.schedulerFlags) !== 0) out += ` (${schedFlagsText(row)})`;
+    if (schedulerFlagBits(row.schedulerFlags) !== 0) out += ` (${schedFlagsText(row)})`;
     if (row.persistTimeout > 0) {
       out += ` persistent ${row.persistTimeout}`;
       if (row.persistNetmask >>> 0 !== 0xffffffff) out += ` mask ${formatIPv4(row.persistNetmask)}`;
@@ -283,7 +264,7 @@ export function formatSave(
       if (row.persistNetmask >>> 0 !== 0xffffffff) out += ` -M ${formatIPv4(row.persistNetmask)}`;
     }
     if (row.onePacket) out += " -o";
-    if (flagBits(row.schedulerFlags) !== 0) out += ` -b ${schedFlagsText(row)}`;
+    if (schedulerFlagBits(row.schedulerFlags) !== 0) out += ` -b ${schedFlagsText(row)}`;
     out += "\n";
     for (const d of glibcMergeSort(row.destinations, compareDests)) {
       const dname = addrPort(d.addr, d.port, row.protocol, numeric, services);

@@ -14,6 +14,8 @@ import {
   type TunnelOptions,
 } from "./command.ts";
 import { inetAton } from "./inet-aton.ts";
+import { DEFAULT_SCHEDULER } from "../schedulers/index.ts";
+import { SCHED_FLAG_BITS, schedulerFlagNames, schedulerFlagOwner } from "../schedulers/flags.ts";
 import { type PoptOption, PoptScanner } from "./popt.ts";
 import { type ServiceNameTable, systemServices } from "./service-names.ts";
 
@@ -192,7 +194,6 @@ const FIRST_TAG_COMMANDS: Record<string, CmdName> = {
   S: "save",
 };
 
-const DEF_SCHED = "wlc";
 const MAX_TIMEOUT = 86400 * 31;
 // IPVS_SVC_PERSISTENT_TIMEOUT in libipvs.h is 6*60: a bare -p gives 360 s, although the
 // man page says 300.
@@ -258,26 +259,16 @@ function parseService(
   return SERVICE_ADDR | SERVICE_PORT;
 }
 
-const SCHED_FLAG_BITS: Record<string, number> = {
-  "flag-1": 1,
-  "flag-2": 2,
-  "flag-3": 4,
-  "sh-fallback": 1,
-  "sh-port": 2,
-  "mh-fallback": 1,
-  "mh-port": 2,
-};
-
 /** parse_sched_flags(): sh-* flags need sh, mh-* need mh (checked here, as ipvsadm does). */
 function parseSchedFlags(sched: string, arg: string): number {
-  const scheduler = sched === "" ? DEF_SCHED : sched;
+  const scheduler = sched === "" ? DEFAULT_SCHEDULER : sched;
   const flags = arg.split(",").filter((f) => f !== "");
   if (flags.length === 0) fail(`invalid scheduler flag \`${arg}'`);
   let bits = 0;
   for (const flag of flags) {
     const bit = SCHED_FLAG_BITS[flag];
     if (bit === undefined) fail(`invalid scheduler flag \`${flag}'`);
-    const owner = flag.startsWith("sh-") ? "sh" : flag.startsWith("mh-") ? "mh" : null;
+    const owner = schedulerFlagOwner(flag);
     if (owner !== null && scheduler !== owner) fail(`incompatible scheduler flag \`${flag}'`);
     bits |= bit;
   }
@@ -285,14 +276,7 @@ function parseSchedFlags(sched: string, arg: string): number {
 }
 
 /** Flag bits as names for `scheduler`, in the order ipvsadm prints them. */
-export function schedFlagNames(scheduler: string, bits: number): string[] {
-  const names = scheduler === "sh"
-    ? ["sh-fallback", "sh-port", "flag-3"]
-    : scheduler === "mh"
-    ? ["mh-fallback", "mh-port", "flag-3"]
-    : ["flag-1", "flag-2", "flag-3"];
-  return names.filter((_, i) => (bits & (1 << i)) !== 0);
-}
+export const schedFlagNames = schedulerFlagNames;
 
 function isMulticastV4(text: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
@@ -552,7 +536,7 @@ export function parseIpvsadmArgs(
     if (onePacket && svc.fwmark === 0 && svc.protocol !== 17) {
       fail("One-Packet Scheduling is only for UDP virtual services");
     }
-    if (scheduler === "") scheduler = DEF_SCHED;
+    if (scheduler === "") scheduler = DEFAULT_SCHEDULER;
   }
 
   if (cmd === "add-server" || cmd === "edit-server") {

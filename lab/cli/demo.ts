@@ -13,12 +13,13 @@ import { type CaptureSession, startCaptures } from "../scenario/capture-glue.ts"
 import { pairsFromPcaps } from "../scenario/packet-pairs.ts";
 import { defaultArtifactsDir } from "../scenario/runner.ts";
 import path from "node:path";
+import { netnsExec } from "../netns/command.ts";
 
 /** Runs the HTTP client in the client host: request lines to our stdout, summary parsed. */
 function runClient(ns: string, args: string[], timeoutMs: number): Promise<LoadSummary> {
   return new Promise((resolve, reject) => {
-    const argv = ["netns", "exec", ns, ...repoProgram("clients/http-client.ts", args)];
-    const child = spawn("ip", argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const [command, ...argv] = netnsExec(ns, repoProgram("clients/http-client.ts", args));
+    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"] });
     // The client writes request lines to stderr under --json; show them in order on stdout.
     child.stderr.pipe(process.stdout, { end: false });
     let out = "";

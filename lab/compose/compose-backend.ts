@@ -15,6 +15,7 @@ import { loadDirectorConfig } from "../../director/config/service-config.ts";
 import { findCompose, runCompose, tail } from "./compose-cli.ts";
 import { demuxBuffer, execBackground, execCollect } from "./docker-exec.ts";
 import { extractFirstFile } from "./tar-extract.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 /** Where compose.yaml mounts the repository inside every container. */
 export const CONTAINER_REPO = "/lvslab";
@@ -25,9 +26,9 @@ const SERVICE_LABEL = "com.docker.compose.service";
 
 /** What each host prints once it serves (the client runs nothing). */
 const READY_TEXT: Record<string, string[]> = {
-  director: ["lvslab-director ready"],
-  rs1: ["http-server ready"],
-  rs2: ["http-server ready", "ftp-server ready"],
+  director: [READY_LINES.director],
+  rs1: [READY_LINES.httpServer],
+  rs2: [READY_LINES.httpServer, READY_LINES.ftpServer],
 };
 
 export interface ComposeContainerStatus {

@@ -13,6 +13,7 @@ import { parseConnectionTable, type TableEntry } from "./conn-table.ts";
 import { describeFtp, type FtpSummary, runFtpStep } from "./ftp-step.ts";
 import type { ProgramSpec, Scenario, Step, StepKind } from "./schema.ts";
 import { stepLabel } from "./schema.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 export interface StepRecord {
   index: number;
@@ -49,7 +50,7 @@ interface RunningProgram {
   process: BackgroundProcess | null;
 }
 
-const READY_TEXT = { http: "http-server ready", udp: "udp-echo-server ready" } as const;
+const READY_TEXT = { http: READY_LINES.httpServer, udp: READY_LINES.udpEchoServer } as const;
 const SCRIPT = { http: "realservers/http-server.ts", udp: "realservers/udp-echo-server.ts" };
 
 function sleep(ms: number): Promise<void> {
@@ -329,7 +330,7 @@ export class StepRunner {
         this.holds.set(step.id, { process: proc, log });
         const ready = await waitForLine(
           log,
-          "tcp-hold ready ",
+          `${READY_LINES.tcpHold} `,
           this.budget(step.count * step.timeoutMs * 2 + 15_000),
           () => ended,
         );
