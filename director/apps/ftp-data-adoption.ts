@@ -45,9 +45,7 @@ export class FtpDataAdoption {
     tcpFlags: number,
     nowMs: number,
   ): number {
-    if (this.apps.pending === 0 || proto !== IPPROTO_TCP || !isTcpOpeningSyn(tcpFlags)) {
-      return NO_SLOT;
-    }
+    if (!this.mayAdopt(proto, tcpFlags)) return NO_SLOT;
     const i = this.apps.findPassive(src, dst, dport, nowMs);
     return i === NO_SLOT ? NO_SLOT : this.adoptExpected(i, src, sport);
   }
@@ -62,11 +60,14 @@ export class FtpDataAdoption {
     tcpFlags: number,
     nowMs: number,
   ): number {
-    if (this.apps.pending === 0 || proto !== IPPROTO_TCP || !isTcpOpeningSyn(tcpFlags)) {
-      return NO_SLOT;
-    }
+    if (!this.mayAdopt(proto, tcpFlags)) return NO_SLOT;
     const i = this.apps.findActive(dst, dport, src, sport, nowMs);
     return i === NO_SLOT ? NO_SLOT : this.adoptExpected(i, dst, dport);
+  }
+
+  /** Expectations are pending and the packet opens a TCP connection. */
+  private mayAdopt(proto: number, tcpFlags: number): boolean {
+    return this.apps.pending !== 0 && proto === IPPROTO_TCP && isTcpOpeningSyn(tcpFlags);
   }
 
   /** Creates the connection of expectation i for client caddr:cport. */

@@ -14,6 +14,8 @@ import {
   type TunnelOptions,
 } from "./command.ts";
 import { inetAton } from "./inet-aton.ts";
+import { IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
+import { UDP_HEADER_LEN } from "../packet/udp.ts";
 import { DEFAULT_SCHEDULER } from "../schedulers/index.ts";
 import { SCHED_FLAG_BITS, schedulerFlagNames, schedulerFlagOwner } from "../schedulers/flags.ts";
 import { type PoptOption, PoptScanner } from "./popt.ts";
@@ -482,7 +484,9 @@ export function parseIpvsadmArgs(
         break;
       case "sync-maxlen":
         setOption("sync-maxlen");
-        if (stringToNumber(arg, 1, 65535 - 20 - 8) === -1) fail("illegal sync-maxlen specified");
+        if (stringToNumber(arg, 1, 65535 - IPV4_MIN_HEADER_LEN - UDP_HEADER_LEN) === -1) {
+          fail("illegal sync-maxlen specified");
+        }
         break;
       case "tun-type": {
         setOption("tun-type");

@@ -144,6 +144,33 @@ export class Ipv4View extends NetView {
     return this.u16(2) - ((this.buf[this.off]! & 0x0f) << 2);
   }
 
+  /**
+   * Writes a header without options (version 4, IHL 5) at the view's place, checksum
+   * computed in full: for packets the director writes itself.
+   */
+  writeHeader(
+    tos: number,
+    totalLength: number,
+    id: number,
+    flagsFragOffset: number,
+    ttl: number,
+    proto: number,
+    src: number,
+    dst: number,
+  ): void {
+    this.buf[this.off] = 0x40 | (IPV4_MIN_HEADER_LEN >>> 2);
+    this.tos = tos;
+    this.totalLength = totalLength;
+    this.id = id;
+    this.flagsFragOffset = flagsFragOffset;
+    this.ttl = ttl;
+    this.protocol = proto;
+    this.checksum = 0;
+    this.src = src;
+    this.dst = dst;
+    this.checksum = this.computeChecksum();
+  }
+
   /** The header checksum recomputed from scratch (as if the field were 0). */
   computeChecksum(): number {
     const sum = sumBytes(this.buf, this.off, this.headerLength, 0) - this.u16(10);
