@@ -7,6 +7,7 @@
 // ipvsadm prints when a reverse lookup finds nothing) while ports get their service names
 // ("203.0.113.5:http"), so the two modes still differ exactly where ipvsadm's would.
 import { formatIPv4 } from "../net/ipv4-address.ts";
+import { FORWARD_METHOD_LABELS, FORWARD_METHOD_SWITCHES } from "../forwarding/method-names.ts";
 import { printedSchedulerFlagNames, schedulerFlagBits } from "../schedulers/flags.ts";
 import type { ListFormat } from "./command.ts";
 import { type ServiceNameTable, systemServices } from "./service-names.ts";
@@ -112,9 +113,6 @@ function schedFlagsText(row: ServiceRow): string {
   return printedSchedulerFlagNames(row.schedulerName, bits).join(",");
 }
 
-const FWD_NAME = { masq: "Masq", local: "Local", tunnel: "Tunnel", route: "Route" } as const;
-const FWD_SWITCH = { masq: "-m", tunnel: "-i", local: "-g", route: "-g" } as const;
-
 /** print_title() for the list formats. */
 function title(format: ListFormat): string {
   const head = padRight("Prot LocalAddress:Port", 33);
@@ -217,16 +215,16 @@ function serviceEntry(row: ServiceRow, opts: ListOptions, services: ServiceNameT
         } ${padRight(String(d.inactiveConns), 10)}\n`;
         break;
       case "tun-info": // " %-7s %-13s %-6d %-10u %-10u\n"; lvslab tunnels are IPIP
-        out += `${lead} ${padRight(FWD_NAME[d.method], 7)} ${
+        out += `${lead} ${padRight(FORWARD_METHOD_LABELS[d.method], 7)} ${
           padRight(d.method === "tunnel" ? "ipip" : "n/a", 13)
         } ${padRight(String(d.weight), 6)} ${padRight(String(d.activeConns), 10)} ${
           padRight(String(d.inactiveConns), 10)
         }\n`;
         break;
       case "plain": // " %-7s %-6d %-10u %-10u\n"
-        out += `${lead} ${padRight(FWD_NAME[d.method], 7)} ${padRight(String(d.weight), 6)} ${
-          padRight(String(d.activeConns), 10)
-        } ${padRight(String(d.inactiveConns), 10)}\n`;
+        out += `${lead} ${padRight(FORWARD_METHOD_LABELS[d.method], 7)} ${
+          padRight(String(d.weight), 6)
+        } ${padRight(String(d.activeConns), 10)} ${padRight(String(d.inactiveConns), 10)}\n`;
         break;
     }
   }
@@ -269,7 +267,7 @@ export function formatSave(
     for (const d of glibcMergeSort(row.destinations, compareDests)) {
       const dname = addrPort(d.addr, d.port, row.protocol, numeric, services);
       // "-a %s -r %s %s -w %d"; tunnels add " --tun-type ipip" (print_tunnel_rule).
-      out += `-a ${svc} -r ${dname} ${FWD_SWITCH[d.method]} -w ${d.weight}`;
+      out += `-a ${svc} -r ${dname} ${FORWARD_METHOD_SWITCHES[d.method]} -w ${d.weight}`;
       out += d.method === "tunnel" ? " --tun-type ipip\n" : "\n";
     }
   }
