@@ -14,7 +14,7 @@ import {
   type TunnelOptions,
 } from "./command.ts";
 import { inetAton } from "./inet-aton.ts";
-import { IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
+import { IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
 import { UDP_HEADER_LEN } from "../packet/udp.ts";
 import { DEFAULT_SCHEDULER } from "../schedulers/index.ts";
 import { SCHED_FLAG_BITS, schedulerFlagNames, schedulerFlagOwner } from "../schedulers/flags.ts";
@@ -221,7 +221,7 @@ function parseTimeout(arg: string | null, min: number, max: number): number {
   return n;
 }
 
-type Proto = 0 | 6 | 17;
+type Proto = 0 | typeof IPPROTO_TCP | typeof IPPROTO_UDP;
 
 interface SvcState {
   protocol: Proto;
@@ -254,7 +254,7 @@ function parseService(
   const portText = buf.slice(colon + 1);
   let port = stringToNumber(portText, 0, 65535);
   if (port === -1 && target.protocol !== 0) {
-    port = services.portOf(portText, target.protocol === 6 ? "tcp" : "udp") ?? -1;
+    port = services.portOf(portText, target.protocol === IPPROTO_TCP ? "tcp" : "udp") ?? -1;
   }
   if (port === -1) return 0;
   target.port = port;
@@ -358,7 +358,7 @@ export function parseIpvsadmArgs(
       case "t":
       case "u": {
         setOption("service-address");
-        svc.protocol = r.tag === "t" ? 6 : 17;
+        svc.protocol = r.tag === "t" ? IPPROTO_TCP : IPPROTO_UDP;
         if (!(parseService(arg, svc, services) & SERVICE_ADDR)) {
           fail("illegal virtual server address[:port] specified");
         }
@@ -370,7 +370,7 @@ export function parseIpvsadmArgs(
         );
       case "f": {
         setOption("service-address");
-        svc.protocol = 6; // ipvsadm sets a sane protocol for fwmark services too
+        svc.protocol = IPPROTO_TCP; // ipvsadm sets a sane protocol for fwmark services too
         if (!/^[ \t\n\v\f\r]*[+-]?\d+$/.test(arg)) fail(`invalid fwmark value \`${arg}' specified`);
         const mark = Number(arg.trim());
         if (mark <= 0 || mark > 0xffffffff) fail(`invalid fwmark value \`${arg}' specified`);
@@ -537,7 +537,7 @@ export function parseIpvsadmArgs(
     if (svc.fwmark === 0 && svc.port === 0 && !persistent) {
       fail("Zero port specified for non-persistent service");
     }
-    if (onePacket && svc.fwmark === 0 && svc.protocol !== 17) {
+    if (onePacket && svc.fwmark === 0 && svc.protocol !== IPPROTO_UDP) {
       fail("One-Packet Scheduling is only for UDP virtual services");
     }
     if (scheduler === "") scheduler = DEFAULT_SCHEDULER;
@@ -581,7 +581,7 @@ export function parseIpvsadmArgs(
 
   const service: ServiceRef = svc.fwmark !== 0
     ? { protocol: "fwmark", addr: 0, port: 0, fwmark: svc.fwmark }
-    : { protocol: svc.protocol === 17 ? "udp" : "tcp", addr: svc.addr, port: svc.port };
+    : { protocol: svc.protocol === IPPROTO_UDP ? "udp" : "tcp", addr: svc.addr, port: svc.port };
   const server = { addr: dest.addr, port: dest.port };
 
   switch (cmd) {
