@@ -2,7 +2,7 @@
 // director): started in a host's namespace with output to a log file, considered started
 // once they print a ready line or listen on their port, and stopped by their own PID.
 // Every program started here is remembered so a failure or Ctrl-C can stop them all.
-import { runSync } from "../lab/netns/command.ts";
+import { netnsExec, runSync } from "../lab/netns/command.ts";
 import { logContains, spawnInNamespace, waitUntilReady } from "../lab/netns/processes.ts";
 import { namespaceName } from "../lab/topology.ts";
 import { LAB } from "./config.ts";
@@ -25,7 +25,7 @@ export interface Background {
 const running = new Set<Background>();
 
 function listening(namespace: string, addrPort: string): boolean {
-  const r = runSync(["ip", "netns", "exec", namespace, "ss", "-Hltn"]);
+  const r = runSync(netnsExec(namespace, ["ss", "-Hltn"]));
   return r.code === 0 && r.stdout.split("\n").some((l) => l.split(/\s+/)[3] === addrPort);
 }
 

@@ -8,6 +8,7 @@ import net from "node:net";
 import { Command } from "commander";
 import { checkBounded } from "./options.ts";
 import { attributeResponse } from "./attribute-response.ts";
+import { READY_LINES } from "../director/ready-lines.ts";
 
 /** What became of a held connection. */
 export type HeldState =
@@ -221,7 +222,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error(`tcp-hold: ${(err as Error).message}`);
     process.exit(2);
   }
-  console.log(`tcp-hold ready ${JSON.stringify(report())}`);
+  console.log(`${READY_LINES.tcpHold} ${JSON.stringify(report())}`);
   const end = started + opts.holdMs;
   while (!finished && Date.now() < end) {
     const pause = opts.intervalMs > 0 ? opts.intervalMs : end - Date.now();

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { Director, TRANSMIT_MODES, type TransmitMode } from "./director.ts";
 import { parseCpuMask } from "./host/rps.ts";
 import { loadDirectorConfig, parseDirectorConfig } from "./config/service-config.ts";
+import { READY_LINES } from "./ready-lines.ts";
 
 function parseCpuMaskOption(text: string): string {
   try {
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     throw err;
   }
   console.log(
-    `lvslab-director ready: tun ${opts.tun}, offload ${
+    `${READY_LINES.director}: tun ${opts.tun}, offload ${
       opts.offload ? "on" : "off"
     }, transmit ${opts.transmit}, ${config.services.length} service(s)`,
   );

@@ -4,13 +4,14 @@
 // (lab/netns/lab.ts: node programs in namespaces; lab/compose/generate.ts: entry scripts).
 //   A new kind of host program: one entry in PROGRAM_KINDS and one in each backend's table.
 import type { Host, Topology } from "./topology.ts";
+import { READY_LINES } from "../director/ready-lines.ts";
 
 export type ProgramKind = "director" | "http" | "ftp";
 
 export const PROGRAM_KINDS: Record<ProgramKind, { ready: string; runs: (h: Host) => boolean }> = {
-  director: { ready: "lvslab-director ready", runs: (h) => h.role === "director" },
-  http: { ready: "http-server ready", runs: (h) => h.http !== undefined },
-  ftp: { ready: "ftp-server ready", runs: (h) => h.ftp !== undefined },
+  director: { ready: READY_LINES.director, runs: (h) => h.role === "director" },
+  http: { ready: READY_LINES.httpServer, runs: (h) => h.http !== undefined },
+  ftp: { ready: READY_LINES.ftpServer, runs: (h) => h.ftp !== undefined },
 };
 
 /** The program kinds `host` runs; the director only when `withDirector`. */

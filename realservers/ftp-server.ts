@@ -8,6 +8,7 @@ import path from "node:path";
 import { Command } from "commander";
 import { parseListen } from "./listen-address.ts";
 import { findVsftpd, renderVsftpdConfig } from "./vsftpd.ts";
+import { READY_LINES } from "../director/ready-lines.ts";
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
   while (!exited && Date.now() < deadline) {
     if (await bannerSeen(host, port)) {
       console.log(
-        `ftp-server ready: ${opts.name} vsftpd on ${host}:${port}, root ${root}, ` +
+        `${READY_LINES.ftpServer}: ${opts.name} vsftpd on ${host}:${port}, root ${root}, ` +
           `passive ports ${pasvMin}-${pasvMax}, config ${configFile}`,
       );
       return;

@@ -5,6 +5,7 @@ import http from "node:http";
 import { Command } from "commander";
 import { formatEndpoint, renderServerPage } from "./server-page.ts";
 import { parseListen } from "./listen-address.ts";
+import { READY_LINES } from "../director/ready-lines.ts";
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  console.log(`http-server ready: ${opts.name} on ${opts.listen.join(", ")}`);
+  console.log(`${READY_LINES.httpServer}: ${opts.name} on ${opts.listen.join(", ")}`);
 }
 
 main().catch((err: Error) => {

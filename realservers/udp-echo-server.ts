@@ -4,6 +4,7 @@
 import dgram from "node:dgram";
 import { Command } from "commander";
 import { parseListen } from "./listen-address.ts";
+import { READY_LINES } from "../director/ready-lines.ts";
 
 const opts = new Command()
   .name("udp-echo-server")
@@ -23,4 +24,4 @@ socket.on("error", (err) => {
   console.error(`udp-echo-server: ${err.message}`);
   process.exit(1);
 });
-socket.bind(port, host, () => console.log(`udp-echo-server ready on ${host}:${port}`));
+socket.bind(port, host, () => console.log(`${READY_LINES.udpEchoServer} on ${host}:${port}`));

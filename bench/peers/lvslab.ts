@@ -7,6 +7,7 @@ import type { Peer, PeerContext } from "./peer.ts";
 import { type Background, startIn } from "../procs.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
 import { HTTP_PORT, IPERF_PORT, RS1, RS2, VIP } from "../config.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 /** The director's service table (pure, for the unit test). */
 export function lvslabServices(): string {
@@ -68,7 +69,7 @@ export function lvslabPeer(options: LvslabOptions = {}): Peer {
       else delete env.LVSLAB_WORKER_STATS;
       proc = await startIn("director", "lvslab-director", argv, {
         logFile: path.join(ctx.workDir, `director${options.profileDir ? "-profiled" : ""}.log`),
-        ready: { text: "lvslab-director ready" },
+        ready: { text: READY_LINES.director },
         cwd: REPO_ROOT,
         env,
       });

@@ -16,7 +16,7 @@
 // own (no FTP bounce through the director) and a 227 address must be the real server's.
 import { TCP_S_ESTABLISHED } from "../protocols/tcp-state.ts";
 import type { PacketView } from "../packet/packet.ts";
-import { IPPROTO_TCP } from "../service/types.ts";
+import { IPPROTO_TCP } from "../packet/ipv4.ts";
 import { replacePayload, tcpChecksumValid } from "./mangle.ts";
 import {
   AddrPort,
@@ -44,6 +44,8 @@ export const FTP_MODE_EPSV = 2;
 export const FTP_MODE_ACTIVE = 3;
 
 export const FTP_CONTROL_PORT = 21;
+/** The server's end of an active-mode data connection (the control port - 1). */
+export const FTP_DATA_PORT = 20;
 
 export interface FtpCounters {
   pasv: number;

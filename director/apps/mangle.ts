@@ -7,7 +7,7 @@
 // this adjusts both checksums incrementally as for any other packet.
 import { foldSum, pseudoHeaderSum } from "../packet/checksum.ts";
 import type { PacketView } from "../packet/packet.ts";
-import { IPPROTO_TCP } from "../service/types.ts";
+import { IPPROTO_TCP } from "../packet/ipv4.ts";
 
 /** Largest IPv4 packet. */
 const IP_MAX_LENGTH = 0xffff;

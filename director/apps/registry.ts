@@ -21,7 +21,7 @@
 // cost one array read per packet.
 import type { ConnTable } from "../engine/conn-table.ts";
 import type { PacketView } from "../packet/packet.ts";
-import { IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import { IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 import { SeqAdjust } from "./seq-adjust.ts";
 
 export const NO_SLOT = -1;

@@ -12,14 +12,21 @@
 // State lives in typed arrays indexed by connection slot: nothing is allocated per packet.
 import { checksumReplace16, checksumReplace32 } from "../packet/checksum.ts";
 import type { PacketView } from "../packet/packet.ts";
+import { readU16, readU32, writeU32 } from "../packet/net-view.ts";
+import {
+  TCP_ACK,
+  TCP_ACK_NUMBER_OFFSET,
+  TCP_SACK_EDGE_LEN,
+  TCP_SEQ_OFFSET,
+  TCPOPT_EOL,
+  TCPOPT_HEADER_LEN,
+  TCPOPT_NOP,
+  TCPOPT_SACK,
+} from "../packet/tcp.ts";
 
 /** Direction flags in SeqAdjust.flags: a rewrite happened client → server / server → client. */
 export const SEQ_IN = 1;
 export const SEQ_OUT = 2;
-
-const TCPOPT_EOL = 0;
-const TCPOPT_NOP = 1;
-const TCPOPT_SACK = 5;
 
 /** Serial-number order (RFC 1982 style, like the kernel's after()): a comes after b. */
 export function seqAfter(a: number, b: number): boolean {
@@ -127,10 +134,6 @@ export function unshiftAck(ack: number, init: number, delta: number, previous: n
   return (ack - (seqAfter((ack - previous) | 0, init) ? delta : previous)) >>> 0;
 }
 
-function read32(buf: Uint8Array, at: number): number {
-  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
-}
-
 /**
  * Writes a 32-bit field of the TCP header at absolute offset `at`, keeping the checksum.
  * SACK edges may sit at an odd offset (options need no alignment): then the field straddles
@@ -138,47 +141,40 @@ function read32(buf: Uint8Array, at: number): number {
  */
 function replace32(view: PacketView, at: number, value: number): void {
   const buf = view.buf;
-  const old = read32(buf, at);
+  const old = readU32(buf, at);
   if (old === value) return;
   // A NEEDS_CSUM field holds only the pseudo-header sum: header words are summed later.
   const partial = view.vnet.needsCsum;
   const tcp = view.tcp;
   if (partial || ((at - tcp.off) & 1) === 0) {
-    write32(buf, at, value);
+    writeU32(buf, at, value);
     if (!partial) tcp.checksum = checksumReplace32(tcp.checksum, old, value);
     return;
   }
   const w = at - 1;
-  const old0 = (buf[w]! << 8) | buf[w + 1]!;
-  const old1 = (buf[w + 2]! << 8) | buf[w + 3]!;
-  const old2 = (buf[w + 4]! << 8) | buf[w + 5]!;
-  write32(buf, at, value);
+  const old0 = readU16(buf, w);
+  const old1 = readU16(buf, w + 2);
+  const old2 = readU16(buf, w + 4);
+  writeU32(buf, at, value);
   let check = tcp.checksum;
-  check = checksumReplace16(check, old0, (buf[w]! << 8) | buf[w + 1]!);
-  check = checksumReplace16(check, old1, (buf[w + 2]! << 8) | buf[w + 3]!);
-  check = checksumReplace16(check, old2, (buf[w + 4]! << 8) | buf[w + 5]!);
+  check = checksumReplace16(check, old0, readU16(buf, w));
+  check = checksumReplace16(check, old1, readU16(buf, w + 2));
+  check = checksumReplace16(check, old2, readU16(buf, w + 4));
   tcp.checksum = check;
-}
-
-function write32(buf: Uint8Array, at: number, value: number): void {
-  buf[at] = value >>> 24;
-  buf[at + 1] = value >>> 16;
-  buf[at + 2] = value >>> 8;
-  buf[at + 3] = value;
 }
 
 function fixSeq(view: PacketView, init: number, delta: number, previous: number): void {
   if (delta === 0 && previous === 0) return;
   const tcp = view.tcp;
-  replace32(view, tcp.off + 4, shiftSeq(tcp.seq, init, delta, previous));
+  replace32(view, tcp.off + TCP_SEQ_OFFSET, shiftSeq(tcp.seq, init, delta, previous));
 }
 
 function fixAckAndSack(view: PacketView, init: number, delta: number, previous: number): void {
   if (delta === 0 && previous === 0) return;
   const tcp = view.tcp;
   // Without the ACK flag the field means nothing and is left as it is.
-  if ((tcp.flags & 0x10) !== 0) {
-    replace32(view, tcp.off + 8, unshiftAck(tcp.ack, init, delta, previous));
+  if ((tcp.flags & TCP_ACK) !== 0) {
+    replace32(view, tcp.off + TCP_ACK_NUMBER_OFFSET, unshiftAck(tcp.ack, init, delta, previous));
   }
   fixSackBlocks(view, init, delta, previous);
 }
@@ -200,11 +196,11 @@ function fixSackBlocks(view: PacketView, init: number, delta: number, previous: 
     }
     if (i + 1 >= end) return;
     const len = buf[i + 1]!;
-    if (len < 2 || i + len > end) return; // malformed: leave the rest alone
+    if (len < TCPOPT_HEADER_LEN || i + len > end) return; // malformed: leave the rest alone
     // Blocks of two edges each; an option whose length is not 2 + 8n is not SACK as sent.
-    if (kind === TCPOPT_SACK && (len - 2) % 8 === 0) {
-      for (let edge = i + 2; edge < i + len; edge += 4) {
-        replace32(view, edge, unshiftAck(read32(buf, edge), init, delta, previous));
+    if (kind === TCPOPT_SACK && (len - TCPOPT_HEADER_LEN) % (2 * TCP_SACK_EDGE_LEN) === 0) {
+      for (let edge = i + TCPOPT_HEADER_LEN; edge < i + len; edge += TCP_SACK_EDGE_LEN) {
+        replace32(view, edge, unshiftAck(readU32(buf, edge), init, delta, previous));
       }
     }
     i += len;

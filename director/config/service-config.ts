@@ -4,7 +4,8 @@
 import fs from "node:fs";
 import YAML from "yaml";
 import { z } from "zod";
-import { isSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
+import { DEFAULT_SCHEDULER, isSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
+import { FORWARD_METHOD_NAMES } from "../forwarding/method-names.ts";
 import { SYSCTL_NAMES } from "../sysctl/settings.ts";
 
 const ipv4 = z.ipv4({ message: "must be an IPv4 address like 203.0.113.5" });
@@ -14,7 +15,7 @@ const serverSchema = z.strictObject({
   address: ipv4,
   port: port.optional(),
   weight: z.number().int().min(0).max(65535).default(1),
-  method: z.enum(["masq", "tunnel", "route"]).default("masq"),
+  method: z.enum(FORWARD_METHOD_NAMES).default("masq"),
   upper: z.number().int().min(0).default(0),
   lower: z.number().int().min(0).default(0),
 });
@@ -23,7 +24,7 @@ const serviceSchema = z.strictObject({
   protocol: z.enum(["tcp", "udp"]),
   address: ipv4,
   port,
-  scheduler: z.string().default("wlc"),
+  scheduler: z.string().default(DEFAULT_SCHEDULER),
   flags: z.array(z.string()).default([]),
   /** Persistence timeout in seconds (ipvsadm -p); absent means not persistent. */
   persistent: z.number().int().min(1).optional(),

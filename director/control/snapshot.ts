@@ -11,7 +11,7 @@ import type {
 import type { Rates } from "../service/rate-estimator.ts";
 import type { Stats } from "../service/types.ts";
 import { connStateName } from "../protocols/state-name.ts";
-import { IPPROTO_TCP } from "../service/types.ts";
+import { IPPROTO_TCP } from "../packet/ipv4.ts";
 import { CONN_F_TEMPLATE } from "../engine/conn-table.ts";
 
 /** What the packet worker counts outside the engine: reads, writes on either thread. */

@@ -14,6 +14,8 @@ import { applyTimeoutSet } from "../protocols/timeouts.ts";
 import { isSchedulerName } from "../schedulers/index.ts";
 import { newStats } from "../service/types.ts";
 import { formatIPv4 } from "../net/ipv4-address.ts";
+import { FORWARDING_METHODS, forwardingMethodIndex } from "../forwarding/index.ts";
+import { FORWARD_METHOD_LABELS, FORWARD_METHOD_SWITCHES } from "../forwarding/method-names.ts";
 
 export type TableCommand = Extract<
   IpvsadmCommand,
@@ -123,8 +125,6 @@ function asIpvsadmError(cmd: TableCommand, err: unknown): Error {
   return err as Error;
 }
 
-const METHOD_NAMES: Record<string, string> = { route: "Route (-g)", tunnel: "Tunnel (-i)" };
-
 /**
  * What the table accepts but the data path cannot do: Route and Tunnel servers are kept,
  * listed and saved like IPVS's, but the userspace engine only masquerades.
@@ -132,9 +132,15 @@ const METHOD_NAMES: Record<string, string> = { route: "Route (-g)", tunnel: "Tun
 export function tableCommandWarnings(commands: TableCommand[]): string[] {
   const warnings: string[] = [];
   for (const cmd of commands) {
-    if ((cmd.kind === "add-server" || cmd.kind === "edit-server") && cmd.method in METHOD_NAMES) {
+    if (
+      (cmd.kind === "add-server" || cmd.kind === "edit-server") &&
+      !FORWARDING_METHODS[forwardingMethodIndex(cmd.method)].transmits
+    ) {
+      const method = `${FORWARD_METHOD_LABELS[cmd.method]} (${
+        FORWARD_METHOD_SWITCHES[cmd.method]
+      })`;
       warnings.push(
-        `lvslab: warning: ${METHOD_NAMES[cmd.method]} is kept in the table, but lvslab's ` +
+        `lvslab: warning: ${method} is kept in the table, but lvslab's ` +
           "userspace data path only does VS/NAT (-m): new connections scheduled to " +
           `${formatIPv4(cmd.server.addr)}:${cmd.server.port} are dropped and counted`,
       );

@@ -51,6 +51,8 @@ export class ConnTable {
   readonly state: Uint8Array;
   /** Per-connection flags (CONN_F_*). */
   readonly flags: Uint8Array;
+  /** Forwarding method, an index into FORWARDING_METHODS (IPVS's cp->packet_xmit). */
+  readonly method: Uint8Array;
   readonly dest: (Destination | null)[];
   readonly service: (VirtualService | null)[];
   /**
@@ -83,6 +85,7 @@ export class ConnTable {
     this.dport = new Uint16Array(capacity);
     this.state = new Uint8Array(capacity);
     this.flags = new Uint8Array(capacity);
+    this.method = new Uint8Array(capacity);
     this.dest = new Array<Destination | null>(capacity).fill(null);
     this.service = new Array<VirtualService | null>(capacity).fill(null);
     this.controller = new Int32Array(capacity).fill(NO_SLOT);
@@ -181,6 +184,7 @@ export class ConnTable {
     this.dport[slot] = dport;
     this.state[slot] = 0;
     this.flags[slot] = 0;
+    this.method[slot] = 0;
     this.controller[slot] = NO_SLOT;
     this.controlledCount[slot] = 0;
     const bucket = this.bucketOf(proto, caddr, cport);

@@ -10,8 +10,7 @@ export const VIP = parseIPv4("203.0.113.5")!;
 export const CLIENT = parseIPv4("198.51.100.2")!;
 export const RS1 = parseIPv4("172.16.0.2")!;
 export const RS2 = parseIPv4("172.16.0.3")!;
-export const SYN = 0x02;
-export const ACK = 0x10;
+export { TCP_ACK as ACK, TCP_SYN as SYN } from "../packet/tcp.ts";
 
 export function articleEngine(nowMs = 0): DirectorEngine {
   const engine = new DirectorEngine({ maxConnections: 1024, nowMs });

@@ -26,6 +26,16 @@ import type { PacketView } from "../packet/packet.ts";
 
 const NONE = -1;
 
+/** What find() reports: the connection slot and the tag remembered with it. */
+export interface FragmentMatch {
+  slot: number;
+  tag: number;
+}
+
+export function newFragmentMatch(): FragmentMatch {
+  return { slot: NONE, tag: 0 };
+}
+
 function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
@@ -37,8 +47,8 @@ export class FragmentTracker {
   readonly ttlMs: number;
   /** Live entries lost to capacity eviction (counter for the control API). */
   evictions = 0;
-  /** Tag stored with the entry found by the last successful lookup (e.g. a direction). */
-  lastTag = 0;
+  /** What lookup() found last (find() reports into the caller's own FragmentMatch). */
+  private readonly lastMatch = newFragmentMatch();
 
   private readonly mask: number;
   private readonly buckets: Int32Array;
@@ -105,7 +115,7 @@ export class FragmentTracker {
   }
 
   /** The live entry for a key, or NONE; removes an expired one it meets. */
-  private find(src: number, dst: number, protoId: number, nowMs: number): number {
+  private findEntry(src: number, dst: number, protoId: number, nowMs: number): number {
     let e = this.buckets[this.bucketOf(src, dst, protoId)]!;
     while (e !== NONE) {
       if (this.keySrc[e] === src && this.keyDst[e] === dst && this.keyProtoId[e] === protoId) {
@@ -137,7 +147,7 @@ export class FragmentTracker {
     src |= 0;
     dst |= 0;
     const protoId = ((proto & 0xff) << 16) | (id & 0xffff);
-    const old = this.find(src, dst, protoId, nowMs);
+    const old = this.findEntry(src, dst, protoId, nowMs);
     if (old !== NONE) this.unlink(old);
     const e = this.head;
     this.head = e + 1 === this.capacity ? 0 : e + 1;
@@ -158,17 +168,38 @@ export class FragmentTracker {
     this.liveCount++;
   }
 
-  /** The connection slot of a later fragment, or -1 (unknown or expired); sets lastTag. */
+  /**
+   * Finds the entry of a later fragment: false when unknown or expired, else true with its
+   * slot and tag in `out` (one object the caller reuses).
+   */
+  find(
+    src: number,
+    dst: number,
+    proto: number,
+    id: number,
+    nowMs: number,
+    out: FragmentMatch,
+  ): boolean {
+    const e = this.findEntry(src | 0, dst | 0, ((proto & 0xff) << 16) | (id & 0xffff), nowMs);
+    if (e === NONE) return false;
+    out.slot = this.slotOf[e]!;
+    out.tag = this.tagOf[e]!;
+    return true;
+  }
+
+  /** The connection slot of a later fragment, or -1 (unknown or expired); see lastTag. */
   lookup(src: number, dst: number, proto: number, id: number, nowMs: number): number {
-    const e = this.find(src | 0, dst | 0, ((proto & 0xff) << 16) | (id & 0xffff), nowMs);
-    if (e === NONE) return NONE;
-    this.lastTag = this.tagOf[e]!;
-    return this.slotOf[e]!;
+    return this.find(src, dst, proto, id, nowMs, this.lastMatch) ? this.lastMatch.slot : NONE;
+  }
+
+  /** The tag of the entry the last successful lookup() found (e.g. a direction). */
+  get lastTag(): number {
+    return this.lastMatch.tag;
   }
 
   /** Drops the entry of a datagram (e.g. on its last fragment). */
   forget(src: number, dst: number, proto: number, id: number): void {
-    const e = this.find(src | 0, dst | 0, ((proto & 0xff) << 16) | (id & 0xffff), -Infinity);
+    const e = this.findEntry(src | 0, dst | 0, ((proto & 0xff) << 16) | (id & 0xffff), -Infinity);
     if (e !== NONE) this.unlink(e);
   }
 

@@ -10,7 +10,15 @@ import {
   udpChecksumReplace16,
   udpChecksumReplace32,
 } from "../packet/checksum.ts";
-import { IPPROTO_TCP } from "../service/types.ts";
+import { IPPROTO_TCP } from "../packet/ipv4.ts";
+import type { ConnTable } from "../engine/conn-table.ts";
+import { rewriteFragmentAddresses } from "../engine/fragment-tracker.ts";
+import {
+  type EmbeddedPacket,
+  translateIcmpFromRealServer,
+  translateIcmpToRealServer,
+} from "../icmp/icmp-translate.ts";
+import type { ForwardingMethod } from "./method.ts";
 
 /** Rewrites the L4 checksum for an address change (oldAddr → newAddr) and a port change. */
 function adjustL4Checksum(
@@ -67,3 +75,35 @@ export function rewriteOutboundMasq(view: PacketView, vaddr: number, vport: numb
   l4.srcPort = vport;
   adjustL4Checksum(view, oldAddr, vaddr, oldPort, vport);
 }
+
+/**
+ * The method table's entry (ip_vs_nat_xmit and ip_vs_icmp_xmit): both directions pass the
+ * director, each rewritten in place and written back with its length unchanged.
+ */
+export const MASQ: ForwardingMethod = {
+  name: "masq",
+  transmits: true,
+  initialConnFlags: 0,
+  transmitInbound(view: PacketView, conns: ConnTable, slot: number, length: number): number {
+    rewriteInboundMasq(view, conns.daddr[slot], conns.dport[slot]);
+    return length;
+  },
+  transmitOutbound(view: PacketView, conns: ConnTable, slot: number, length: number): number {
+    rewriteOutboundMasq(view, conns.vaddr[slot], conns.vport[slot]);
+    return length;
+  },
+  transmitInboundFragment(view: PacketView, conns: ConnTable, slot: number, length: number) {
+    rewriteFragmentAddresses(view, null, conns.daddr[slot]);
+    return length;
+  },
+  transmitOutboundFragment(view: PacketView, conns: ConnTable, slot: number, length: number) {
+    rewriteFragmentAddresses(view, conns.vaddr[slot], null);
+    return length;
+  },
+  transmitIcmpInbound(view: PacketView, emb: EmbeddedPacket, conns: ConnTable, slot: number) {
+    return translateIcmpToRealServer(view, emb, conns.daddr[slot], conns.dport[slot]);
+  },
+  transmitIcmpOutbound(view: PacketView, emb: EmbeddedPacket, conns: ConnTable, slot: number) {
+    return translateIcmpFromRealServer(view, emb, conns.vaddr[slot], conns.vport[slot]);
+  },
+};

@@ -41,8 +41,9 @@ import {
   ICMP_TIME_EXCEEDED,
 } from "../packet/icmp.ts";
 import { Ipv4View } from "../packet/ipv4.ts";
+import { PORTS_LEN, PortsView } from "../packet/ports-view.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 
 /** EmbeddedPacket.result: not an ICMP error IPVS translates (echo, redirect, non-ICMP...). */
 export const ICMP_ERROR_NONE = 0;
@@ -57,8 +58,6 @@ export const ICMP_ERROR_MALFORMED = 2;
 /** The quoted packet is not TCP/UDP, or is a non-first fragment (no ports to look up). */
 export const ICMP_ERROR_UNSUPPORTED = 3;
 
-/** Bytes of the quoted L4 header needed: the two ports (what the kernel reads). */
-const QUOTED_PORTS_LEN = 4;
 const EMPTY = new Uint8Array(0);
 
 /** The ICMP types ip_vs_in_icmp / ip_vs_out_icmp translate. */
@@ -74,6 +73,8 @@ export function isTranslatedIcmpError(type: number): boolean {
 export class EmbeddedPacket {
   /** View over the quoted IPv4 header (valid when result is ICMP_ERROR_RELATED). */
   readonly ip = new Ipv4View();
+  /** View over the quoted ports (the first bytes of the quoted TCP or UDP header). */
+  readonly ports = new PortsView();
   /** ICMP_ERROR_* from the last bind. */
   result = ICMP_ERROR_NONE;
   /** Quoted IP protocol (6 or 17), addresses and ports, host order numbers. */
@@ -122,15 +123,18 @@ export class EmbeddedPacket {
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return ICMP_ERROR_UNSUPPORTED;
     if (q.fragmentOffset !== 0) return ICMP_ERROR_UNSUPPORTED;
     const hl = q.headerLength;
-    if (avail < hl + QUOTED_PORTS_LEN) return ICMP_ERROR_MALFORMED;
+    // Of the quoted L4 header only the two ports are needed (what the kernel reads).
+    if (avail < hl + PORTS_LEN) return ICMP_ERROR_MALFORMED;
     const l4 = qOff + hl;
     const b = view.buf;
     this.buf = b;
     this.proto = proto;
     this.src = q.src;
     this.dst = q.dst;
-    this.srcPort = (b[l4]! << 8) | b[l4 + 1]!;
-    this.dstPort = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+    const ports = this.ports;
+    ports.attach(b, l4, avail - hl);
+    this.srcPort = ports.srcPort;
+    this.dstPort = ports.dstPort;
     this.l4Offset = l4;
     return ICMP_ERROR_RELATED;
   }
@@ -174,9 +178,7 @@ export function translateIcmpFromRealServer(
   if (!usable(view, emb)) return false;
   view.ip.src = vaddr;
   emb.ip.dst = vaddr;
-  const b = view.buf;
-  b[emb.l4Offset + 2] = vport >>> 8;
-  b[emb.l4Offset + 3] = vport;
+  emb.ports.dstPort = vport;
   finish(view, emb);
   return true;
 }
@@ -197,9 +199,7 @@ export function translateIcmpToRealServer(
   if (!usable(view, emb)) return false;
   view.ip.dst = daddr;
   emb.ip.src = daddr;
-  const b = view.buf;
-  b[emb.l4Offset] = dport >>> 8;
-  b[emb.l4Offset + 1] = dport;
+  emb.ports.srcPort = dport;
   finish(view, emb);
   return true;
 }

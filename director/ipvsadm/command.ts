@@ -15,7 +15,9 @@ export interface ServerRef {
   port: number;
 }
 
-export type ForwardMethod = "masq" | "tunnel" | "route";
+import type { ForwardMethod } from "../forwarding/method-names.ts";
+
+export type { ForwardMethod };
 
 export interface TunnelOptions {
   type: "ipip" | "gue" | "gre";

@@ -7,6 +7,8 @@
 // ipvsadm prints when a reverse lookup finds nothing) while ports get their service names
 // ("203.0.113.5:http"), so the two modes still differ exactly where ipvsadm's would.
 import { formatIPv4 } from "../net/ipv4-address.ts";
+import { FORWARD_METHOD_LABELS, FORWARD_METHOD_SWITCHES } from "../forwarding/method-names.ts";
+import { printedSchedulerFlagNames, schedulerFlagBits } from "../schedulers/flags.ts";
 import type { ListFormat } from "./command.ts";
 import { type ServiceNameTable, systemServices } from "./service-names.ts";
 import type {
@@ -105,34 +107,11 @@ function compareDests(a: DestinationRow, b: DestinationRow): number {
   return intDiff(a.addr, b.addr) || a.port - b.port;
 }
 
-// IP_VS_SVC_F_SCHED1..3 from flag names (sh-*/mh-* share the generic bits).
-const FLAG_BITS: Record<string, number> = {
-  "flag-1": 1,
-  "flag-2": 2,
-  "flag-3": 4,
-  "sh-fallback": 1,
-  "sh-port": 2,
-  "mh-fallback": 1,
-  "mh-port": 2,
-};
-
-function flagBits(flags: readonly string[]): number {
-  return flags.reduce((bits, f) => bits | (FLAG_BITS[f] ?? 0), 0);
-}
-
 /** print_sched_flags(): sh and mh name their two bits (and drop flag-3); others print flag-N. */
 function schedFlagsText(row: ServiceRow): string {
-  const bits = flagBits(row.schedulerFlags);
-  const names = row.schedulerName === "sh"
-    ? ["sh-fallback", "sh-port"]
-    : row.schedulerName === "mh"
-    ? ["mh-fallback", "mh-port"]
-    : ["flag-1", "flag-2", "flag-3"];
-  return names.filter((_, i) => bits & (1 << i)).join(",");
+  const bits = schedulerFlagBits(row.schedulerFlags);
+  return printedSchedulerFlagNames(row.schedulerName, bits).join(",");
 }
-
-const FWD_NAME = { masq: "Masq", local: "Local", tunnel: "Tunnel", route: "Route" } as const;
-const FWD_SWITCH = { masq: "-m", tunnel: "-i", local: "-g", route: "-g" } as const;
 
 /** print_title() for the list formats. */
 function title(format: ListFormat): string {
@@ -189,7 +168,7 @@ function serviceEntry(row: ServiceRow, opts: ListOptions, services: ServiceNameT
   } else {
     // "%s %s" name + scheduler, then " (flags)", " persistent %u", " mask %s", " ops".
     out = `${svcName} ${row.schedulerName}`;
-    if (flagBits(row.schedulerFlags) !== 0) out += ` (${schedFlagsText(row)})`;
+    if (schedulerFlagBits(row.schedulerFlags) !== 0) out += ` (${schedFlagsText(row)})`;
     if (row.persistTimeout > 0) {
       out += ` persistent ${row.persistTimeout}`;
       if (row.persistNetmask >>> 0 !== 0xffffffff) out += ` mask ${formatIPv4(row.persistNetmask)}`;
@@ -236,16 +215,16 @@ function serviceEntry(row: ServiceRow, opts: ListOptions, services: ServiceNameT
         } ${padRight(String(d.inactiveConns), 10)}\n`;
         break;
       case "tun-info": // " %-7s %-13s %-6d %-10u %-10u\n"; lvslab tunnels are IPIP
-        out += `${lead} ${padRight(FWD_NAME[d.method], 7)} ${
+        out += `${lead} ${padRight(FORWARD_METHOD_LABELS[d.method], 7)} ${
           padRight(d.method === "tunnel" ? "ipip" : "n/a", 13)
         } ${padRight(String(d.weight), 6)} ${padRight(String(d.activeConns), 10)} ${
           padRight(String(d.inactiveConns), 10)
         }\n`;
         break;
       case "plain": // " %-7s %-6d %-10u %-10u\n"
-        out += `${lead} ${padRight(FWD_NAME[d.method], 7)} ${padRight(String(d.weight), 6)} ${
-          padRight(String(d.activeConns), 10)
-        } ${padRight(String(d.inactiveConns), 10)}\n`;
+        out += `${lead} ${padRight(FORWARD_METHOD_LABELS[d.method], 7)} ${
+          padRight(String(d.weight), 6)
+        } ${padRight(String(d.activeConns), 10)} ${padRight(String(d.inactiveConns), 10)}\n`;
         break;
     }
   }
@@ -283,12 +262,12 @@ export function formatSave(
       if (row.persistNetmask >>> 0 !== 0xffffffff) out += ` -M ${formatIPv4(row.persistNetmask)}`;
     }
     if (row.onePacket) out += " -o";
-    if (flagBits(row.schedulerFlags) !== 0) out += ` -b ${schedFlagsText(row)}`;
+    if (schedulerFlagBits(row.schedulerFlags) !== 0) out += ` -b ${schedFlagsText(row)}`;
     out += "\n";
     for (const d of glibcMergeSort(row.destinations, compareDests)) {
       const dname = addrPort(d.addr, d.port, row.protocol, numeric, services);
       // "-a %s -r %s %s -w %d"; tunnels add " --tun-type ipip" (print_tunnel_rule).
-      out += `-a ${svc} -r ${dname} ${FWD_SWITCH[d.method]} -w ${d.weight}`;
+      out += `-a ${svc} -r ${dname} ${FORWARD_METHOD_SWITCHES[d.method]} -w ${d.weight}`;
       out += d.method === "tunnel" ? " --tun-type ipip\n" : "\n";
     }
   }

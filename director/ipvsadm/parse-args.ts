@@ -4,6 +4,7 @@
 // address is refused the way ipvsadm refuses a name that does not resolve.
 import { isIPv6 } from "node:net";
 import {
+  type ForwardMethod,
   type IpvsadmCommand,
   IpvsadmRestoreError,
   IpvsadmUnsupportedError,
@@ -13,7 +14,11 @@ import {
   type TunnelOptions,
 } from "./command.ts";
 import { inetAton } from "./inet-aton.ts";
-import { type PoptOption, PoptScanner } from "./popt.ts";
+import { IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
+import { UDP_HEADER_LEN } from "../packet/udp.ts";
+import { DEFAULT_SCHEDULER } from "../schedulers/index.ts";
+import { SCHED_FLAG_BITS, schedulerFlagNames, schedulerFlagOwner } from "../schedulers/flags.ts";
+import { type PoptOption, type PoptResult, PoptScanner } from "./popt.ts";
 import { type ServiceNameTable, systemServices } from "./service-names.ts";
 
 export interface ParseOptions {
@@ -191,7 +196,6 @@ const FIRST_TAG_COMMANDS: Record<string, CmdName> = {
   S: "save",
 };
 
-const DEF_SCHED = "wlc";
 const MAX_TIMEOUT = 86400 * 31;
 // IPVS_SVC_PERSISTENT_TIMEOUT in libipvs.h is 6*60: a bare -p gives 360 s, although the
 // man page says 300.
@@ -217,7 +221,7 @@ function parseTimeout(arg: string | null, min: number, max: number): number {
   return n;
 }
 
-type Proto = 0 | 6 | 17;
+type Proto = 0 | typeof IPPROTO_TCP | typeof IPPROTO_UDP;
 
 interface SvcState {
   protocol: Proto;
@@ -250,33 +254,23 @@ function parseService(
   const portText = buf.slice(colon + 1);
   let port = stringToNumber(portText, 0, 65535);
   if (port === -1 && target.protocol !== 0) {
-    port = services.portOf(portText, target.protocol === 6 ? "tcp" : "udp") ?? -1;
+    port = services.portOf(portText, target.protocol === IPPROTO_TCP ? "tcp" : "udp") ?? -1;
   }
   if (port === -1) return 0;
   target.port = port;
   return SERVICE_ADDR | SERVICE_PORT;
 }
 
-const SCHED_FLAG_BITS: Record<string, number> = {
-  "flag-1": 1,
-  "flag-2": 2,
-  "flag-3": 4,
-  "sh-fallback": 1,
-  "sh-port": 2,
-  "mh-fallback": 1,
-  "mh-port": 2,
-};
-
 /** parse_sched_flags(): sh-* flags need sh, mh-* need mh (checked here, as ipvsadm does). */
 function parseSchedFlags(sched: string, arg: string): number {
-  const scheduler = sched === "" ? DEF_SCHED : sched;
+  const scheduler = sched === "" ? DEFAULT_SCHEDULER : sched;
   const flags = arg.split(",").filter((f) => f !== "");
   if (flags.length === 0) fail(`invalid scheduler flag \`${arg}'`);
   let bits = 0;
   for (const flag of flags) {
     const bit = SCHED_FLAG_BITS[flag];
     if (bit === undefined) fail(`invalid scheduler flag \`${flag}'`);
-    const owner = flag.startsWith("sh-") ? "sh" : flag.startsWith("mh-") ? "mh" : null;
+    const owner = schedulerFlagOwner(flag);
     if (owner !== null && scheduler !== owner) fail(`incompatible scheduler flag \`${flag}'`);
     bits |= bit;
   }
@@ -284,14 +278,7 @@ function parseSchedFlags(sched: string, arg: string): number {
 }
 
 /** Flag bits as names for `scheduler`, in the order ipvsadm prints them. */
-export function schedFlagNames(scheduler: string, bits: number): string[] {
-  const names = scheduler === "sh"
-    ? ["sh-fallback", "sh-port", "flag-3"]
-    : scheduler === "mh"
-    ? ["mh-fallback", "mh-port", "flag-3"]
-    : ["flag-1", "flag-2", "flag-3"];
-  return names.filter((_, i) => (bits & (1 << i)) !== 0);
-}
+export const schedFlagNames = schedulerFlagNames;
 
 function isMulticastV4(text: string): boolean {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
@@ -338,195 +325,7 @@ export function parseIpvsadmArgs(
   if (cmd === undefined) throw tryHelp();
   if (cmd === "restore" && options.readingStdin) throw tryHelp();
 
-  const given = new Set<OptName>();
-  const setOption = (name: OptName) => {
-    if (given.has(name)) fail(`multiple '${name}' options specified`);
-    given.add(name);
-  };
-
-  const svc: SvcState = { protocol: 0, addr: 0, port: 0, fwmark: 0 };
-  let scheduler = "";
-  let persistent = false;
-  let persistTimeout = 0;
-  let netmask = 0xffffffff;
-  let onePacket = false;
-  let schedFlagsArg = "";
-  let ipv6Fwmark = false;
-  const dest = {
-    addr: 0,
-    port: 0,
-    method: "route" as "masq" | "tunnel" | "route",
-    weight: 1,
-    upper: 0,
-    lower: 0,
-  };
-  const tunnel = { type: "ipip" as TunnelOptions["type"], port: 0, flags: 0 };
-
-  for (;;) {
-    const r = scanner.nextOption();
-    if (r.kind === "end") break;
-    if (r.kind === "error") throw new IpvsadmUsageError(`${r.word}: ${r.error}`, 255);
-    const arg = r.arg ?? "";
-    switch (r.tag) {
-      case "t":
-      case "u": {
-        setOption("service-address");
-        svc.protocol = r.tag === "t" ? 6 : 17;
-        if (!(parseService(arg, svc, services) & SERVICE_ADDR)) {
-          fail("illegal virtual server address[:port] specified");
-        }
-        break;
-      }
-      case "sctp-service":
-        throw new IpvsadmUnsupportedError(
-          "--sctp-service: lvslab's director handles TCP and UDP services only; use -t or -u.",
-        );
-      case "f": {
-        setOption("service-address");
-        svc.protocol = 6; // ipvsadm sets a sane protocol for fwmark services too
-        if (!/^[ \t\n\v\f\r]*[+-]?\d+$/.test(arg)) fail(`invalid fwmark value \`${arg}' specified`);
-        const mark = Number(arg.trim());
-        if (mark <= 0 || mark > 0xffffffff) fail(`invalid fwmark value \`${arg}' specified`);
-        svc.fwmark = mark;
-        break;
-      }
-      case "s":
-        setOption("scheduler");
-        scheduler = arg.slice(0, SCHEDNAME_MAX);
-        break;
-      case "p":
-        setOption("persistent");
-        persistent = true;
-        persistTimeout = parseTimeout(r.arg, 1, MAX_TIMEOUT);
-        break;
-      case "M": {
-        setOption("netmask");
-        const mask = inetAton(arg);
-        if (mask === null) fail("illegal virtual server persistent mask specified");
-        netmask = mask;
-        break;
-      }
-      case "r": {
-        setOption("real-server");
-        const target: SvcState = { ...svc };
-        const parsed = parseService(arg, target, services);
-        if (!(parsed & SERVICE_ADDR)) fail("illegal real server address[:port] specified");
-        dest.addr = target.addr;
-        dest.port = parsed & SERVICE_PORT ? target.port : svc.port;
-        break;
-      }
-      case "i":
-      case "g":
-      case "m":
-        setOption("forwarding-method");
-        dest.method = r.tag === "i" ? "tunnel" : r.tag === "g" ? "route" : "masq";
-        break;
-      case "w":
-        setOption("weight");
-        dest.weight = stringToNumber(arg, 0, 65535);
-        if (dest.weight === -1) fail("illegal weight specified");
-        break;
-      case "x":
-        setOption("u-threshold");
-        dest.upper = stringToNumber(arg, 0, INT_MAX);
-        if (dest.upper === -1) fail("illegal u_threshold specified");
-        break;
-      case "y":
-        setOption("l-threshold");
-        dest.lower = stringToNumber(arg, 0, INT_MAX);
-        if (dest.lower === -1) fail("illegal l_threshold specified");
-        break;
-      case "c":
-        setOption("connection");
-        break;
-      case "n":
-        setOption("numeric");
-        break;
-      case "mcast-interface":
-        setOption("mcast-interface");
-        break;
-      case "syncid":
-        setOption("syncid");
-        if (stringToNumber(arg, 0, 255) === -1) fail("illegal syncid specified");
-        break;
-      case "timeout":
-      case "daemon":
-      case "stats":
-      case "rate":
-      case "thresholds":
-      case "persistent-conn":
-      case "nosort":
-      case "tun-info":
-        setOption(r.tag);
-        break;
-      case "sort":
-        break; // a no-op kept for compatibility: sorting is the default
-      case "X":
-        setOption("exact");
-        break;
-      case "6":
-        if (svc.fwmark === 0) fail("-6 used before -f\n");
-        ipv6Fwmark = true;
-        break;
-      case "o":
-        setOption("ops");
-        onePacket = true;
-        break;
-      case "pe":
-        setOption("pe");
-        break;
-      case "b":
-        setOption("sched-flags");
-        schedFlagsArg = arg.slice(0, 127);
-        break;
-      case "mcast-group":
-        setOption("mcast-group");
-        if (arg.includes(":")) {
-          if (!isIPv6(arg) || !/^ff/i.test(arg)) fail(`invalid IPv6 mcast-group \`${arg}'`);
-        } else if (!isMulticastV4(arg)) {
-          fail(`invalid IPv4 mcast-group \`${arg}'`);
-        }
-        break;
-      case "mcast-port":
-        setOption("mcast-port");
-        if (stringToNumber(arg, 1, 65535) === -1) fail("illegal mcast-port specified");
-        break;
-      case "mcast-ttl":
-        setOption("mcast-ttl");
-        if (stringToNumber(arg, 1, 255) === -1) fail("illegal mcast-ttl specified");
-        break;
-      case "sync-maxlen":
-        setOption("sync-maxlen");
-        if (stringToNumber(arg, 1, 65535 - 20 - 8) === -1) fail("illegal sync-maxlen specified");
-        break;
-      case "tun-type": {
-        setOption("tun-type");
-        if (arg !== "ipip" && arg !== "gue" && arg !== "gre") fail("illegal tunnel type specified");
-        tunnel.type = arg;
-        break;
-      }
-      case "tun-port":
-        setOption("tun-port");
-        tunnel.port = stringToNumber(arg, 1, 65535);
-        if (tunnel.port === -1) fail("illegal tunnel port specified");
-        break;
-      case "tun-nocsum":
-        setOption("tun-nocsum");
-        break;
-      case "tun-csum":
-        setOption("tun-csum");
-        tunnel.flags |= 1;
-        break;
-      case "tun-remcsum":
-        setOption("tun-remcsum");
-        tunnel.flags |= 2;
-        break;
-      default:
-        // A second command (or -h/-v after a command) is just an option ipvsadm does not take here.
-        fail(`invalid option \`${r.word}'`);
-    }
-  }
-
+  const o = scanOptions(scanner, services);
   const leftovers = [...scanner.leftovers];
   let timeouts: { tcp: number; tcpfin: number; udp: number } | undefined;
   if (cmd === "set") {
@@ -540,35 +339,286 @@ export function parseIpvsadmArgs(
   }
   if (leftovers.length > 0) fail(`unexpected argument ${leftovers[0]}`);
 
-  const schedFlagBits = schedFlagsArg === "" ? 0 : parseSchedFlags(scheduler, schedFlagsArg);
+  const schedFlagBits = o.schedFlagsArg === "" ? 0 : parseSchedFlags(o.scheduler, o.schedFlagsArg);
 
-  checkMatrix(cmd, given);
+  checkCommandOptions(cmd, o);
+  return buildCommand(cmd, o, timeouts, schedFlagBits);
+}
+
+/** What the options set (process_options' local variables in ipvsadm.c). */
+interface ParsedOptions {
+  given: Set<OptName>;
+  svc: SvcState;
+  scheduler: string;
+  persistent: boolean;
+  persistTimeout: number;
+  netmask: number;
+  onePacket: boolean;
+  schedFlagsArg: string;
+  ipv6Fwmark: boolean;
+  dest: {
+    addr: number;
+    port: number;
+    method: ForwardMethod;
+    weight: number;
+    upper: number;
+    lower: number;
+  };
+  tunnel: { type: TunnelOptions["type"]; port: number; flags: number };
+}
+
+type OptionResult = Extract<PoptResult, { kind: "option" }>;
+
+/** Records an option; ipvsadm refuses one given twice. */
+function setOption(o: ParsedOptions, name: OptName): void {
+  if (o.given.has(name)) fail(`multiple '${name}' options specified`);
+  o.given.add(name);
+}
+
+/** Reads every option after the command (the option loop of parse_options). */
+function scanOptions(scanner: PoptScanner, services: ServiceNameTable): ParsedOptions {
+  const o: ParsedOptions = {
+    given: new Set<OptName>(),
+    svc: { protocol: 0, addr: 0, port: 0, fwmark: 0 },
+    scheduler: "",
+    persistent: false,
+    persistTimeout: 0,
+    netmask: 0xffffffff,
+    onePacket: false,
+    schedFlagsArg: "",
+    ipv6Fwmark: false,
+    dest: { addr: 0, port: 0, method: "route", weight: 1, upper: 0, lower: 0 },
+    tunnel: { type: "ipip", port: 0, flags: 0 },
+  };
+  for (;;) {
+    const r = scanner.nextOption();
+    if (r.kind === "end") return o;
+    if (r.kind === "error") throw new IpvsadmUsageError(`${r.word}: ${r.error}`, 255);
+    if (
+      !applyServiceOption(o, r, services) && !applyServerOption(o, r, services) &&
+      !applyOtherOption(o, r)
+    ) {
+      // A second command (or -h/-v after a command) is just an option ipvsadm does not take here.
+      fail(`invalid option \`${r.word}'`);
+    }
+  }
+}
+
+/** A virtual-service option (-t/-u/-f, -s, -p, -M, -b, -o, -6, --pe); false if not one. */
+function applyServiceOption(
+  o: ParsedOptions,
+  r: OptionResult,
+  services: ServiceNameTable,
+): boolean {
+  const arg = r.arg ?? "";
+  switch (r.tag) {
+    case "t":
+    case "u": {
+      setOption(o, "service-address");
+      o.svc.protocol = r.tag === "t" ? IPPROTO_TCP : IPPROTO_UDP;
+      if (!(parseService(arg, o.svc, services) & SERVICE_ADDR)) {
+        fail("illegal virtual server address[:port] specified");
+      }
+      return true;
+    }
+    case "sctp-service":
+      throw new IpvsadmUnsupportedError(
+        "--sctp-service: lvslab's director handles TCP and UDP services only; use -t or -u.",
+      );
+    case "f": {
+      setOption(o, "service-address");
+      o.svc.protocol = IPPROTO_TCP; // ipvsadm sets a sane protocol for fwmark services too
+      if (!/^[ \t\n\v\f\r]*[+-]?\d+$/.test(arg)) fail(`invalid fwmark value \`${arg}' specified`);
+      const mark = Number(arg.trim());
+      if (mark <= 0 || mark > 0xffffffff) fail(`invalid fwmark value \`${arg}' specified`);
+      o.svc.fwmark = mark;
+      return true;
+    }
+    case "s":
+      setOption(o, "scheduler");
+      o.scheduler = arg.slice(0, SCHEDNAME_MAX);
+      return true;
+    case "p":
+      setOption(o, "persistent");
+      o.persistent = true;
+      o.persistTimeout = parseTimeout(r.arg, 1, MAX_TIMEOUT);
+      return true;
+    case "M": {
+      setOption(o, "netmask");
+      const mask = inetAton(arg);
+      if (mask === null) fail("illegal virtual server persistent mask specified");
+      o.netmask = mask;
+      return true;
+    }
+    case "6":
+      if (o.svc.fwmark === 0) fail("-6 used before -f\n");
+      o.ipv6Fwmark = true;
+      return true;
+    case "o":
+      setOption(o, "ops");
+      o.onePacket = true;
+      return true;
+    case "pe":
+      setOption(o, "pe");
+      return true;
+    case "b":
+      setOption(o, "sched-flags");
+      o.schedFlagsArg = arg.slice(0, 127);
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A real-server option (-r, -g/-i/-m, -w, -x, -y, --tun-*); false if not one. */
+function applyServerOption(o: ParsedOptions, r: OptionResult, services: ServiceNameTable): boolean {
+  const arg = r.arg ?? "";
+  switch (r.tag) {
+    case "r": {
+      setOption(o, "real-server");
+      const target: SvcState = { ...o.svc };
+      const parsed = parseService(arg, target, services);
+      if (!(parsed & SERVICE_ADDR)) fail("illegal real server address[:port] specified");
+      o.dest.addr = target.addr;
+      o.dest.port = parsed & SERVICE_PORT ? target.port : o.svc.port;
+      return true;
+    }
+    case "i":
+    case "g":
+    case "m":
+      setOption(o, "forwarding-method");
+      o.dest.method = r.tag === "i" ? "tunnel" : r.tag === "g" ? "route" : "masq";
+      return true;
+    case "w":
+      setOption(o, "weight");
+      o.dest.weight = stringToNumber(arg, 0, 65535);
+      if (o.dest.weight === -1) fail("illegal weight specified");
+      return true;
+    case "x":
+      setOption(o, "u-threshold");
+      o.dest.upper = stringToNumber(arg, 0, INT_MAX);
+      if (o.dest.upper === -1) fail("illegal u_threshold specified");
+      return true;
+    case "y":
+      setOption(o, "l-threshold");
+      o.dest.lower = stringToNumber(arg, 0, INT_MAX);
+      if (o.dest.lower === -1) fail("illegal l_threshold specified");
+      return true;
+    case "tun-type": {
+      setOption(o, "tun-type");
+      if (arg !== "ipip" && arg !== "gue" && arg !== "gre") fail("illegal tunnel type specified");
+      o.tunnel.type = arg;
+      return true;
+    }
+    case "tun-port":
+      setOption(o, "tun-port");
+      o.tunnel.port = stringToNumber(arg, 1, 65535);
+      if (o.tunnel.port === -1) fail("illegal tunnel port specified");
+      return true;
+    case "tun-nocsum":
+      setOption(o, "tun-nocsum");
+      return true;
+    case "tun-csum":
+      setOption(o, "tun-csum");
+      o.tunnel.flags |= 1;
+      return true;
+    case "tun-remcsum":
+      setOption(o, "tun-remcsum");
+      o.tunnel.flags |= 2;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Any other option (listing, sync daemon); false if ipvsadm has none of that name. */
+function applyOtherOption(o: ParsedOptions, r: OptionResult): boolean {
+  const arg = r.arg ?? "";
+  switch (r.tag) {
+    case "c":
+      setOption(o, "connection");
+      return true;
+    case "n":
+      setOption(o, "numeric");
+      return true;
+    case "mcast-interface":
+      setOption(o, "mcast-interface");
+      return true;
+    case "syncid":
+      setOption(o, "syncid");
+      if (stringToNumber(arg, 0, 255) === -1) fail("illegal syncid specified");
+      return true;
+    case "timeout":
+    case "daemon":
+    case "stats":
+    case "rate":
+    case "thresholds":
+    case "persistent-conn":
+    case "nosort":
+    case "tun-info":
+      setOption(o, r.tag);
+      return true;
+    case "sort":
+      return true; // a no-op kept for compatibility: sorting is the default
+    case "X":
+      setOption(o, "exact");
+      return true;
+    case "mcast-group":
+      setOption(o, "mcast-group");
+      if (arg.includes(":")) {
+        if (!isIPv6(arg) || !/^ff/i.test(arg)) fail(`invalid IPv6 mcast-group \`${arg}'`);
+      } else if (!isMulticastV4(arg)) {
+        fail(`invalid IPv4 mcast-group \`${arg}'`);
+      }
+      return true;
+    case "mcast-port":
+      setOption(o, "mcast-port");
+      if (stringToNumber(arg, 1, 65535) === -1) fail("illegal mcast-port specified");
+      return true;
+    case "mcast-ttl":
+      setOption(o, "mcast-ttl");
+      if (stringToNumber(arg, 1, 255) === -1) fail("illegal mcast-ttl specified");
+      return true;
+    case "sync-maxlen":
+      setOption(o, "sync-maxlen");
+      if (stringToNumber(arg, 1, 65535 - IPV4_MIN_HEADER_LEN - UDP_HEADER_LEN) === -1) {
+        fail("illegal sync-maxlen specified");
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The checks process_options makes once every option is read (beyond the option matrix). */
+function checkCommandOptions(cmd: CmdName, o: ParsedOptions): void {
+  checkMatrix(cmd, o.given);
 
   if (cmd === "add-service" || cmd === "edit-service") {
-    if (svc.fwmark === 0 && svc.port === 0 && !persistent) {
+    if (o.svc.fwmark === 0 && o.svc.port === 0 && !o.persistent) {
       fail("Zero port specified for non-persistent service");
     }
-    if (onePacket && svc.fwmark === 0 && svc.protocol !== 17) {
+    if (o.onePacket && o.svc.fwmark === 0 && o.svc.protocol !== IPPROTO_UDP) {
       fail("One-Packet Scheduling is only for UDP virtual services");
     }
-    if (scheduler === "") scheduler = DEF_SCHED;
+    if (o.scheduler === "") o.scheduler = DEFAULT_SCHEDULER;
   }
 
   if (cmd === "add-server" || cmd === "edit-server") {
     // DR and tunnelling cannot change the port: the server sees the virtual one.
-    if (svc.fwmark === 0 && (dest.method === "tunnel" || dest.method === "route")) {
-      dest.port = svc.port;
+    if (o.svc.fwmark === 0 && (o.dest.method === "tunnel" || o.dest.method === "route")) {
+      o.dest.port = o.svc.port;
     }
     const tunnelGiven = (["tun-type", "tun-port", "tun-nocsum", "tun-csum", "tun-remcsum"] as const)
-      .some((o) => given.has(o));
-    if (tunnelGiven && dest.method !== "tunnel") {
+      .some((name) => o.given.has(name));
+    if (tunnelGiven && o.dest.method !== "tunnel") {
       fail("Tunnel options conflict with forward method");
     }
-    checkTunnelMatrix(tunnel.type, given);
+    checkTunnelMatrix(o.tunnel.type, o.given);
   }
 
   if (cmd === "list") {
-    const any = (...names: OptName[]) => names.some((n) => given.has(n));
+    const any = (...names: OptName[]) => names.some((n) => o.given.has(n));
     if (
       (any("connection", "timeout", "daemon") && any("stats", "rate", "thresholds")) ||
       (any("timeout", "daemon") && any("persistent-conn"))
@@ -578,22 +628,34 @@ export function parseIpvsadmArgs(
   }
 
   // Valid ipvsadm, but beyond what lvslab's director does.
-  if (given.has("daemon")) {
+  if (o.given.has("daemon")) {
     throw new IpvsadmUnsupportedError(
       "--daemon: lvslab's director has no connection sync daemon to list.",
     );
   }
-  if (given.has("pe")) {
+  if (o.given.has("pe")) {
     throw new IpvsadmUnsupportedError(
       "--pe: lvslab's director has no persistence engines; plain persistence (-p) works.",
     );
   }
-  if (ipv6Fwmark) throw new IpvsadmUnsupportedError("-6: lvslab's director is IPv4 only.");
+  if (o.ipv6Fwmark) throw new IpvsadmUnsupportedError("-6: lvslab's director is IPv4 only.");
+}
 
-  const service: ServiceRef = svc.fwmark !== 0
-    ? { protocol: "fwmark", addr: 0, port: 0, fwmark: svc.fwmark }
-    : { protocol: svc.protocol === 17 ? "udp" : "tcp", addr: svc.addr, port: svc.port };
-  const server = { addr: dest.addr, port: dest.port };
+/** The command the parsed options make. */
+function buildCommand(
+  cmd: CmdName,
+  o: ParsedOptions,
+  timeouts: { tcp: number; tcpfin: number; udp: number } | undefined,
+  schedFlagBits: number,
+): IpvsadmCommand {
+  const service: ServiceRef = o.svc.fwmark !== 0
+    ? { protocol: "fwmark", addr: 0, port: 0, fwmark: o.svc.fwmark }
+    : {
+      protocol: o.svc.protocol === IPPROTO_UDP ? "udp" : "tcp",
+      addr: o.svc.addr,
+      port: o.svc.port,
+    };
+  const server = { addr: o.dest.addr, port: o.dest.port };
 
   switch (cmd) {
     case "add-service":
@@ -601,29 +663,29 @@ export function parseIpvsadmArgs(
       return {
         kind: cmd,
         service,
-        scheduler,
-        schedFlags: schedFlagNames(scheduler, schedFlagBits),
-        persistent: persistent ? persistTimeout : 0,
-        netmask,
-        onePacket,
+        scheduler: o.scheduler,
+        schedFlags: schedFlagNames(o.scheduler, schedFlagBits),
+        persistent: o.persistent ? o.persistTimeout : 0,
+        netmask: o.netmask,
+        onePacket: o.onePacket,
       };
     case "delete-service":
       return { kind: "delete-service", service };
     case "flush":
       return { kind: "clear" };
     case "zero":
-      return given.has("service-address") ? { kind: "zero", service } : { kind: "zero" };
+      return o.given.has("service-address") ? { kind: "zero", service } : { kind: "zero" };
     case "add-server":
     case "edit-server":
       return {
         kind: cmd,
         service,
         server,
-        method: dest.method,
-        weight: dest.weight,
-        upper: dest.upper,
-        lower: dest.lower,
-        ...(dest.method === "tunnel" ? { tunnel: tunnelOptions(tunnel) } : {}),
+        method: o.dest.method,
+        weight: o.dest.weight,
+        upper: o.dest.upper,
+        lower: o.dest.lower,
+        ...(o.dest.method === "tunnel" ? { tunnel: tunnelOptions(o.tunnel) } : {}),
       };
     case "delete-server":
       return { kind: "delete-server", service, server };
@@ -632,22 +694,22 @@ export function parseIpvsadmArgs(
     case "restore":
       return { kind: "restore" };
     case "save":
-      return { kind: "save", numeric: given.has("numeric") };
+      return { kind: "save", numeric: o.given.has("numeric") };
     case "list":
       return {
         kind: "list",
-        view: given.has("connection")
+        view: o.given.has("connection")
           ? "connections"
-          : given.has("service-address")
+          : o.given.has("service-address")
           ? "services"
-          : given.has("timeout")
+          : o.given.has("timeout")
           ? "timeouts"
           : "services",
-        ...(given.has("service-address") && !given.has("connection") ? { service } : {}),
-        format: listFormat(given),
-        numeric: given.has("numeric"),
-        exact: given.has("exact"),
-        sort: !given.has("nosort"),
+        ...(o.given.has("service-address") && !o.given.has("connection") ? { service } : {}),
+        format: listFormat(o.given),
+        numeric: o.given.has("numeric"),
+        exact: o.given.has("exact"),
+        sort: !o.given.has("nosort"),
       };
     case "start-daemon":
     case "stop-daemon":

@@ -2,6 +2,8 @@
 // by the control layer (the kernel's GET_SERVICES / GET_DESTS / /proc/net/ip_vs_conn in
 // real ipvsadm). Addresses are unsigned 32-bit numbers, ports host-order numbers.
 
+import type { ListedForwardMethod } from "../forwarding/method-names.ts";
+
 /** Counters, as ipvsadm --stats prints them (struct ip_vs_stats_user, 64-bit). */
 export interface Stats {
   conns: number;
@@ -20,7 +22,8 @@ export interface Rates {
   outbps: number;
 }
 
-export type ForwardMethodName = "masq" | "tunnel" | "route" | "local";
+/** The forwarding method of a listed real server. */
+export type ForwardMethodName = ListedForwardMethod;
 
 export interface DestinationRow {
   addr: number;

@@ -4,6 +4,10 @@ import { NetView } from "./net-view.ts";
 import { PacketError } from "./packet-error.ts";
 
 export const IPV4_MIN_HEADER_LEN = 20;
+/** The protocol field's values the director knows (IPPROTO_* in <netinet/in.h>). */
+export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
+export const IPPROTO_UDP = 17;
 /** flags: don't fragment / more fragments (in the 16-bit flags+offset word). */
 export const IPV4_DF = 0x4000;
 export const IPV4_MF = 0x2000;
@@ -138,6 +142,33 @@ export class Ipv4View extends NetView {
   /** L4 bytes according to the total length (header + payload). */
   get l4Length(): number {
     return this.u16(2) - ((this.buf[this.off]! & 0x0f) << 2);
+  }
+
+  /**
+   * Writes a header without options (version 4, IHL 5) at the view's place, checksum
+   * computed in full: for packets the director writes itself.
+   */
+  writeHeader(
+    tos: number,
+    totalLength: number,
+    id: number,
+    flagsFragOffset: number,
+    ttl: number,
+    proto: number,
+    src: number,
+    dst: number,
+  ): void {
+    this.buf[this.off] = 0x40 | (IPV4_MIN_HEADER_LEN >>> 2);
+    this.tos = tos;
+    this.totalLength = totalLength;
+    this.id = id;
+    this.flagsFragOffset = flagsFragOffset;
+    this.ttl = ttl;
+    this.protocol = proto;
+    this.checksum = 0;
+    this.src = src;
+    this.dst = dst;
+    this.checksum = this.computeChecksum();
   }
 
   /** The header checksum recomputed from scratch (as if the field were 0). */

@@ -3,6 +3,24 @@
 
 const EMPTY = new Uint8Array(0);
 
+/** Big-endian 16-bit number at buf[at] (for fields at any offset, e.g. in TCP options). */
+export function readU16(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!;
+}
+
+/** Big-endian unsigned 32-bit number at buf[at]. */
+export function readU32(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
+/** Writes a big-endian 32-bit number at buf[at]. */
+export function writeU32(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value >>> 24;
+  buf[at + 1] = value >>> 16;
+  buf[at + 2] = value >>> 8;
+  buf[at + 3] = value;
+}
+
 export class NetView {
   buf: Uint8Array = EMPTY;
   off = 0;

@@ -2,9 +2,8 @@
 // TUN buffer in place (no copy, no allocation) and says in a number whether it is usable.
 import { pseudoHeaderSum } from "./checksum.ts";
 import { IcmpView } from "./icmp.ts";
-import { Ipv4View } from "./ipv4.ts";
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, Ipv4View } from "./ipv4.ts";
 import { PacketError } from "./packet-error.ts";
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
 import { TcpView } from "./tcp.ts";
 import { UdpView } from "./udp.ts";
 import { VNET_HDR_LEN, VnetHeaderView } from "./vnet-header.ts";

@@ -3,6 +3,9 @@
 // first 8 bytes of a header quoted inside an ICMP error).
 import { NetView } from "./net-view.ts";
 
+/** The bytes the two ports take at the start of a TCP or UDP header. */
+export const PORTS_LEN = 4;
+
 export class PortsView extends NetView {
   /** L4 bytes (header + payload) as the IP header gives them. */
   length = 0;

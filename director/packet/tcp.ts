@@ -15,8 +15,18 @@ export const TCP_URG = 0x20;
 export const TCP_ECE = 0x40;
 export const TCP_CWR = 0x80;
 
-/** Offset of the checksum field inside the TCP header. */
+/** Offsets of fields inside the TCP header. */
+export const TCP_SEQ_OFFSET = 4;
+export const TCP_ACK_NUMBER_OFFSET = 8;
 export const TCP_CHECKSUM_OFFSET = 16;
+
+/** Option kinds (RFC 793, RFC 2018); an option is kind, length, then length - 2 bytes. */
+export const TCPOPT_EOL = 0;
+export const TCPOPT_NOP = 1;
+export const TCPOPT_SACK = 5;
+/** Bytes before an option's data (kind, length); a SACK block edge is a 32-bit number. */
+export const TCPOPT_HEADER_LEN = 2;
+export const TCP_SACK_EDGE_LEN = 4;
 
 export class TcpView extends PortsView {
   /**
@@ -34,20 +44,23 @@ export class TcpView extends PortsView {
   }
 
   get seq(): number {
-    return this.u32(4);
+    return this.u32(TCP_SEQ_OFFSET);
   }
   set seq(v: number) {
-    this.setU32(4, v);
+    this.setU32(TCP_SEQ_OFFSET, v);
   }
   get ack(): number {
-    return this.u32(8);
+    return this.u32(TCP_ACK_NUMBER_OFFSET);
   }
   set ack(v: number) {
-    this.setU32(8, v);
+    this.setU32(TCP_ACK_NUMBER_OFFSET, v);
   }
-  /** Data offset in 32-bit words. */
+  /** Data offset in 32-bit words (setting it clears the reserved bits beside it). */
   get dataOffset(): number {
     return this.buf[this.off + 12]! >>> 4;
+  }
+  set dataOffset(words: number) {
+    this.buf[this.off + 12] = words << 4;
   }
   get headerLength(): number {
     return (this.buf[this.off + 12]! >>> 4) << 2;
@@ -66,10 +79,10 @@ export class TcpView extends PortsView {
     this.setU16(14, v);
   }
   get checksum(): number {
-    return this.u16(16);
+    return this.u16(TCP_CHECKSUM_OFFSET);
   }
   set checksum(v: number) {
-    this.setU16(16, v);
+    this.setU16(TCP_CHECKSUM_OFFSET, v);
   }
   get urgentPointer(): number {
     return this.u16(18);

@@ -1,6 +1,6 @@
 // The "state" column of ipvsadm -L -c for any connection: the kernel asks the connection's
 // protocol handler for the name (ip_vs_state_name()).
-import { IPPROTO_TCP, IPPROTO_UDP } from "../service/types.ts";
+import { IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 import { tcpStateName } from "./tcp-state.ts";
 import { udpStateName } from "./udp-state.ts";
 

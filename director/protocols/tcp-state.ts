@@ -4,6 +4,7 @@
 // (rst, syn, fin, ack) and the direction it travels, and looks the next state up in a table.
 // Each state carries a timeout; that is all a director needs to expire entries sensibly.
 // States are small integers so the connection table can keep them in a Uint8Array.
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../packet/tcp.ts";
 
 /** TCP states, numbered as IPVS numbers them (IP_VS_TCP_S_*). */
 export const TCP_S_NONE = 0;
@@ -101,11 +102,8 @@ export const DIR_OUTPUT = 1;
 export const DIR_INPUT_ONLY = 2;
 export type Direction = typeof DIR_INPUT | typeof DIR_OUTPUT | typeof DIR_INPUT_ONLY;
 
-/** TCP header flag bits (the flags byte, offset 13 of the TCP header). */
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_ACK = 0x10;
+/** The TCP header's flag bits the table classes look at (defined with the TCP header view). */
+export { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../packet/tcp.ts";
 
 /** Flag classes: the row index within one direction's block of the table. */
 export const FLAG_SYN = 0;

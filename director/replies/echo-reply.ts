@@ -1,8 +1,8 @@
 // Answers ping to a VIP like the kernel's icmp_echo: the request becomes the reply in place.
 import { checksumReplace16, internetChecksum } from "../packet/checksum.ts";
-import { ICMP_ECHO, ICMP_ECHO_REPLY } from "../packet/icmp.ts";
+import { ICMP_ECHO, ICMP_ECHO_REPLY, IcmpView } from "../packet/icmp.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPPROTO_ICMP } from "../service/types.ts";
+import { IPPROTO_ICMP, IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
 import {
   clearVnetHeader,
   isMulticastOrBroadcast,
@@ -11,6 +11,9 @@ import {
   REPLY_L4_OFFSET,
   writeReplyIpHeader,
 } from "./reply-header.ts";
+
+/** The view the reply's ICMP header is written through (re-bound per reply). */
+const replyIcmp = new IcmpView();
 
 /**
  * Turns an ICMP echo request in buf (parsed by view) into the echo reply: addresses swapped,
@@ -42,19 +45,17 @@ export function writeEchoReply(view: PacketView, buf: Uint8Array): number {
 
   if (icmpOff !== REPLY_L4_OFFSET) buf.copyWithin(REPLY_L4_OFFSET, icmpOff, icmpOff + length);
   clearVnetHeader(buf);
-  writeReplyIpHeader(buf, tos, 20 + length, nextIpId(), 0, IPPROTO_ICMP, vip, client);
-  const o = REPLY_L4_OFFSET;
-  buf[o] = ICMP_ECHO_REPLY;
-  buf[o + 1] = 0;
-  let sum: number;
+  const ipLength = IPV4_MIN_HEADER_LEN + length;
+  writeReplyIpHeader(buf, tos, ipLength, nextIpId(), 0, IPPROTO_ICMP, vip, client);
+  const reply = replyIcmp;
+  reply.bind(buf, REPLY_L4_OFFSET, length);
+  reply.type = ICMP_ECHO_REPLY;
+  reply.code = 0;
   if (partial) {
-    buf[o + 2] = 0;
-    buf[o + 3] = 0;
-    sum = internetChecksum(buf, o, length);
+    reply.checksum = 0;
+    reply.checksum = internetChecksum(buf, REPLY_L4_OFFSET, length);
   } else {
-    sum = checksumReplace16(oldChecksum, oldTypeCode, ICMP_ECHO_REPLY << 8);
+    reply.checksum = checksumReplace16(oldChecksum, oldTypeCode, ICMP_ECHO_REPLY << 8);
   }
-  buf[o + 2] = sum >>> 8;
-  buf[o + 3] = sum;
-  return o + length;
+  return REPLY_L4_OFFSET + length;
 }

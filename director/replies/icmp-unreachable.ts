@@ -4,7 +4,8 @@
 // quoted part, then the new headers overwrite the front.
 import { internetChecksum } from "../packet/checksum.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPPROTO_ICMP } from "../service/types.ts";
+import { IPPROTO_ICMP, IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
+import { ICMP_HEADER_LEN, IcmpView } from "../packet/icmp.ts";
 import {
   clearVnetHeader,
   isMulticastOrBroadcast,
@@ -16,15 +17,19 @@ import {
 } from "./reply-header.ts";
 
 /** ICMP header + quote start right after the reply's IPv4 header. */
-const QUOTE_OFFSET = REPLY_L4_OFFSET + 8;
+/** RFC 792: an error quotes the IP header and at least the first 8 bytes after it. */
+const ICMP_QUOTED_L4_LEN = 8;
+const QUOTE_OFFSET = REPLY_L4_OFFSET + ICMP_HEADER_LEN;
 /**
  * The kernel's icmp_send quotes as much of the original datagram as fits in a 576-byte
  * reply (RFC 1812 4.3.2.3): 576 - 20 (IPv4) - 8 (ICMP) = 548 bytes. So does this module.
  */
-export const ICMP_ERROR_MAX_QUOTE = 576 - 20 - 8;
+export const ICMP_ERROR_MAX_QUOTE = 576 - IPV4_MIN_HEADER_LEN - ICMP_HEADER_LEN;
 /** IPTOS_TOS_MASK and IPTOS_PREC_INTERNETCONTROL: the TOS icmp_send gives errors. */
 const IPTOS_TOS_MASK = 0x1e;
 const IPTOS_PREC_INTERNETCONTROL = 0xc0;
+/** The view the error's ICMP header is written through (re-bound per reply). */
+const errorIcmp = new IcmpView();
 
 /**
  * ICMP types that are not errors (Linux's icmp_pointers[].error == 0): echo reply/request,
@@ -70,26 +75,22 @@ export function writeIcmpError(
   const total = ip.totalLength;
   let quote = total < ICMP_ERROR_MAX_QUOTE ? total : ICMP_ERROR_MAX_QUOTE;
   if (QUOTE_OFFSET + quote > buf.length) quote = buf.length - QUOTE_OFFSET;
-  const minQuote = ip.headerLength + 8;
+  const minQuote = ip.headerLength + ICMP_QUOTED_L4_LEN;
   if (quote < (total < minQuote ? total : minQuote)) return 0;
   const tos = (ip.tos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL;
 
   // Move the quoted part out of the way first: the new headers overwrite its old place.
   buf.copyWithin(QUOTE_OFFSET, REPLY_IP_OFFSET, REPLY_IP_OFFSET + quote);
   clearVnetHeader(buf);
-  const icmpLength = 8 + quote;
-  writeReplyIpHeader(buf, tos, 20 + icmpLength, nextIpId(), 0, IPPROTO_ICMP, srcAddr, origSrc);
-  const o = REPLY_L4_OFFSET;
-  buf[o] = type;
-  buf[o + 1] = code;
-  buf[o + 2] = 0;
-  buf[o + 3] = 0;
-  buf[o + 4] = info >>> 24;
-  buf[o + 5] = info >>> 16;
-  buf[o + 6] = info >>> 8;
-  buf[o + 7] = info;
-  const sum = internetChecksum(buf, o, icmpLength);
-  buf[o + 2] = sum >>> 8;
-  buf[o + 3] = sum;
-  return o + icmpLength;
+  const icmpLength = ICMP_HEADER_LEN + quote;
+  const ipLength = IPV4_MIN_HEADER_LEN + icmpLength;
+  writeReplyIpHeader(buf, tos, ipLength, nextIpId(), 0, IPPROTO_ICMP, srcAddr, origSrc);
+  const icmp = errorIcmp;
+  icmp.bind(buf, REPLY_L4_OFFSET, icmpLength);
+  icmp.type = type;
+  icmp.code = code;
+  icmp.checksum = 0;
+  icmp.restOfHeader = info;
+  icmp.checksum = internetChecksum(buf, REPLY_L4_OFFSET, icmpLength);
+  return REPLY_L4_OFFSET + icmpLength;
 }

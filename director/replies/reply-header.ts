@@ -4,14 +4,16 @@
 // (RFC 1122 3.2.2 / 4.2.2.12, RFC 1812 4.3.2.7). A reply is written in place over the
 // packet it answers and flows the other way, so nothing of the request's offload state
 // (vnet flags, GSO) may survive.
-import { internetChecksum } from "../packet/checksum.ts";
+import { IPV4_MIN_HEADER_LEN, Ipv4View } from "../packet/ipv4.ts";
 import { VNET_HDR_LEN } from "../packet/vnet-header.ts";
 
 /** The kernel's default TTL (net.ipv4.ip_default_ttl). */
 export const REPLY_TTL = 64;
 /** Offset of the reply's IPv4 header (no options) and of its L4 header in the buffer. */
 export const REPLY_IP_OFFSET = VNET_HDR_LEN;
-export const REPLY_L4_OFFSET = VNET_HDR_LEN + 20;
+export const REPLY_L4_OFFSET = VNET_HDR_LEN + IPV4_MIN_HEADER_LEN;
+/** The one view replies are written through (re-bound per reply: no allocation). */
+const replyIp = new Ipv4View();
 
 let ipIdCounter = 0;
 
@@ -54,28 +56,7 @@ export function writeReplyIpHeader(
   src: number,
   dst: number,
 ): void {
-  const o = REPLY_IP_OFFSET;
-  buf[o] = 0x45;
-  buf[o + 1] = tos;
-  buf[o + 2] = totalLength >>> 8;
-  buf[o + 3] = totalLength;
-  buf[o + 4] = id >>> 8;
-  buf[o + 5] = id;
-  buf[o + 6] = flagsFragOffset >>> 8;
-  buf[o + 7] = flagsFragOffset;
-  buf[o + 8] = REPLY_TTL;
-  buf[o + 9] = proto;
-  buf[o + 10] = 0;
-  buf[o + 11] = 0;
-  buf[o + 12] = src >>> 24;
-  buf[o + 13] = src >>> 16;
-  buf[o + 14] = src >>> 8;
-  buf[o + 15] = src;
-  buf[o + 16] = dst >>> 24;
-  buf[o + 17] = dst >>> 16;
-  buf[o + 18] = dst >>> 8;
-  buf[o + 19] = dst;
-  const sum = internetChecksum(buf, o, 20);
-  buf[o + 10] = sum >>> 8;
-  buf[o + 11] = sum;
+  replyIp.buf = buf;
+  replyIp.off = REPLY_IP_OFFSET;
+  replyIp.writeHeader(tos, totalLength, id, flagsFragOffset, REPLY_TTL, proto, src, dst);
 }

@@ -3,20 +3,20 @@
 // place over the segment it answers.
 import { internetChecksum, pseudoHeaderSum } from "../packet/checksum.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPV4_DF } from "../packet/ipv4.ts";
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "../packet/tcp.ts";
-import { IPPROTO_TCP } from "../service/types.ts";
+import { IPPROTO_TCP, IPV4_DF, IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
+import { TCP_ACK, TCP_FIN, TCP_MIN_HEADER_LEN, TCP_RST, TCP_SYN, TcpView } from "../packet/tcp.ts";
 import {
   clearVnetHeader,
   isMulticastOrBroadcast,
   isValidReplyTarget,
-  REPLY_IP_OFFSET,
   REPLY_L4_OFFSET,
   writeReplyIpHeader,
 } from "./reply-header.ts";
 
 /** Bytes a RST occupies in the buffer: vnet header + IPv4 (20) + TCP (20). */
-export const TCP_RESET_LENGTH = REPLY_L4_OFFSET + 20;
+export const TCP_RESET_LENGTH = REPLY_L4_OFFSET + TCP_MIN_HEADER_LEN;
+/** The view the RST's TCP header is written through (re-bound per reply). */
+const resetTcp = new TcpView();
 
 /**
  * Turns the TCP segment in buf (parsed by view, client → VIP:port) into the RST that answers
@@ -61,25 +61,20 @@ export function writeTcpReset(view: PacketView, buf: Uint8Array): number {
   }
 
   clearVnetHeader(buf);
-  writeReplyIpHeader(buf, tos, 40, 0, IPV4_DF, IPPROTO_TCP, vip, client);
-  const t = REPLY_L4_OFFSET;
-  buf[t] = vport >>> 8;
-  buf[t + 1] = vport;
-  buf[t + 2] = clientPort >>> 8;
-  buf[t + 3] = clientPort;
-  buf[t + 4] = seq >>> 24;
-  buf[t + 5] = seq >>> 16;
-  buf[t + 6] = seq >>> 8;
-  buf[t + 7] = seq;
-  buf[t + 8] = ack >>> 24;
-  buf[t + 9] = ack >>> 16;
-  buf[t + 10] = ack >>> 8;
-  buf[t + 11] = ack;
-  buf[t + 12] = 5 << 4; // data offset 5 words, no options
-  buf[t + 13] = flags;
-  buf.fill(0, t + 14, t + 20); // window, checksum, urgent pointer
-  const sum = internetChecksum(buf, t, 20, pseudoHeaderSum(vip, client, IPPROTO_TCP, 20));
-  buf[t + 16] = sum >>> 8;
-  buf[t + 17] = sum;
-  return REPLY_IP_OFFSET + 40;
+  const ipLength = IPV4_MIN_HEADER_LEN + TCP_MIN_HEADER_LEN;
+  writeReplyIpHeader(buf, tos, ipLength, 0, IPV4_DF, IPPROTO_TCP, vip, client);
+  const rst = resetTcp;
+  rst.attach(buf, REPLY_L4_OFFSET, TCP_MIN_HEADER_LEN);
+  rst.srcPort = vport;
+  rst.dstPort = clientPort;
+  rst.seq = seq;
+  rst.ack = ack;
+  rst.dataOffset = TCP_MIN_HEADER_LEN >>> 2; // no options
+  rst.flags = flags;
+  rst.window = 0;
+  rst.checksum = 0;
+  rst.urgentPointer = 0;
+  const pseudo = pseudoHeaderSum(vip, client, IPPROTO_TCP, TCP_MIN_HEADER_LEN);
+  rst.checksum = internetChecksum(buf, REPLY_L4_OFFSET, TCP_MIN_HEADER_LEN, pseudo);
+  return TCP_RESET_LENGTH;
 }

@@ -4,10 +4,10 @@
 import { formatIPv4 } from "../net/ipv4-address.ts";
 import { RateEstimator } from "./rate-estimator.ts";
 import { createScheduler } from "../schedulers/index.ts";
+import { IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
+import { FTP_CONTROL_PORT, FTP_DATA_PORT } from "../apps/ftp.ts";
 import {
   type Destination,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
   newDestination,
   newStats,
   type Protocol,
@@ -87,6 +87,23 @@ export class ServiceTable {
   lookup(protoNum: number, addr: number, port: number): ServiceEntry | undefined {
     const ports = this.byVip.get(addr | 0);
     return ports === undefined ? undefined : ports.get(portKey(protoNum, port));
+  }
+
+  /**
+   * The service a packet without a connection belongs to (ip_vs_service_find): its own; else
+   * a persistent port-zero service of the address (nullsvc), which catches every port; else,
+   * for TCP to port 20 or an unprivileged port, a persistent FTP service (ftpsvc), so its
+   * clients' data connections reach the server their template chose.
+   */
+  lookupForNewConnection(protoNum: number, addr: number, port: number): ServiceEntry | undefined {
+    const entry = this.lookup(protoNum, addr, port) ?? this.lookup(protoNum, addr, 0);
+    if (
+      entry !== undefined || protoNum !== IPPROTO_TCP || (port !== FTP_DATA_PORT && port < 1024)
+    ) {
+      return entry;
+    }
+    const ftp = this.lookup(protoNum, addr, FTP_CONTROL_PORT);
+    return ftp !== undefined && ftp.service.persistTimeout > 0 ? ftp : undefined;
   }
 
   find(protocol: Protocol, addr: number, port: number): ServiceEntry | undefined {

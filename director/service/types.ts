@@ -3,16 +3,11 @@
 // so the hot path never builds strings.
 
 import { RateEstimator } from "./rate-estimator.ts";
+import type { ForwardMethod } from "../forwarding/method-names.ts";
 
 export type Protocol = "tcp" | "udp";
 
-/** Numeric IP protocol numbers, as they appear in the IPv4 header. */
-export const IPPROTO_ICMP = 1;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-
-/** Forwarding methods, named as ipvsadm prints them. */
-export type ForwardMethod = "masq" | "tunnel" | "route" | "local";
+export type { ForwardMethod } from "../forwarding/method-names.ts";
 
 /** Counters kept per service, per real server and globally (ip_vs_stats). */
 export interface Stats {

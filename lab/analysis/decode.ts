@@ -8,6 +8,7 @@ import {
   type QuotedHeader,
   tcpFlagText,
 } from "./packet.ts";
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../../director/packet/ipv4.ts";
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
@@ -50,7 +51,13 @@ function addr(b: Uint8Array, at: number): string {
 }
 
 function protocolName(n: number): Protocol {
-  return n === 6 ? "tcp" : n === 17 ? "udp" : n === 1 ? "icmp" : "other";
+  return n === IPPROTO_TCP
+    ? "tcp"
+    : n === IPPROTO_UDP
+    ? "udp"
+    : n === IPPROTO_ICMP
+    ? "icmp"
+    : "other";
 }
 
 /** Offset of the IPv4 header in the frame, or a reason why there is none. */

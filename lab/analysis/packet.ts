@@ -2,12 +2,8 @@
 
 export type Protocol = "tcp" | "udp" | "icmp" | "other";
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
-export const TCP_URG = 0x20;
+export { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from "../../director/packet/tcp.ts";
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from "../../director/packet/tcp.ts";
 
 export interface TcpInfo {
   /** Flag bits (TCP_SYN, TCP_ACK, ...). */

@@ -4,6 +4,7 @@
 import fs from "node:fs";
 import { refFold, words } from "../../director/packet/test-support.ts";
 import { parseIPv4 } from "../../director/net/ipv4-address.ts";
+import { IPPROTO_TCP, IPPROTO_UDP } from "../../director/packet/ipv4.ts";
 import { decodeFrame, LINKTYPE_ETHERNET } from "./decode.ts";
 import type { Packet } from "./packet.ts";
 
@@ -66,7 +67,7 @@ export function buildIpv4(spec: PacketSpec): Uint8Array {
     : spec.payload ?? new Uint8Array(0);
   const fragment = (spec.fragmentOffset ?? 0) > 0;
   const proto = spec.protocol === "tcp" ? 6 : spec.protocol === "udp" ? 17 : 1;
-  const l4Header = fragment ? 0 : proto === 6 ? 20 : 8;
+  const l4Header = fragment ? 0 : proto === IPPROTO_TCP ? 20 : 8;
   const l4Length = l4Header + payload.length;
   const b = new Uint8Array(20 + l4Length);
   b[0] = 0x45;
@@ -87,7 +88,7 @@ export function buildIpv4(spec: PacketSpec): Uint8Array {
   if (fragment) return b;
   const l4 = 20;
   let csumAt: number;
-  if (proto === 6) {
+  if (proto === IPPROTO_TCP) {
     put16(b, l4, spec.srcPort ?? 0);
     put16(b, l4 + 2, spec.dstPort ?? 0);
     put32(b, l4 + 4, spec.seq ?? 0);
@@ -96,7 +97,7 @@ export function buildIpv4(spec: PacketSpec): Uint8Array {
     b[l4 + 13] = flagBits(spec.flags ?? ".");
     put16(b, l4 + 14, 64240);
     csumAt = l4 + 16;
-  } else if (proto === 17) {
+  } else if (proto === IPPROTO_UDP) {
     put16(b, l4, spec.srcPort ?? 0);
     put16(b, l4 + 2, spec.dstPort ?? 0);
     put16(b, l4 + 4, l4Length);
@@ -107,14 +108,14 @@ export function buildIpv4(spec: PacketSpec): Uint8Array {
     put32(b, l4 + 4, spec.icmpRest ?? 0);
     csumAt = l4 + 2;
   }
-  if (proto === 17 && spec.udpNoChecksum) return b;
+  if (proto === IPPROTO_UDP && spec.udpNoChecksum) return b;
   // Whole datagram: a first fragment's checksum covers data the packet does not carry, so
   // build the packet first and let callers cut it.
   const segment = words(b, l4, l4Length);
   let sum = proto === 1
     ? ~refFold(segment) & 0xffff
     : ~refFold([...words(b, 12, 8), proto, l4Length, ...segment]) & 0xffff;
-  if (proto === 17 && sum === 0) sum = 0xffff;
+  if (proto === IPPROTO_UDP && sum === 0) sum = 0xffff;
   put16(b, csumAt, sum);
   if (spec.badL4Checksum) put16(b, csumAt, sum ^ 0x0001);
   return b;

@@ -34,6 +34,11 @@ export function mustRun(argv: string[], timeoutMs = DEFAULT_TIMEOUT_MS): string 
   return r.stdout;
 }
 
+/** The command line that runs argv inside network namespace `ns` (`ip netns exec`). */
+export function netnsExec(ns: string, argv: readonly string[]): string[] {
+  return ["ip", "netns", "exec", ns, ...argv];
+}
+
 /** `ip` with arguments, inside namespace `ns` when given. */
 export function ip(args: string[], ns?: string): string {
   return mustRun(ns ? ["ip", "-n", ns, ...args] : ["ip", ...args]);

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
-import { type CommandResult, ip, runAsync } from "./command.ts";
+import { type CommandResult, ip, netnsExec, runAsync } from "./command.ts";
 import { buildTopology, type BuiltNetwork } from "./build.ts";
 import {
   deleteNamespace,
@@ -373,7 +373,7 @@ export async function execIn(
   requireRoot();
   if (argv.length === 0) throw new Error("no command given to run");
   const ns = hostNamespace(options.name ?? DEFAULT_LAB_NAME, host);
-  return runAsync(["ip", "netns", "exec", ns, ...withHostTools(argv)], {
+  return runAsync(netnsExec(ns, withHostTools(argv)), {
     timeoutMs: options.timeoutMs,
     input: options.input,
     cwd: options.cwd ?? REPO_ROOT,
@@ -389,7 +389,8 @@ export function execInteractive(
   requireRoot();
   if (argv.length === 0) throw new Error("no command given to run");
   const ns = hostNamespace(options.name ?? DEFAULT_LAB_NAME, host);
-  const r = spawnSync("ip", ["netns", "exec", ns, ...withHostTools(argv)], {
+  const [command, ...args] = netnsExec(ns, withHostTools(argv));
+  const r = spawnSync(command, args, {
     stdio: "inherit",
     cwd: options.cwd,
   });

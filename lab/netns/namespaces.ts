@@ -1,7 +1,7 @@
 // Network namespaces of one lab: list, create, find their processes, stop them, delete.
 // Only names of the exact form `<lab>-<host>` are ever touched, so other labs sharing the
 // machine (another prefix) are left alone.
-import { ip, mustRun, runSync } from "./command.ts";
+import { ip, mustRun, netnsExec, runSync } from "./command.ts";
 
 /** Names of all network namespaces on the machine. */
 export function listNamespaces(): string[] {
@@ -28,7 +28,7 @@ export function deleteNamespace(ns: string): void {
 /** Sets kernel settings inside the namespace (sysctl must run in it to see its net tree). */
 export function setSysctls(ns: string, settings: Record<string, string>): void {
   const pairs = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
-  if (pairs.length > 0) mustRun(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", ...pairs]);
+  if (pairs.length > 0) mustRun(netnsExec(ns, ["sysctl", "-q", "-w", ...pairs]));
 }
 
 /** PIDs of the processes whose network namespace is `ns`. */

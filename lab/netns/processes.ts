@@ -4,6 +4,7 @@
 // long-running programs, the scenario runner's background steps and the benchmark.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import { netnsExec } from "./command.ts";
 
 /** Last `lines` lines of a file, for error messages. */
 export function logTail(file: string, lines = 15): string {
@@ -48,7 +49,8 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export function spawnInNamespace(opts: SpawnOptions): NamespaceProcess {
   const fd = fs.openSync(opts.logFile, "w");
   // `ip netns exec` execs the program, so the PID is the program's own.
-  const child = spawn("ip", ["netns", "exec", opts.namespace, ...opts.argv], {
+  const [command, ...args] = netnsExec(opts.namespace, opts.argv);
+  const child = spawn(command, args, {
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     detached: opts.detached ?? false,

@@ -11,6 +11,7 @@ import { stepLabel } from "./schema.ts";
 import { type Step, type StepKind, stepKind, type StepOutput } from "./steps/index.ts";
 import { waitForLine } from "./steps/common.ts";
 import type { RunningProgram, StepContext, StepWindow } from "./steps/types.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 export type { StepOutput } from "./steps/index.ts";
 export type { StepWindow } from "./steps/types.ts";
@@ -28,7 +29,7 @@ export interface StepRecord {
   summary: string;
 }
 
-const READY_TEXT = { http: "http-server ready", udp: "udp-echo-server ready" } as const;
+const READY_TEXT = { http: READY_LINES.httpServer, udp: READY_LINES.udpEchoServer } as const;
 const SCRIPT = { http: "realservers/http-server.ts", udp: "realservers/udp-echo-server.ts" };
 
 export class StepRunner {

@@ -12,6 +12,7 @@ import type { HoldReport } from "../../clients/tcp-hold.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { spawn } from "node:child_process";
 import readline from "node:readline";
+import { netnsExec } from "../../lab/netns/command.ts";
 
 const LAB = "lvstadm";
 const VIP = "203.0.113.5";
@@ -59,7 +60,8 @@ function holdConnection(
     "--interval-ms",
     "300",
   ]);
-  const child = spawn("ip", ["netns", "exec", namespaceName(LAB, "client"), ...argv], {
+  const [command, ...args] = netnsExec(namespaceName(LAB, "client"), argv);
+  const child = spawn(command, args, {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const killer = setTimeout(() => child.kill("SIGKILL"), holdMs + 15_000);

@@ -16,6 +16,7 @@ import { startInNamespace } from "../../lab/netns/processes.ts";
 import { httpLoadFromClient } from "../../lab/testing/http-load.ts";
 import type { UdpSummary } from "../../clients/udp-client.ts";
 import type { DirectorCounters } from "../../director/stats/format.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 const LAB = "lvstnat";
 const VIP = "203.0.113.5";
@@ -69,7 +70,7 @@ before(async () => {
     await startDaemon(
       host,
       repoProgram("realservers/udp-echo-server.ts", ["--name", host, "--listen", `${addr}:9000`]),
-      "udp-echo-server ready",
+      READY_LINES.udpEchoServer,
       `${host}-udp`,
     );
   }

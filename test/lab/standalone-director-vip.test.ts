@@ -13,6 +13,7 @@ import { useLab } from "../../lab/testing/lab-fixture.ts";
 import { spawnInNamespace, waitUntilReady } from "../../lab/netns/processes.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 const LAB = "lvsdrnvip";
 const VIP = "203.0.113.5";
@@ -54,7 +55,7 @@ for (const dev of ["lo", "eth0"]) {
       try {
         await waitUntilReady(
           director,
-          () => fs.readFileSync(director.logFile, "utf8").includes("lvslab-director ready"),
+          () => fs.readFileSync(director.logFile, "utf8").includes(READY_LINES.director),
           15_000,
           "the director",
           "print its ready line",

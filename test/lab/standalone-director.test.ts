@@ -11,6 +11,7 @@ import { useLab } from "../../lab/testing/lab-fixture.ts";
 import { startInNamespace } from "../../lab/netns/processes.ts";
 import { namespaceName } from "../../lab/topology.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 const LAB = "lvststand";
 const VIP = "203.0.113.5";
@@ -29,7 +30,7 @@ test("bin/lvslab-director starts with an empty table and takes a tutorial's ipvs
     argv: [path.join(REPO_ROOT, "bin", "lvslab-director"), "--private-dev", "eth1"],
     cwd: REPO_ROOT,
     logFile: path.join(lab.workDir, "director.log"),
-    readyText: "lvslab-director ready",
+    readyText: READY_LINES.director,
     readyTimeoutMs: 15_000,
     what: "the director",
   });

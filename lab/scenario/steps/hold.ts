@@ -6,6 +6,7 @@ import type { HoldReport } from "../../../clients/tcp-hold.ts";
 import { count, id, ipv4, ms, port } from "../fields.ts";
 import { counts, requireSources, requireTcpService, tally, waitForLine } from "./common.ts";
 import type { StepKindDef } from "./types.ts";
+import { READY_LINES } from "../../../director/ready-lines.ts";
 
 const schema = z.strictObject({
   id,
@@ -56,7 +57,7 @@ export const holdStep: StepKindDef<HoldStep, HoldOutput> = {
     ctx.holds.set(step.id, { process: proc, log });
     const ready = await waitForLine(
       log,
-      "tcp-hold ready ",
+      `${READY_LINES.tcpHold} `,
       ctx.budget(step.count * step.timeoutMs * 2 + 15_000),
       () => ended,
     );

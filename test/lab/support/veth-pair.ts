@@ -1,7 +1,7 @@
 // Two network namespaces joined by one veth, for the lab tests of director/net/: A and B
 // with an address each on 172.16.<subnet>.0/24, IPv6 off (quiet counters). Everything
 // carries the caller's prefix; remove() deletes exactly what create() made.
-import { ip, mustRun, runSync } from "../../../lab/netns/command.ts";
+import { ip, mustRun, netnsExec, runSync } from "../../../lab/netns/command.ts";
 
 export interface VethPair {
   /** Namespace names. */
@@ -51,7 +51,7 @@ export function createVethPair(prefix: string, subnet: number): VethPair {
       ip(["addr", "add", `${addr}/24`, "dev", dev], ns);
       ip(["link", "set", dev, "up"], ns);
     }
-    const exec = (ns: string, argv: string[]) => mustRun(["ip", "netns", "exec", ns, ...argv]);
+    const exec = (ns: string, argv: string[]) => mustRun(netnsExec(ns, argv));
     const mac = (ns: string, dev: string) =>
       exec(ns, ["cat", `/sys/class/net/${dev}/address`]).trim();
     return {
