@@ -293,6 +293,41 @@ async function profiledRun(
   return workerProfiles(dir, loads);
 }
 
+/** The bench's lab, tuned for tens of thousands of short connections, with nginx and iperf3. */
+async function prepareLab(workDir: string, log: Log): Promise<void> {
+  await labDown(LAB);
+  log(`bringing up lab '${LAB}' (work files in ${workDir})`);
+  await labUp({ name: LAB, director: false, topology: benchTopology() });
+  const ns = (host: string) => namespaceName(LAB, host);
+  // Wide port range, quick port reuse, deep backlogs.
+  setSysctls(ns("client"), {
+    "net.ipv4.ip_local_port_range": "1024 65000",
+    "net.ipv4.tcp_tw_reuse": "1",
+  });
+  for (const host of ["director", "rs1", "rs2"]) {
+    setSysctls(ns(host), {
+      "net.core.somaxconn": "4096",
+      "net.ipv4.tcp_max_syn_backlog": "4096",
+    });
+  }
+  await startRealServers(workDir);
+}
+
+/** Writes <date>.json and latest.md, and prints the markdown (or the JSON). */
+function writeResult(result: BenchResult, opts: Options, started: number, log: Log): void {
+  const markdown = renderReport(result);
+  fs.mkdirSync(opts.out, { recursive: true });
+  const stamp = result.date.replace(/[:.]/g, "-");
+  fs.writeFileSync(path.join(opts.out, `${stamp}.json`), JSON.stringify(result, null, 2) + "\n");
+  fs.writeFileSync(path.join(opts.out, "latest.md"), markdown);
+  log(
+    `took ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${
+      path.join(opts.out, `${stamp}.json`)
+    } and latest.md`,
+  );
+  process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : markdown);
+}
+
 async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
   if (opts.from) {
@@ -348,22 +383,7 @@ async function main(): Promise<void> {
     makePeer(id, statsFile, directorArgs)
   );
   try {
-    await labDown(LAB);
-    log(`bringing up lab '${LAB}' (work files in ${workDir})`);
-    await labUp({ name: LAB, director: false, topology: benchTopology() });
-    const ns = (host: string) => namespaceName(LAB, host);
-    // Tens of thousands of short connections: wide port range, quick port reuse, deep backlogs.
-    setSysctls(ns("client"), {
-      "net.ipv4.ip_local_port_range": "1024 65000",
-      "net.ipv4.tcp_tw_reuse": "1",
-    });
-    for (const host of ["director", "rs1", "rs2"]) {
-      setSysctls(ns(host), {
-        "net.core.somaxconn": "4096",
-        "net.ipv4.tcp_max_syn_backlog": "4096",
-      });
-    }
-    await startRealServers(workDir);
+    await prepareLab(workDir, log);
     for (let round = 0; round < rounds; round++) {
       if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
       const measurements: Measurement[] = [];
@@ -418,17 +438,7 @@ async function main(): Promise<void> {
     profiles,
     warnings,
   };
-  const markdown = renderReport(result);
-  fs.mkdirSync(opts.out, { recursive: true });
-  const stamp = result.date.replace(/[:.]/g, "-");
-  fs.writeFileSync(path.join(opts.out, `${stamp}.json`), JSON.stringify(result, null, 2) + "\n");
-  fs.writeFileSync(path.join(opts.out, "latest.md"), markdown);
-  log(
-    `took ${((Date.now() - started) / 1000).toFixed(0)} s; wrote ${
-      path.join(opts.out, `${stamp}.json`)
-    } and latest.md`,
-  );
-  process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : markdown);
+  writeResult(result, opts, started, log);
 }
 
 main().catch(async (err: Error) => {
