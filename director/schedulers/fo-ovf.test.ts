@@ -52,7 +52,7 @@ describe("ovf: highest weight while active <= weight", () => {
 
   it("fills servers in weight order as connections arrive", () => {
     const svc = service(dests([{ w: 1 }, { w: 3 }]));
-    const s = new OverflowScheduler();
+    const s: Scheduler = new OverflowScheduler();
     let seq = "";
     for (let i = 0; i < 7; i++) {
       const d = s.schedule(svc, CLIENT, i, svc.addr, 80);

@@ -5,13 +5,7 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class FailOverScheduler implements Scheduler {
   readonly name: string = "fo";
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     let best: Destination | null = null;
     let hw = 0;
     for (const dest of svc.destinations) {

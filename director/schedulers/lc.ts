@@ -6,13 +6,7 @@ import type { VirtualService } from "../service/types.ts";
 export class LeastConnectionScheduler implements Scheduler {
   readonly name: string = "lc";
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     let least: Destination | null = null;
     let loh = 0;
     for (const dest of svc.destinations) {

@@ -5,13 +5,7 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class NeverQueueScheduler implements Scheduler {
   readonly name: string = "nq";
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     let least: Destination | null = null;
     let loh = 0;
     for (const dest of svc.destinations) {

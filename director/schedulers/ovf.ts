@@ -6,13 +6,7 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class OverflowScheduler implements Scheduler {
   readonly name: string = "ovf";
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     let best: Destination | null = null;
     let hw = 0;
     for (const dest of svc.destinations) {

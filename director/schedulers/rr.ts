@@ -27,13 +27,7 @@ export class RoundRobinScheduler implements Scheduler {
     this.known = dests.slice();
   }
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     const dests = svc.destinations;
     const n = dests.length;
     const cursor = this.cursor < n ? this.cursor : -1;

@@ -5,13 +5,7 @@ import type { Destination, Scheduler, VirtualService } from "../service/types.ts
 export class ShortestExpectedDelayScheduler implements Scheduler {
   readonly name: string = "sed";
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     const dests = svc.destinations;
     const n = dests.length;
     let i = 0;

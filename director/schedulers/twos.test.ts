@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TwoChoicesScheduler } from "./twos.ts";
 import { CLIENT, dests, type DestSpec, letter, seeded, service } from "./test-support.ts";
+import type { Scheduler } from "../service/types.ts";
 
 /** A random source that returns u32 values r (as r / 2^32), in order. */
 function fixed(...u32s: number[]): () => number {
@@ -54,14 +55,14 @@ describe("twos", () => {
   for (const c of cases) {
     it(c.name, () => {
       const svc = service(dests(c.specs));
-      const s = new TwoChoicesScheduler(fixed(...c.draws));
+      const s: Scheduler = new TwoChoicesScheduler(fixed(...c.draws));
       assert.equal(letter(svc, s.schedule(svc, CLIENT, 1, svc.addr, 80)), c.want);
     });
   }
 
   it("with a seeded random, equal loads spread by weight and busy servers lose", () => {
     const svc = service(dests([{ w: 1 }, { w: 3 }, { w: 0 }]));
-    const s = new TwoChoicesScheduler(seeded(42));
+    const s: Scheduler = new TwoChoicesScheduler(seeded(42));
     const counts = [0, 0, 0];
     for (let i = 0; i < 4000; i++) {
       const d = s.schedule(svc, CLIENT, i, svc.addr, 80)!;

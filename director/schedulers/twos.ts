@@ -19,13 +19,7 @@ export class TwoChoicesScheduler implements Scheduler {
     return Math.floor(this.random() * 4294967296) >>> 0;
   }
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     const dests = svc.destinations;
     let total = 0;
     let any = false;

@@ -27,13 +27,7 @@ export function weightedLeastConnection(dests: readonly Destination[]): Destinat
 export class WeightedLeastConnectionScheduler implements Scheduler {
   readonly name: string = "wlc";
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     return weightedLeastConnection(svc.destinations);
   }
 }

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { WeightedRoundRobinScheduler } from "./wrr.ts";
 import { CLIENT, dests, letter, service } from "./test-support.ts";
+import type { Scheduler } from "../service/types.ts";
 
-function run(s: WeightedRoundRobinScheduler, svc: ReturnType<typeof service>, n: number) {
+function run(s: Scheduler, svc: ReturnType<typeof service>, n: number) {
   let out = "";
   for (let i = 0; i < n; i++) out += letter(svc, s.schedule(svc, CLIENT, 1000 + i, svc.addr, 80));
   return out;

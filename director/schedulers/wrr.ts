@@ -31,13 +31,7 @@ export class WeightedRoundRobinScheduler implements Scheduler {
     else if (this.di > 1) this.cw = Math.trunc(this.cw / this.di) * this.di + 1;
   }
 
-  schedule(
-    svc: VirtualService,
-    _srcAddr: number,
-    _srcPort: number,
-    _dstAddr: number,
-    _dstPort: number,
-  ): Destination | null {
+  schedule(svc: VirtualService): Destination | null {
     const dests = svc.destinations;
     const n = dests.length;
     if (this.cl >= n) this.cl = -1; // list shrank without update(): start over
