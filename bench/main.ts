@@ -360,7 +360,9 @@ async function main(): Promise<void> {
   const lvslabWindows: Window[] = [];
   let profiles: ProfileResult[] = [];
   const started = Date.now();
-  // Measured before any load, on an idle machine.
+  // Read before anything runs: the commit the bench measures, and the syscall cost on an
+  // idle machine.
+  const commit = benchCommit();
   const syscallMicros = writeSyncMicros();
   log(`one fs.writeSync of 64 bytes costs ${syscallMicros.toFixed(2)} µs on this host`);
 
@@ -427,7 +429,7 @@ async function main(): Promise<void> {
       kernelBuild: kernelBuild(),
       writeSyncMicros: syscallMicros,
     },
-    commit: benchCommit(),
+    commit,
     seconds,
     quick: opts.quick,
     rounds,
