@@ -1,3 +1,6 @@
+// clients/: the traffic generators that run on the lab's client host, one program per file (this
+// one, http-load, tcp-hold, udp-client, tcp-probe); start here.
+//
 // `http-client`: bounded HTTP load against a URL (normally the VIP), one new TCP connection per
 // request, printing which real server answered each one and a summary.
 // With --json the summary is the only thing on stdout (per-request lines go to stderr).

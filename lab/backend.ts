@@ -1,3 +1,6 @@
+// lab/: the lab around the director. Start here (the backend interface), then lab/backends.ts (the
+// registry), lab/topology.ts (the model) and lab/topologies/ (the shapes).
+//
 // What a lab backend offers the scenario runner, the CLI and the tests, whatever realises the
 // hosts: network namespaces (lab/netns) or Docker Compose containers (lab/compose). Hosts
 // are named as in the lab's topology (lab/topology.ts; the default lab's are "client",

@@ -1,3 +1,6 @@
+// realservers/: the programs that run on real-server hosts, one per file (this one,
+// udp-echo-server, ftp-server with vsftpd); start here.
+//
 // `http-server`: the lab's HTTP real server. Answers every request with a page naming itself
 // and the address:port the request arrived on, on every --listen address. An idle keep-alive
 // connection is closed after --keep-alive-ms (default 5 s, 0: never by the server).

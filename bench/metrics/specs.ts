@@ -1,3 +1,6 @@
+// bench/metrics/: one module per measurement (throughput, conn-rate, udp-pps, cpu, conn-table,
+// worker-gc, profile); this table is where a new row of the bench's report starts.
+//
 // The metrics the side-by-side table shows, in its order.
 import type { MetricSpec } from "../types.ts";
 

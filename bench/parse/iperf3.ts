@@ -1,3 +1,6 @@
+// bench/parse/: readers of the peers' and tools' output (iperf3, wrk, /proc/stat, CPU profiles),
+// one per tool.
+//
 // Reads what the bench needs out of `iperf3 -J` output: bulk TCP throughput as the receiver
 // saw it, and UDP datagrams delivered (sent minus lost, as the server counted them).
 

@@ -1,3 +1,7 @@
+// bench/peers/: the compared setups, one file each (kernel forwarding, nftables DNAT, HAProxy,
+// lvslab) behind this interface; a new peer is a file here and an entry in bench/main.ts's peer
+// list.
+//
 // What every compared setup offers the metrics: where to send each kind of traffic, how to
 // bring the setup up and undo it, and whose CPU time counts as "the director's".
 import type { PeerId } from "../types.ts";

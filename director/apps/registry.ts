@@ -1,3 +1,6 @@
+// director/apps/: application helpers (FTP today); start here. A new helper is a file beside
+// ftp.ts, registered with this registry where the engine registers FTP (registerFtp).
+//
 // Application helpers (IPVS's ip_vs_app): protocol modules bound to a virtual port that see
 // the payload of that port's connections, rewrite addresses carried in it, and announce the
 // extra connections the protocol is about to open (FTP's data connections).

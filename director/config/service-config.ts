@@ -1,3 +1,6 @@
+// director/config/: the YAML config file and its translation into ipvsadm commands
+// (config-commands.ts).
+//
 // The director's declarative config file: the article's service table as YAML. The whole
 // file is validated before anything is applied, and every error names the file, the
 // entry and what is wrong, so a bad file never half-applies.
@@ -32,7 +35,7 @@ const serviceSchema = z.strictObject({
   servers: z.array(serverSchema).default([]),
 });
 
-const configSchema = z.strictObject({
+export const configSchema = z.strictObject({
   /** Maximum number of connection entries (the table's hard limit). */
   maxConnections: z.number().int().min(16).max(16_777_216).default(1_048_576),
   timeouts: z.strictObject({

@@ -1,3 +1,6 @@
+// director/control/: how the table changes and how it is read: this socket, the requests applied in
+// the packet worker (apply.ts), and the snapshots ipvsadm prints (snapshot.ts).
+//
 // The director's control API: newline-delimited JSON over a unix socket in the abstract
 // namespace. Abstract sockets belong to the network namespace they were made in, so each
 // director host has exactly one, nothing is left on disk, and only local processes of

@@ -1,3 +1,7 @@
+// director/engine/: the packet path; start here. The connection table, timers, persistence
+// templates, fragments, half-open reclaim and the packet and transmit threads are modules beside
+// this one.
+//
 // The director's packet engine: one call per packet read from the TUN device. It finds the
 // packet's connection (or schedules a new one), tracks protocol state and expiry, hands the
 // packet to the connection's forwarding method and tells the caller how many bytes to write

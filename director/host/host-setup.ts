@@ -1,3 +1,6 @@
+// director/host/: what the director sets in its own host's network stack (routes, rules, sysctls,
+// receive steering).
+//
 // Configures the director's own host (the network namespace it runs in) so the kernel
 // hands it the right packets: each VIP routed into the TUN device, replies from the real
 // servers' network policy-routed into it, forwarding on, reverse-path filtering off where

@@ -1,3 +1,5 @@
+// director/icmp/: ICMP errors about connections, translated as IPVS does.
+//
 // ICMP errors about VS/NAT connections, as IPVS handles them (net/netfilter/ipvs/
 // ip_vs_core.c: ip_vs_in_icmp, ip_vs_out_icmp, handle_response_icmp, ip_vs_nat_icmp).
 // An ICMP error quotes the IP header + first bytes (ports) of the packet that caused it.

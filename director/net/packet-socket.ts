@@ -1,3 +1,6 @@
+// director/net/: the director's link-layer and address helpers: IPv4 address text, this packet
+// socket, the neighbour (ARP) cache.
+//
 // An AF_PACKET SOCK_RAW socket bound to one interface, for sending whole Ethernet frames
 // (VS/DR: the client's packet in a frame to the real server's MAC), like the send half of
 // the kernel's net/packet/af_packet.c seen from userspace. PACKET_VNET_HDR is on: every

@@ -1,3 +1,6 @@
+// director/packet/: header views over one buffer (vnet, IPv4, TCP, UDP, ICMP) with every field
+// offset and protocol number, and the checksums; start here.
+//
 // One entry for the hot path: binds the vnet header, the IPv4 header and the L4 view of a
 // TUN buffer in place (no copy, no allocation) and says in a number whether it is usable.
 import { pseudoHeaderSum } from "./checksum.ts";

@@ -1,3 +1,6 @@
+// director/protocols/: per-protocol connection state and timeouts (IPVS's ip_vs_proto_*.c); a new
+// protocol is a file here.
+//
 // IPVS's TCP connection state machine (net/netfilter/ipvs/ip_vs_proto_tcp.c).
 //
 // IPVS does not run a full TCP state machine: it only looks at the flag class of each packet

@@ -1,3 +1,6 @@
+// director/replies/: packets the director writes itself (TCP RST, ICMP unreachable, echo reply);
+// start here.
+//
 // How the director answers a packet it will not forward, as the kernel would (IPVS's
 // ip_vs_leave and the host stack behind it): a closed TCP port gets a RST, a closed UDP port
 // or a service without servers gets ICMP port unreachable, the rest is dropped silently.

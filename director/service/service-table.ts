@@ -1,3 +1,6 @@
+// director/service/: virtual services, their real servers, counters and rate estimators; start
+// here.
+//
 // The virtual service table (IPVS's ip_vs_svc_table): (protocol, VIP, port) → service with
 // its real servers and scheduler. Lookups on the packet path use numeric keys only; changes
 // come from the control path and are validated before anything is touched.

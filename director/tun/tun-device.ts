@@ -1,3 +1,6 @@
+// director/tun/: the TUN device and the system calls the packet loop makes on it (fd-io.ts,
+// poll.ts).
+//
 // Opens a Linux TUN device with the virtio-net header, so the kernel hands the director
 // 64 KB TCP super-packets (TSO) with partial checksums instead of 1500-byte frames: the
 // per-byte cost vanishes and only per-packet cost counts (see DESIGN.md, hot path).

@@ -1,3 +1,6 @@
+// lab/analysis/: pcap decoding and what the assertions build on (connections, twins across the
+// director, formatting); start here.
+//
 // Reads a pcap (libpcap 2.4) file with the pcap-parser package and decodes every frame.
 import { parse, type PcapGlobalHeader, type PcapPacket } from "pcap-parser";
 import { decodeFrame, SUPPORTED_LINK_TYPES } from "./decode.ts";

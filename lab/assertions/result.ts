@@ -1,3 +1,6 @@
+// lab/assertions/: judgements from captures (distribution, rewrite, checksums, outcomes, payload);
+// the scenario's assertion kinds in lab/scenario/assertions/ call them.
+//
 // The shape every assertion returns: a verdict and a sentence a student can read.
 
 export interface AssertionResult {

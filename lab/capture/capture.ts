@@ -1,3 +1,5 @@
+// lab/capture/: tcpdump per segment (segments.ts says which), with offloads off (offload.ts).
+//
 // tcpdump on every capture point of a run, into classic pcap (libpcap 2.4) files that open
 // in Wireshark and in lab/analysis/read-pcap.ts. Start waits until each tcpdump is really
 // listening; stop ends them with SIGTERM (so the files are flushed) and brings the files

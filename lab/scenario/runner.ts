@@ -1,3 +1,6 @@
+// lab/scenario/: the scenario runner; start here. File format in schema.ts, step kinds in steps/,
+// assertion kinds in assertions/, one file per kind.
+//
 // Runs scenarios: a lab per scenario on a backend, captures on every segment, the steps, then
 // analysis and assertions; the lab is ALWAYS taken down. Writes report.json and junit.xml
 // (per scenario and for the whole run) into the run's artifacts folder.

@@ -47,7 +47,7 @@ const program = z.strictObject({
   keepAliveMs: ms(600_000).optional(),
 });
 
-const fileSchema = z.strictObject({
+export const fileSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,47}$/).optional(),
   description: z.string().default(""),
   lab: z.string().regex(LAB_NAME_PATTERN, {

@@ -1,3 +1,5 @@
+// lab/testing/: helpers for the lab tests (root rule, fixtures, fakes).
+//
 // The one rule for lab tests that need root: skip with a reason on a developer's machine, but
 // FAIL under CI=true, where a lab test that cannot run is a failure (DESIGN.md conventions).
 import { spawnSync } from "node:child_process";
