@@ -26,6 +26,15 @@ export function configToCommands(config: DirectorConfig): TableCommand[] {
         weight: server.weight,
         upper: server.upper,
         lower: server.lower,
+        ...(server.method === "tunnel"
+          ? {
+            tunnel: {
+              type: server.tunType ?? "ipip",
+              port: server.tunPort ?? 0,
+              checksum: server.tunChecksum ?? "nocsum",
+            },
+          }
+          : {}),
       });
     }
   }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { parseDirectorConfig } from "./service-config.ts";
+import { configToCommands } from "./config-commands.ts";
 
 test("the lab's default table parses with IPVS defaults filled in", () => {
   const config = parseDirectorConfig(
@@ -53,4 +54,55 @@ test("duplicates, unknown keys, unknown schedulers and bad YAML are refused", ()
     /s\.yaml: services\[0\].*unknown scheduler 'fastest'/,
   );
   assert.throws(() => parseDirectorConfig("services: [", "y.yaml"), /y\.yaml: not valid YAML/);
+});
+
+test("tunnel servers take ipvsadm's tunnel options, with ipvsadm's rules as sentences", () => {
+  const table = (servers: string) => `
+services:
+  - protocol: tcp
+    address: 203.0.113.7
+    port: 80
+    servers:
+${servers}`;
+  const ok = parseDirectorConfig(
+    table(`
+      - { address: 192.0.2.11, method: tunnel }
+      - { address: 192.0.2.12, method: tunnel, tunType: gue, tunPort: 6080, tunChecksum: remcsum }
+      - { address: 192.0.2.13, method: tunnel, tunType: gre, tunChecksum: csum }
+`),
+    "tun.yaml",
+  );
+  const commands = configToCommands(ok).filter((c) => c.kind === "add-server");
+  assert.deepEqual(commands.map((c) => c.kind === "add-server" ? c.tunnel : null), [
+    { type: "ipip", port: 0, checksum: "nocsum" },
+    { type: "gue", port: 6080, checksum: "remcsum" },
+    { type: "gre", port: 0, checksum: "csum" },
+  ]);
+  const refusals: [string, RegExp][] = [
+    [
+      "{ address: 192.0.2.11, method: route, tunType: ipip }",
+      /servers\[0\]: tunType only apply to method: tunnel, not method: route/,
+    ],
+    ["{ address: 192.0.2.11, method: tunnel, tunType: gue }", /tunType: gue needs tunPort/],
+    [
+      "{ address: 192.0.2.11, method: tunnel, tunChecksum: csum }",
+      /tunType: ipip takes no tunPort and no tunChecksum/,
+    ],
+    [
+      "{ address: 192.0.2.11, method: tunnel, tunType: gre, tunPort: 6080 }",
+      /tunType: gre takes no tunPort/,
+    ],
+    [
+      "{ address: 192.0.2.11, method: tunnel, tunType: gre, tunChecksum: remcsum }",
+      /tunChecksum: remcsum is for tunType: gue only/,
+    ],
+    ["{ address: 192.0.2.11, method: tunnel, tunType: vxlan }", /servers\[0\]\.tunType/],
+    [
+      "{ address: 192.0.2.11, method: tunnel, tunType: gue, tunPort: 0 }",
+      /servers\[0\]\.tunPort/,
+    ],
+  ];
+  for (const [server, message] of refusals) {
+    assert.throws(() => parseDirectorConfig(table(`      - ${server}\n`), "tun.yaml"), message);
+  }
 });

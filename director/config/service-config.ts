@@ -10,6 +10,7 @@ import { z } from "zod";
 import { DEFAULT_SCHEDULER, isSchedulerName, SCHEDULER_NAMES } from "../schedulers/index.ts";
 import { FORWARD_METHOD_NAMES } from "../forwarding/method-names.ts";
 import { SYSCTL_NAMES } from "../sysctl/settings.ts";
+import { TUNNEL_CHECKSUMS, TUNNEL_TYPES } from "../service/tunnel-options.ts";
 
 const ipv4 = z.ipv4({ message: "must be an IPv4 address like 203.0.113.5" });
 const port = z.number().int().min(1).max(65535);
@@ -21,6 +22,12 @@ const serverSchema = z.strictObject({
   method: z.enum(FORWARD_METHOD_NAMES).default("masq"),
   upper: z.number().int().min(0).default(0),
   lower: z.number().int().min(0).default(0),
+  /** method: tunnel only (ipvsadm --tun-type); default ipip. */
+  tunType: z.enum(TUNNEL_TYPES).optional(),
+  /** tunType: gue only, and required there (ipvsadm --tun-port). */
+  tunPort: port.optional(),
+  /** tunType gue (any) or gre (nocsum, csum) (ipvsadm --tun-nocsum/--tun-csum/--tun-remcsum). */
+  tunChecksum: z.enum(TUNNEL_CHECKSUMS).optional(),
 });
 
 const serviceSchema = z.strictObject({
@@ -80,6 +87,38 @@ function describePath(raw: unknown, path: PropertyKey[]): string {
   return parts.join("") || "(top level)";
 }
 
+/**
+ * What is wrong with a server's tunnel settings, as a sentence, or null: ipvsadm 1.31's
+ * rules (tunnel_types_v_options) — only tunnel servers take them, gue needs a port, ipip
+ * takes neither port nor checksum, gre no port and no remote checksum.
+ */
+export function tunnelSettingsProblem(server: ServerConfig): string | null {
+  const given = (["tunType", "tunPort", "tunChecksum"] as const).filter((k) =>
+    server[k] !== undefined
+  );
+  if (server.method !== "tunnel") {
+    return given.length === 0
+      ? null
+      : `${given.join(", ")} only apply to method: tunnel, not method: ${server.method}`;
+  }
+  const type = server.tunType ?? "ipip";
+  if (type === "gue") {
+    return server.tunPort === undefined
+      ? "tunType: gue needs tunPort, the real server's GUE (UDP) port"
+      : null;
+  }
+  if (type === "ipip" && (server.tunPort !== undefined || server.tunChecksum !== undefined)) {
+    return "tunType: ipip takes no tunPort and no tunChecksum (only gue and gre do)";
+  }
+  if (type === "gre" && server.tunPort !== undefined) {
+    return "tunType: gre takes no tunPort (only gue does)";
+  }
+  if (type === "gre" && server.tunChecksum === "remcsum") {
+    return "tunChecksum: remcsum is for tunType: gue only; gre takes nocsum or csum";
+  }
+  return null;
+}
+
 /** Parses and validates config text; throws one Error listing every problem. */
 export function parseDirectorConfig(text: string, fileName: string): DirectorConfig {
   let raw: unknown;
@@ -116,6 +155,10 @@ export function parseDirectorConfig(text: string, fileName: string): DirectorCon
         problems.push(`${fileName}: services[${i}] (${id}).servers[${j}]: ${sid} listed twice`);
       }
       servers.add(sid);
+      const tunnelProblem = tunnelSettingsProblem(server);
+      if (tunnelProblem !== null) {
+        problems.push(`${fileName}: services[${i}] (${id}).servers[${j}]: ${tunnelProblem}`);
+      }
       if (server.upper && server.lower > server.upper) {
         problems.push(
           `${fileName}: services[${i}] (${id}).servers[${j}]: lower threshold ${server.lower} is above upper threshold ${server.upper}`,

@@ -59,6 +59,7 @@ function serviceRows(engine: DirectorEngine): ServiceRow[] {
       port: d.port,
       weight: d.weight,
       method: d.method,
+      tunnel: { ...d.tunnel },
       upperThreshold: d.upperThreshold,
       lowerThreshold: d.lowerThreshold,
       activeConns: d.activeConns,

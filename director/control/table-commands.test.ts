@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { DirectorEngine } from "../engine/engine.ts";
 import { applyTableCommands, type TableCommand, tableCommandWarnings } from "./table-commands.ts";
 import { snapshotEngine } from "./snapshot.ts";
+import type { TunnelOptions } from "../service/tunnel-options.ts";
 import { Rng } from "../packet/test-support.ts";
 import { CLIENT, RS1, RS2, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
 
@@ -22,9 +23,14 @@ function addService(): TableCommand {
   };
 }
 
-function addServer(addr: number, method: "masq" | "route" | "tunnel"): TableCommand {
+function addServer(
+  addr: number,
+  method: "masq" | "route" | "tunnel",
+  more: { kind?: "add-server" | "edit-server"; tunnel?: TunnelOptions } = {},
+): TableCommand {
   return {
-    kind: "add-server",
+    kind: more.kind ?? "add-server",
+    ...(more.tunnel ? { tunnel: more.tunnel } : {}),
     service,
     server: { addr, port: 80 },
     method,
@@ -61,4 +67,20 @@ test("Route and Tunnel servers are kept with a warning; their new connections ar
   assert.equal(engine.drops.toJSON()["forwarding-method-unsupported"], 1);
   assert.equal(engine.conns.size, 0);
   assert.deepEqual(tableCommandWarnings([addServer(RS1, "masq")]), []);
+});
+
+test("a tunnel server keeps its tunnel options; -e sets them again as ipvsadm sends them", () => {
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
+  const gue = { type: "gue" as const, port: 6080, checksum: "csum" as const };
+  const tunnelOf = () => snapshotEngine(engine).services[0].destinations[0].tunnel;
+  applyTableCommands(engine, [addService(), addServer(RS1, "tunnel", { tunnel: gue })]);
+  assert.deepEqual(tunnelOf(), gue);
+  const gre = { type: "gre" as const, port: 0, checksum: "nocsum" as const };
+  applyTableCommands(engine, [addServer(RS1, "tunnel", { kind: "edit-server", tunnel: gre })]);
+  assert.deepEqual(tunnelOf(), gre);
+  // -e ... -m carries no tunnel options: the server's are IPIP's defaults again, as in IPVS.
+  applyTableCommands(engine, [addServer(RS1, "masq", { kind: "edit-server" })]);
+  assert.deepEqual(tunnelOf(), { type: "ipip", port: 0, checksum: "nocsum" });
+  // Still accepted, dropped and counted, with the same warning.
+  assert.equal(tableCommandWarnings([addServer(RS2, "tunnel", { tunnel: gue })]).length, 1);
 });

@@ -86,6 +86,7 @@ export function applyToTable(table: ServiceTable, cmd: TableCommand): void {
         port: cmd.server.port,
         weight: cmd.weight,
         method: cmd.method,
+        ...(cmd.tunnel ? { tunnel: cmd.tunnel } : {}),
         upperThreshold: cmd.upper,
         lowerThreshold: cmd.lower,
       };

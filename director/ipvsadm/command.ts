@@ -19,12 +19,9 @@ import type { ForwardMethod } from "../forwarding/method-names.ts";
 
 export type { ForwardMethod };
 
-export interface TunnelOptions {
-  type: "ipip" | "gue" | "gre";
-  /** --tun-port (gue only); 0 = not given. */
-  port: number;
-  checksum: "nocsum" | "csum" | "remcsum";
-}
+import type { TunnelOptions } from "../service/tunnel-options.ts";
+
+export type { TunnelOptions };
 
 /** Which listing -L prints; ipvsadm takes the first of stats, rate, thresholds, persistent-conn, tun-info. */
 export type ListFormat = "plain" | "stats" | "rate" | "thresholds" | "persistent-conn" | "tun-info";

@@ -14,7 +14,7 @@ import {
   type ListOptions,
 } from "./format.ts";
 import { BUILTIN_SERVICES as services, parseServicesText } from "./service-names.ts";
-import { ip, labConnections, labSnapshot } from "./test-fixtures.ts";
+import { ip, labConnections, labSnapshot, tunnelSnapshot } from "./test-fixtures.ts";
 
 const lines = (...l: string[]) => l.map((x) => x + "\n").join("");
 
@@ -218,6 +218,43 @@ const saveN = lines(
   "-a -u 203.0.113.5:53 -r 172.16.0.5:53 -g -w 0",
 );
 
+// -L -n --tun-info of every tunnel type: fwd_tun_info() "%s" (ipip), "%s:%d:%s" (gue: port,
+// tunflags[] "-c" | "+c" | "r+c"), "%s:%s" (gre), NA ("n/a") for the other methods.
+const tunnelsTuninfoN = lines(
+  "IP Virtual Server version 1.2.1 (size=4096)",
+  "Prot LocalAddress:Port Scheduler Flags",
+  "  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn",
+  "TCP  203.0.113.7:80 wlc",
+  "  -> 172.16.0.2:8080              Masq    n/a           1      9          0         ",
+  "  -> 172.16.0.3:80                Route   n/a           1      2          1         ",
+  "  -> 192.0.2.11:80                Tunnel  ipip          5      0          0         ",
+  "  -> 192.0.2.12:80                Tunnel  gue:6080:-c   1      0          0         ",
+  "  -> 192.0.2.13:80                Tunnel  gue:6081:+c   2      0          0         ",
+  "  -> 192.0.2.14:80                Tunnel  gue:6082:r+c  3      0          0         ",
+  "  -> 192.0.2.15:80                Tunnel  gre:-c        4      0          0         ",
+  "  -> 192.0.2.16:80                Tunnel  gre:+c        1      0          0         ",
+  "UDP  203.0.113.7:4789 rr",
+  "  -> 192.0.2.20:4789              Tunnel  gue:65535:r+c 2      0          0         ",
+  "  -> 192.0.2.21:4789              Tunnel  ipip          1      0          0         ",
+);
+
+// -S -n of the same: print_tunnel_rule() "-a %s -r %s %s -w %d --tun-type %s" + for gue
+// " --tun-port %d %s", for gre " %s" (tun_flags_opts[]: --tun-nocsum|--tun-csum|--tun-remcsum).
+const tunnelsSaveN = lines(
+  "-A -t 203.0.113.7:80 -s wlc",
+  "-a -t 203.0.113.7:80 -r 172.16.0.2:8080 -m -w 1",
+  "-a -t 203.0.113.7:80 -r 172.16.0.3:80 -g -w 1",
+  "-a -t 203.0.113.7:80 -r 192.0.2.11:80 -i -w 5 --tun-type ipip",
+  "-a -t 203.0.113.7:80 -r 192.0.2.12:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-nocsum",
+  "-a -t 203.0.113.7:80 -r 192.0.2.13:80 -i -w 2 --tun-type gue --tun-port 6081 --tun-csum",
+  "-a -t 203.0.113.7:80 -r 192.0.2.14:80 -i -w 3 --tun-type gue --tun-port 6082 --tun-remcsum",
+  "-a -t 203.0.113.7:80 -r 192.0.2.15:80 -i -w 4 --tun-type gre --tun-nocsum",
+  "-a -t 203.0.113.7:80 -r 192.0.2.16:80 -i -w 1 --tun-type gre --tun-csum",
+  "-A -u 203.0.113.7:4789 -s rr",
+  "-a -u 203.0.113.7:4789 -r 192.0.2.20:4789 -i -w 2 --tun-type gue --tun-port 65535 --tun-remcsum",
+  "-a -u 203.0.113.7:4789 -r 192.0.2.21:4789 -i -w 1 --tun-type ipip",
+);
+
 // -S: service names for ports, as ipvsadm -S without -n.
 const save = lines(
   "-A -t 198.51.100.200:http-alt -s wrr -p 300",
@@ -302,6 +339,9 @@ describe("formatList", () => {
   });
   it("--tun-info", () =>
     assert.equal(formatList(labSnapshot(), { ...base, format: "tun-info" }), tuninfoN));
+  it("--tun-info of ipip, gue and gre servers", () => {
+    assert.equal(formatList(tunnelSnapshot(), { ...base, format: "tun-info" }), tunnelsTuninfoN);
+  });
   it("prints the connection table size it is given", () => {
     const out = formatList({ connTableSize: 1 << 20, services: [] }, base);
     assert.equal(out.split("\n")[0], "IP Virtual Server version 1.2.1 (size=1048576)");
@@ -335,6 +375,9 @@ describe("formatList", () => {
 describe("formatSave", () => {
   it("-S -n", () => assert.equal(formatSave(labSnapshot(), true, services), saveN));
   it("-S with service names", () => assert.equal(formatSave(labSnapshot(), false, services), save));
+  it("-S -n of ipip, gue and gre servers", () => {
+    assert.equal(formatSave(tunnelSnapshot(), true, services), tunnelsSaveN);
+  });
 });
 
 describe("formatConnections", () => {

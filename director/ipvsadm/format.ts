@@ -10,6 +10,7 @@ import { formatIPv4 } from "../net/ipv4-address.ts";
 import { FORWARD_METHOD_LABELS, FORWARD_METHOD_SWITCHES } from "../forwarding/method-names.ts";
 import { printedSchedulerFlagNames, schedulerFlagBits } from "../schedulers/flags.ts";
 import type { ListFormat } from "./command.ts";
+import type { TunnelChecksum, TunnelOptions } from "../service/tunnel-options.ts";
 import { type ServiceNameTable, systemServices } from "./service-names.ts";
 import type {
   ConnectionSnapshot,
@@ -214,9 +215,9 @@ function serviceEntry(row: ServiceRow, opts: ListOptions, services: ServiceNameT
           padRight(String(d.activeConns), 10)
         } ${padRight(String(d.inactiveConns), 10)}\n`;
         break;
-      case "tun-info": // " %-7s %-13s %-6d %-10u %-10u\n"; lvslab tunnels are IPIP
+      case "tun-info": // " %-7s %-13s %-6d %-10u %-10u\n"
         out += `${lead} ${padRight(FORWARD_METHOD_LABELS[d.method], 7)} ${
-          padRight(d.method === "tunnel" ? "ipip" : "n/a", 13)
+          padRight(tunnelInfo(d), 13)
         } ${padRight(String(d.weight), 6)} ${padRight(String(d.activeConns), 10)} ${
           padRight(String(d.inactiveConns), 10)
         }\n`;
@@ -229,6 +230,27 @@ function serviceEntry(row: ServiceRow, opts: ListOptions, services: ServiceNameT
     }
   }
   return out;
+}
+
+// ipvsadm.c's tunflags[] (--tun-info) and tun_flags_opts[] (-S), by tun_flags.
+const TUN_INFO_CHECKSUM: Readonly<Record<TunnelChecksum, string>> = {
+  nocsum: "-c",
+  csum: "+c",
+  remcsum: "r+c",
+};
+
+/** fwd_tun_info(): "ipip", "gue:PORT:-c|+c|r+c", "gre:-c|+c"; "n/a" for other methods. */
+function tunnelInfo(d: DestinationRow): string {
+  if (d.method !== "tunnel") return "n/a";
+  const t = d.tunnel;
+  if (t.type === "gue") return `gue:${t.port}:${TUN_INFO_CHECKSUM[t.checksum]}`;
+  return t.type === "gre" ? `gre:${TUN_INFO_CHECKSUM[t.checksum]}` : "ipip";
+}
+
+/** print_tunnel_rule(): " --tun-type T" [" --tun-port P"] [" --tun-nocsum|csum|remcsum"]. */
+function tunnelRule(t: TunnelOptions): string {
+  if (t.type === "gue") return ` --tun-type gue --tun-port ${t.port} --tun-${t.checksum}`;
+  return t.type === "gre" ? ` --tun-type gre --tun-${t.checksum}` : " --tun-type ipip";
 }
 
 /** `ipvsadm -L [-n] [--stats|--rate|...]`: the whole table (list_all). */
@@ -266,9 +288,9 @@ export function formatSave(
     out += "\n";
     for (const d of glibcMergeSort(row.destinations, compareDests)) {
       const dname = addrPort(d.addr, d.port, row.protocol, numeric, services);
-      // "-a %s -r %s %s -w %d"; tunnels add " --tun-type ipip" (print_tunnel_rule).
+      // "-a %s -r %s %s -w %d"; tunnels add their options (print_tunnel_rule).
       out += `-a ${svc} -r ${dname} ${FORWARD_METHOD_SWITCHES[d.method]} -w ${d.weight}`;
-      out += d.method === "tunnel" ? " --tun-type ipip\n" : "\n";
+      out += d.method === "tunnel" ? `${tunnelRule(d.tunnel)}\n` : "\n";
     }
   }
   return out;

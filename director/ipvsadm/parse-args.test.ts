@@ -194,6 +194,25 @@ describe("server commands", () => {
     );
     assert.ok(gue.kind === "add-server");
     assert.deepEqual(gue.tunnel, { type: "gue", port: 6080, checksum: "csum" });
+    const tunnelOf = (...extra: string[]) => {
+      const cmd = parse("-e", "-t", "203.0.113.5:80", "-r", "172.16.0.2", "-i", ...extra);
+      assert.ok(cmd.kind === "edit-server");
+      return cmd.tunnel;
+    };
+    assert.deepEqual(tunnelOf("--tun-type", "gre", "--tun-csum"), {
+      type: "gre",
+      port: 0,
+      checksum: "csum",
+    });
+    assert.deepEqual(tunnelOf("--tun-type", "gre"), { type: "gre", port: 0, checksum: "nocsum" });
+    assert.deepEqual(tunnelOf("--tun-port", "65535", "--tun-remcsum", "--tun-type", "gue"), {
+      type: "gue",
+      port: 65535,
+      checksum: "remcsum",
+    });
+    assert.deepEqual(tunnelOf("--tun-type", "ipip"), { type: "ipip", port: 0, checksum: "nocsum" });
+    const routed = parse("-a", "-t", "203.0.113.5:80", "-r", "172.16.0.2", "-g");
+    assert.ok(routed.kind === "add-server" && routed.tunnel === undefined);
     for (
       const [argv, weight] of [[["-mw3"], 3], [["-mw=3"], 3], [["-m", "-w", "0"], 0], [[
         "-m",
@@ -438,6 +457,73 @@ describe("errors, as ipvsadm prints them", () => {
     "illegal tunnel type specified",
     2,
   );
+  // The tunnel options' refusals: each argv follows "-a -t V -r 172.16.0.2"; exit status 2.
+  // compare.ts reads this table as it reads rejects() calls.
+  const TUNNEL_REJECTS: [string[], string][] = [
+    [["-g", "--tun-port", "6080"], "Tunnel options conflict with forward method"],
+    [["--tun-csum"], "Tunnel options conflict with forward method"],
+    [
+      ["-i", "--tun-type", "ipip", "--tun-nocsum"],
+      "Illegal 'tun-nocsum' option with the 'ipip' tunnel type",
+    ],
+    [["-i", "--tun-remcsum"], "Illegal 'tun-remcsum' option with the 'ipip' tunnel type"],
+    [
+      ["-i", "--tun-type", "gre", "--tun-port", "6080"],
+      "Illegal 'tun-port' option with the 'gre' tunnel type",
+    ],
+    [
+      ["-i", "--tun-type", "gre", "--tun-remcsum"],
+      "Illegal 'tun-remcsum' option with the 'gre' tunnel type",
+    ],
+    [
+      ["-i", "--tun-type", "gre", "--tun-csum", "--tun-nocsum"],
+      "The option 'tun-csum' conflicts with the 'tun-nocsum' option in the 'gre' tunnel type",
+    ],
+    [
+      ["-i", "--tun-type", "gue", "--tun-port", "6080", "--tun-remcsum", "--tun-csum"],
+      "The option 'tun-remcsum' conflicts with the 'tun-csum' option in the 'gue' tunnel type",
+    ],
+    [
+      ["-i", "--tun-type", "gue", "--tun-remcsum"],
+      "You need to supply the 'tun-port' option for the 'gue' tunnel type",
+    ],
+    [["-i", "--tun-type", "gue", "--tun-port", "0"], "illegal tunnel port specified"],
+    [["-i", "--tun-type", "gue", "--tun-port", "65536"], "illegal tunnel port specified"],
+    [["-i", "--tun-type", "gue", "--tun-port", "http"], "illegal tunnel port specified"],
+    [["-m", "--tun-port", "-1"], "illegal tunnel port specified"],
+    [["-i", "--tun-type", "GUE"], "illegal tunnel type specified"],
+    [["-i", "--tun-type", "gue", "--tun-type", "gre"], "multiple 'tun-type' options specified"],
+    [
+      ["-i", "--tun-type", "gre", "--tun-csum", "--tun-csum"],
+      "multiple 'tun-csum' options specified",
+    ],
+    [["-i", "--tun-info"], "Illegal 'tun-info' option with the 'add-server' command"],
+  ];
+  for (const [argv, message] of TUNNEL_REJECTS) {
+    rejects(["-a", "-t", V, "-r", "172.16.0.2", ...argv], message, 2);
+  }
+  rejects(
+    ["-e", "-t", V, "-r", "172.16.0.2", "-m", "--tun-type", "gre"],
+    "Tunnel options conflict with forward method",
+    2,
+  );
+  rejects(
+    ["-e", "-t", V, "-r", "172.16.0.2", "-i", "--tun-type", "gre", "--tun-port", "6080"],
+    "Illegal 'tun-port' option with the 'gre' tunnel type",
+    2,
+  );
+  rejects(
+    ["-d", "-t", V, "-r", "172.16.0.2", "--tun-type", "gue"],
+    "Illegal 'tun-type' option with the 'delete-server' command",
+    2,
+  );
+  rejects(
+    ["-A", "-t", V, "--tun-port", "6080"],
+    "Illegal 'tun-port' option with the 'add-service' command",
+    2,
+  );
+  rejects(["-L", "--tun-type", "ipip"], "Illegal 'tun-type' option with the 'list' command", 2);
+  rejects(["-S", "--tun-info"], "Illegal 'tun-info' option with the 'save' command", 2);
   rejects(
     ["-d", "-t", V, "-r", "172.16.0.2", "-m"],
     "Illegal 'forwarding-method' option with the 'delete-server' command",

@@ -2,16 +2,17 @@
 // back, apply the commands to a small model of the director's table and compare.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { IpvsadmCommand } from "./command.ts";
+import type { IpvsadmCommand, TunnelOptions } from "./command.ts";
 import { formatSave } from "./format.ts";
 import { parseRestoreInput, schedFlagNames } from "./parse-args.ts";
 import { BUILTIN_SERVICES as services } from "./service-names.ts";
 import type { ListSnapshot } from "./snapshot-types.ts";
-import { labSnapshot } from "./test-fixtures.ts";
+import { labSnapshot, tunnelSnapshot } from "./test-fixtures.ts";
 
 interface ModelServer {
   method: string;
   weight: number;
+  tunnel?: TunnelOptions;
 }
 interface ModelService {
   scheduler: string;
@@ -57,6 +58,7 @@ function apply(model: Model, cmd: IpvsadmCommand): void {
       svc.servers.set(`${cmd.server.addr}:${cmd.server.port}`, {
         method: cmd.method,
         weight: cmd.weight,
+        ...(cmd.tunnel ? { tunnel: cmd.tunnel } : {}),
       });
       return;
     }
@@ -78,7 +80,11 @@ function modelOf(snapshot: ListSnapshot): Model {
       servers: new Map(
         row.destinations.map((d) => [
           `${d.addr}:${d.port}`,
-          { method: d.method === "local" ? "route" : d.method, weight: d.weight },
+          {
+            method: d.method === "local" ? "route" : d.method,
+            weight: d.weight,
+            ...(d.method === "tunnel" ? { tunnel: d.tunnel } : {}),
+          },
         ]),
       ),
     });
@@ -101,6 +107,16 @@ describe("-S then -R", () => {
       assert.equal(rebuilt.size, 5);
     });
   }
+  it("rebuilds every tunnel type and checksum option (--tun-type, --tun-port, --tun-*csum)", () => {
+    const snapshot = tunnelSnapshot();
+    const text = formatSave(snapshot, true, services);
+    assert.deepEqual(rebuild(text), modelOf(snapshot));
+    assert.notDeepEqual(rebuild(text.replace("6081", "6083")), modelOf(snapshot));
+    assert.notDeepEqual(
+      rebuild(text.replace("gre --tun-csum", "gre --tun-nocsum")),
+      modelOf(snapshot),
+    );
+  });
   it("notices a difference (the comparison is not vacuous)", () => {
     const snapshot = labSnapshot();
     const text = formatSave(snapshot, true, services).replace("-w 2", "-w 3");

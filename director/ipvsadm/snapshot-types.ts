@@ -3,6 +3,7 @@
 // real ipvsadm). Addresses are unsigned 32-bit numbers, ports host-order numbers.
 
 import type { ListedForwardMethod } from "../forwarding/method-names.ts";
+import type { TunnelOptions } from "../service/tunnel-options.ts";
 
 /** Counters, as ipvsadm --stats prints them (struct ip_vs_stats_user, 64-bit). */
 export interface Stats {
@@ -29,6 +30,8 @@ export interface DestinationRow {
   addr: number;
   port: number;
   method: ForwardMethodName;
+  /** tun_type, tun_port, tun_flags: what --tun-info and -S print for a Tunnel server. */
+  tunnel: TunnelOptions;
   weight: number;
   upperThreshold: number;
   lowerThreshold: number;

@@ -10,6 +10,7 @@ import type {
   ServiceRow,
   Stats,
 } from "./snapshot-types.ts";
+import { DEFAULT_TUNNEL, type TunnelOptions } from "../service/tunnel-options.ts";
 
 export function ip(text: string): number {
   const addr = parseIPv4(text);
@@ -25,6 +26,7 @@ function dest(addr: string, port: number, init: Partial<DestinationRow>): Destin
     addr: ip(addr),
     port,
     method: "masq",
+    tunnel: { ...DEFAULT_TUNNEL },
     weight: 1,
     upperThreshold: 0,
     lowerThreshold: 0,
@@ -127,6 +129,43 @@ export function labSnapshot(): ListSnapshot {
       service("tcp", "198.51.100.200", 8080, {
         schedulerName: "wrr",
         persistTimeout: 300,
+      }),
+    ],
+  };
+}
+
+/**
+ * Every tunnel type and checksum option (--tun-type, --tun-port, --tun-*csum), next to
+ * servers of the other methods, again out of order.
+ */
+export function tunnelSnapshot(): ListSnapshot {
+  const tun = (addr: string, weight: number, tunnel: TunnelOptions) =>
+    dest(addr, 80, { method: "tunnel", weight, tunnel });
+  return {
+    connTableSize: 4096,
+    services: [
+      service("udp", "203.0.113.7", 4789, {
+        schedulerName: "rr",
+        destinations: [
+          dest("192.0.2.21", 4789, { method: "tunnel", tunnel: { ...DEFAULT_TUNNEL } }),
+          dest("192.0.2.20", 4789, {
+            method: "tunnel",
+            weight: 2,
+            tunnel: { type: "gue", port: 65535, checksum: "remcsum" },
+          }),
+        ],
+      }),
+      service("tcp", "203.0.113.7", 80, {
+        destinations: [
+          tun("192.0.2.16", 1, { type: "gre", port: 0, checksum: "csum" }),
+          tun("192.0.2.15", 4, { type: "gre", port: 0, checksum: "nocsum" }),
+          tun("192.0.2.14", 3, { type: "gue", port: 6082, checksum: "remcsum" }),
+          tun("192.0.2.13", 2, { type: "gue", port: 6081, checksum: "csum" }),
+          tun("192.0.2.12", 1, { type: "gue", port: 6080, checksum: "nocsum" }),
+          tun("192.0.2.11", 5, { ...DEFAULT_TUNNEL }),
+          dest("172.16.0.3", 80, { method: "route", activeConns: 2, inactiveConns: 1 }),
+          dest("172.16.0.2", 8080, { activeConns: 9 }),
+        ],
       }),
     ],
   };

@@ -6,6 +6,7 @@
 // come from the control path and are validated before anything is touched.
 import { formatIPv4 } from "../net/ipv4-address.ts";
 import { RateEstimator } from "./rate-estimator.ts";
+import { DEFAULT_TUNNEL } from "./tunnel-options.ts";
 import { createScheduler } from "../schedulers/index.ts";
 import { IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 import { FTP_CONTROL_PORT, FTP_DATA_PORT } from "../apps/ftp.ts";
@@ -45,6 +46,8 @@ export interface DestinationSpec {
   port: number;
   weight: number;
   method: Destination["method"];
+  /** Tunnel servers only; absent = IPIP (DEFAULT_TUNNEL), as ipvsadm sends without options. */
+  tunnel?: Destination["tunnel"];
   upperThreshold?: number;
   lowerThreshold?: number;
 }
@@ -183,6 +186,7 @@ export class ServiceTable {
       port: spec.port,
       weight: spec.weight,
       method: spec.method,
+      tunnel: { ...(spec.tunnel ?? DEFAULT_TUNNEL) },
       upperThreshold: spec.upperThreshold ?? 0,
       lowerThreshold: spec.lowerThreshold ?? 0,
     });
@@ -228,6 +232,7 @@ export class ServiceTable {
     }
     dest.weight = spec.weight;
     dest.method = spec.method;
+    dest.tunnel = { ...(spec.tunnel ?? DEFAULT_TUNNEL) };
     dest.upperThreshold = spec.upperThreshold ?? 0;
     dest.lowerThreshold = spec.lowerThreshold ?? 0;
     // A raised threshold may lift the overload at once (__ip_vs_update_dest).

@@ -4,6 +4,7 @@
 
 import { RateEstimator } from "./rate-estimator.ts";
 import type { ForwardMethod } from "../forwarding/method-names.ts";
+import { DEFAULT_TUNNEL, type TunnelOptions } from "./tunnel-options.ts";
 
 export type Protocol = "tcp" | "udp";
 
@@ -28,6 +29,8 @@ export interface Destination {
   port: number;
   weight: number;
   method: ForwardMethod;
+  /** The encapsulation of a tunnel server (ipip for every other method, as IPVS keeps it). */
+  tunnel: Readonly<TunnelOptions>;
   /** Upper connection threshold (-x); 0 means none. */
   upperThreshold: number;
   /** Lower connection threshold (-y); 0 means none. */
@@ -53,6 +56,7 @@ export function newDestination(
   return {
     weight: 1,
     method: "masq",
+    tunnel: DEFAULT_TUNNEL,
     upperThreshold: 0,
     lowerThreshold: 0,
     activeConns: 0,

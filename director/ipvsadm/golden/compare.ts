@@ -37,6 +37,14 @@ const GOLDEN_COMMANDS: Record<string, string[]> = {
   connN: ["-L", "-n", "-c"],
   conn: ["-L", "-c"],
   connPcN: ["-L", "-n", "-c", "--persistent-conn"],
+  tunnelsTuninfoN: ["-L", "-n", "--tun-info"],
+  tunnelsSaveN: ["-S", "-n"],
+};
+
+/** Goldens of another fixture table than table.txt (labSnapshot). */
+const GOLDEN_TABLES: Record<string, string> = {
+  tunnelsTuninfoN: "tunnels.txt",
+  tunnelsSaveN: "tunnels.txt",
 };
 
 interface Run {
@@ -145,8 +153,9 @@ for (const [name, expected] of goldens) {
     report.push(`MISMATCH ${name}: no ipvsadm command line for this golden in compare.ts`);
     continue;
   }
-  const r = ipvsadm(argv);
-  const label = `format.test.ts ${name}: ipvsadm ${argv.join(" ")}`;
+  const table = GOLDEN_TABLES[name];
+  const r = ipvsadm(argv, table ? { LVSLAB_STUB_TABLE: join(fixtures, table) } : {});
+  const label = `format.test.ts ${name}: ipvsadm ${argv.join(" ")}${table ? ` (${table})` : ""}`;
   check(
     label,
     expected,
@@ -218,19 +227,40 @@ const formatChecks = passed + failed;
 const pa = parse("parse-args.test.ts");
 const paConsts = stringConstants(pa);
 const errorCases: string[] = [];
+// TUNNEL_REJECTS rows: [argv after "-a -t V -r 172.16.0.2", message], exit status 2.
+const TUNNEL_PREFIX = ["-a", "-t", paConsts.get("V")!, "-r", "172.16.0.2"];
+let tunnelRows = 0;
 walk(pa, (n) => {
+  const where = `parse-args.test.ts:${pa.getLineAndCharacterOfPosition(n.pos).line + 1}`;
+  if (
+    ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.name.text === "TUNNEL_REJECTS" &&
+    n.initializer && ts.isArrayLiteralExpression(n.initializer)
+  ) {
+    for (const row of n.initializer.elements) {
+      if (!ts.isArrayLiteralExpression(row) || !ts.isArrayLiteralExpression(row.elements[0])) {
+        throw new Error(`${where}: cannot read ${row.getText()}`);
+      }
+      const argv = row.elements[0].elements.map((e) => literal(e, paConsts, where));
+      checkError(where, [...TUNNEL_PREFIX, ...argv], literal(row.elements[1], paConsts, where), 2);
+      tunnelRows++;
+    }
+    return;
+  }
   if (!isCall(n, "rejects") || n.arguments.length !== 3) return;
   const [argvNode, msgNode, statusNode] = n.arguments;
   if (!ts.isArrayLiteralExpression(argvNode) || !ts.isNumericLiteral(statusNode)) return;
-  const where = `parse-args.test.ts:${pa.getLineAndCharacterOfPosition(n.pos).line + 1}`;
+  if (argvNode.elements.some(ts.isSpreadElement)) return; // the TUNNEL_REJECTS loop
   const argv = argvNode.elements.map((e) => literal(e, paConsts, where));
-  const message = literal(msgNode, paConsts, where);
-  const status = Number(statusNode.text);
+  checkError(where, argv, literal(msgNode, paConsts, where), Number(statusNode.text));
+});
+if (tunnelRows === 0) throw new Error("parse-args.test.ts: TUNNEL_REJECTS not found");
+
+function checkError(where: string, argv: string[], message: string, status: number) {
   const r = ipvsadm(argv);
   const label = `${where} ipvsadm ${JSON.stringify(argv)}`;
   errorCases.push(`$ ipvsadm ${argv.join(" ")}\n${r.stdout}${r.stderr}[exit ${r.status}]\n`);
   check(label, `${message}\n[exit ${status}]\n`, `${r.stdout}${r.stderr}[exit ${r.status}]\n`);
-});
+}
 if (outDir) writeFileSync(join(outDir, "errors"), errorCases.join(""));
 
 for (const line of report) console.log(line);

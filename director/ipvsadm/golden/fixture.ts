@@ -2,6 +2,7 @@
 // fixture the golden tests format (test-fixtures.ts), so both sides describe one table:
 //   table.txt       labSnapshot(), timeouts 900 120 300   (LVSLAB_STUB_TABLE)
 //   ip_vs_conn      labConnections() as the kernel's /proc/net/ip_vs_conn (LVSLAB_STUB_CONN)
+//   tunnels.txt     tunnelSnapshot(): servers of every tunnel type and checksum option
 //   big-empty.txt   no services, connection table size 1 << 20
 //   long-name.txt   the "cuts names at 33 and 28" test's service, with long-services
 //                   (LVSLAB_STUB_SERVICES) naming port 8080/tcp as that test does
@@ -16,7 +17,8 @@ import type {
   ServiceRow,
   Stats,
 } from "../snapshot-types.ts";
-import { ip, labConnections, labSnapshot } from "../test-fixtures.ts";
+import { ip, labConnections, labSnapshot, tunnelSnapshot } from "../test-fixtures.ts";
+import { TUNNEL_CHECKSUMS, TUNNEL_TYPES } from "../../service/tunnel-options.ts";
 
 // include/uapi/linux/ip_vs.h (and ipvsadm's libipvs/ip_vs.h)
 const IP_VS_VERSION_CODE = 0x010201; // 1.2.1
@@ -52,7 +54,8 @@ function serviceFlags(s: ServiceRow): number {
 }
 
 function destLine(d: DestinationRow): string {
-  // tun_type 0 is IPIP (the only tunnel lvslab has), tun_port 0, tun_flags 0 (nocsum)
+  // tun_type IP_VS_CONN_F_TUNNEL_TYPE_* (0 ipip, 1 gue, 2 gre), tun_port (host order here;
+  // the stub htons it), tun_flags IP_VS_TUNNEL_ENCAP_FLAG_* (0 nocsum, 1 csum, 2 remcsum)
   return [
     "dest",
     dotted(d.addr),
@@ -64,9 +67,9 @@ function destLine(d: DestinationRow): string {
     d.activeConns,
     d.inactiveConns,
     d.persistConns,
-    0,
-    0,
-    0,
+    TUNNEL_TYPES.indexOf(d.tunnel.type),
+    d.tunnel.port,
+    TUNNEL_CHECKSUMS.indexOf(d.tunnel.checksum),
     counters(d.stats, d.rates),
   ].join(" ");
 }
@@ -131,6 +134,7 @@ function main() {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "table.txt"), tableText(labSnapshot()));
   writeFileSync(join(dir, "ip_vs_conn"), connText(labConnections()));
+  writeFileSync(join(dir, "tunnels.txt"), tableText(tunnelSnapshot()));
   writeFileSync(join(dir, "big-empty.txt"), tableText({ connTableSize: 1 << 20, services: [] }));
   writeFileSync(join(dir, "long-name.txt"), tableText(longNameSnapshot()));
   writeFileSync(join(dir, "long-services"), "an-unusually-long-service-name 8080/tcp\n");
