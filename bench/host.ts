@@ -2,7 +2,6 @@
 // class: the kernel build, and what one system call costs there (page-table isolation and
 // other mitigations make it 0.6-2 µs on VMs of this class, and lvslab pays it per packet).
 import fs from "node:fs";
-import os from "node:os";
 import { runSync } from "../lab/netns/command.ts";
 import { REPO_ROOT } from "../lab/paths.ts";
 
@@ -33,8 +32,4 @@ export function benchCommit(): string | undefined {
   if (head.code !== 0) return undefined;
   const dirty = runSync(["git", "-C", REPO_ROOT, "status", "--porcelain", "--untracked-files=no"]);
   return head.stdout.trim() + (dirty.stdout.trim() !== "" ? "+dirty" : "");
-}
-
-export function kernelBuild(): string {
-  return os.version();
 }

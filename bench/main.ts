@@ -7,7 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { labDown, labUp, requireRoot } from "../lab/netns/lab.ts";
+import { labDown, labUp } from "../lab/netns/lab.ts";
+import { requireRoot } from "../lab/root.ts";
 import { setSysctls } from "../lab/netns/namespaces.ts";
 import { namespaceName } from "../lab/topology.ts";
 import { REPO_ROOT } from "../lab/paths.ts";
@@ -29,7 +30,7 @@ import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
 import { workerProfiles } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
-import { benchCommit, kernelBuild, writeSyncMicros } from "./host.ts";
+import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
 
@@ -426,7 +427,7 @@ async function main(): Promise<void> {
       kernel: os.release(),
       node: process.version,
       clockTicksPerSecond: clockTicksPerSecond(),
-      kernelBuild: kernelBuild(),
+      kernelBuild: os.version(),
       writeSyncMicros: syscallMicros,
     },
     commit,

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatCounters } from "./format.ts";
+import { COUNTER_FIELDS, countersOf, formatCounters } from "./format.ts";
+import type { EngineSnapshot } from "../control/snapshot.ts";
 
 test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters", () => {
   const text = formatCounters({
@@ -37,4 +38,26 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "Packets written by the transmit thread: 1345\n" +
       "Failed writes to the TUN device: 0\n",
   );
+});
+
+test("lvs-stats --json carries the counters of a snapshot and nothing else of it", () => {
+  const snapshot = {
+    connTableSize: 4096,
+    services: [{ port: 80 }],
+    connections: 1,
+    maxConnections: 16,
+    totals: { conns: 1, inpkts: 2, outpkts: 3, inbytes: 4, outbytes: 5 },
+    totalRates: { cps: 0, inpps: 0, outpps: 0, inbps: 0, outbps: 0 },
+    drops: {},
+    refusalsSent: 0,
+    reclaimedHalfOpen: 0,
+    writeErrors: 0,
+    superPacketsRead: 7,
+    writtenByPacketThread: 8,
+    writtenByTransmitWorker: 9,
+  } as unknown as EngineSnapshot;
+  const counters = countersOf(snapshot);
+  assert.deepEqual(Object.keys(counters), [...COUNTER_FIELDS]);
+  assert.equal(counters.writtenByTransmitWorker, 9);
+  assert.equal("services" in counters, false);
 });

@@ -4,20 +4,27 @@
 // super-packets read, packets written by each thread and failed writes to the TUN device.
 import type { EngineSnapshot } from "../control/snapshot.ts";
 
-export type DirectorCounters = Pick<
-  EngineSnapshot,
-  | "connections"
-  | "maxConnections"
-  | "totals"
-  | "totalRates"
-  | "drops"
-  | "refusalsSent"
-  | "reclaimedHalfOpen"
-  | "writeErrors"
-  | "superPacketsRead"
-  | "writtenByPacketThread"
-  | "writtenByTransmitWorker"
->;
+/** The snapshot fields lvs-stats shows, in one list: the type and the copy come from it. */
+export const COUNTER_FIELDS = [
+  "connections",
+  "maxConnections",
+  "totals",
+  "totalRates",
+  "drops",
+  "refusalsSent",
+  "reclaimedHalfOpen",
+  "writeErrors",
+  "superPacketsRead",
+  "writtenByPacketThread",
+  "writtenByTransmitWorker",
+] as const satisfies readonly (keyof EngineSnapshot)[];
+
+export type DirectorCounters = Pick<EngineSnapshot, (typeof COUNTER_FIELDS)[number]>;
+
+/** The counters of a snapshot, and nothing else of it (no service table). */
+export function countersOf(snapshot: EngineSnapshot): DirectorCounters {
+  return Object.fromEntries(COUNTER_FIELDS.map((f) => [f, snapshot[f]])) as DirectorCounters;
+}
 
 const hex = (n: number, width: number) => Math.trunc(n).toString(16).toUpperCase().padStart(width);
 

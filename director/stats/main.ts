@@ -2,7 +2,7 @@
 import { callDirector } from "../control/socket.ts";
 import { runAsProgram } from "../control/host-tool.ts";
 import type { EngineSnapshot } from "../control/snapshot.ts";
-import { type DirectorCounters, formatCounters } from "./format.ts";
+import { countersOf, formatCounters } from "./format.ts";
 
 const USAGE = `Usage: lvs-stats [--json]
   Totals as /proc/net/ip_vs_stats shows them (hexadecimal), connection entries, dropped
@@ -19,19 +19,7 @@ export async function runStats(argv: string[]): Promise<number> {
     return 0;
   }
   const s = await callDirector({ op: "snapshot" }) as EngineSnapshot;
-  const counters: DirectorCounters = {
-    connections: s.connections,
-    maxConnections: s.maxConnections,
-    totals: s.totals,
-    totalRates: s.totalRates,
-    drops: s.drops,
-    refusalsSent: s.refusalsSent,
-    reclaimedHalfOpen: s.reclaimedHalfOpen,
-    writeErrors: s.writeErrors,
-    superPacketsRead: s.superPacketsRead,
-    writtenByPacketThread: s.writtenByPacketThread,
-    writtenByTransmitWorker: s.writtenByTransmitWorker,
-  };
+  const counters = countersOf(s);
   process.stdout.write(
     argv.includes("--json") ? JSON.stringify(counters, null, 2) + "\n" : formatCounters(counters),
   );

@@ -90,8 +90,6 @@ export interface LabStatus {
 export class LabAlreadyUpError extends Error {}
 export class LabNotUpError extends Error {}
 
-export { NotRootError, requireRoot } from "../root.ts";
-
 /** True when anything of the lab exists (a namespace or a state file). */
 export function isLabUp(name = DEFAULT_LAB_NAME, runDir = DEFAULT_RUN_DIR): boolean {
   checkLabName(name);

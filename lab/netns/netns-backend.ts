@@ -13,16 +13,8 @@ import type {
   TeardownReport,
 } from "../backend.ts";
 import type { CommandResult } from "./command.ts";
-import {
-  execIn,
-  execInteractive,
-  isLabUp,
-  labDown,
-  labStatus,
-  labUp,
-  repoProgram,
-  requireRoot,
-} from "./lab.ts";
+import { execIn, execInteractive, isLabUp, labDown, labStatus, labUp, repoProgram } from "./lab.ts";
+import { requireRoot } from "../root.ts";
 import { checkLabName, defaultTopology, namespaceName, type Topology } from "../topology.ts";
 import { labNamespacesPresent } from "./namespaces.ts";
 import { spawnInNamespace } from "./processes.ts";
