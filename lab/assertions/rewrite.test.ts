@@ -7,7 +7,7 @@ import {
   assertTwinsMatched,
 } from "./rewrite.ts";
 import { matchTwins } from "../analysis/twins.ts";
-import { decodeRecords } from "../analysis/test-support.ts";
+import { decodeRecords, mergeConversations, natConnection } from "../analysis/test-support.ts";
 import { buildIcmpError, buildIpv4, ethernetFrame } from "../analysis/test-support.ts";
 import { SERVICE, threeConnections } from "./fixtures.test-support.ts";
 
@@ -109,4 +109,61 @@ test("assertions with nothing to look at fail instead of passing vacuously", () 
   assert.equal(assertPrivateRewrite([], [], SERVICE).passed, false);
   const r = assertTwinsMatched({ pairs: [], unmatchedPublic: [], unmatchedPrivate: [] }, SERVICE);
   assert.equal(r.passed, false);
+});
+
+test("one client port reused for two services: each reply belongs to the service it comes from", () => {
+  // 198.51.100.12:41139 talks to VIP:83 and, later, to a second VIP's :85 (another 4-tuple).
+  const other: typeof SERVICE = {
+    protocol: "tcp",
+    vip: "203.0.113.6",
+    port: 85,
+    servers: ["172.16.0.2:8081", "172.16.0.3:8001"],
+  };
+  const first = { ...SERVICE, port: 83 };
+  const conv = mergeConversations([
+    natConnection({
+      client: "198.51.100.12",
+      clientPort: 41139,
+      vip: first.vip,
+      vport: 83,
+      t0: 1,
+      server: "172.16.0.2",
+      serverPort: 80,
+    }),
+    natConnection({
+      client: "198.51.100.12",
+      clientPort: 41139,
+      vip: other.vip,
+      vport: 85,
+      t0: 2,
+      server: "172.16.0.3",
+      serverPort: 8001,
+    }),
+  ]);
+  const pub = decodeRecords(conv.public);
+  const priv = decodeRecords(conv.private);
+  for (const s of [first, other]) {
+    const replies = assertRepliesFromVip(pub, s);
+    assert.equal(replies.passed, true, replies.line);
+    assert.match(replies.line, /all 3 reply packets/);
+    const rewrite = assertPrivateRewrite(priv, pub, s);
+    assert.equal(rewrite.passed, true, rewrite.line);
+  }
+  // A reply from neither service that client used is still wrong.
+  const stray = decodeRecords(
+    mergeConversations([
+      natConnection({
+        client: "198.51.100.12",
+        clientPort: 41139,
+        vip: first.vip,
+        vport: 83,
+        t0: 1,
+        server: "172.16.0.2",
+        serverPort: 80,
+        tamper: (spec, seg, i) =>
+          seg === "public" && i === 1 ? { ...spec, src: "203.0.113.7", srcPort: 83 } : spec,
+      }),
+    ]).public,
+  );
+  assert.equal(assertRepliesFromVip(stray, first).passed, false);
 });
