@@ -28,6 +28,10 @@ function fakeSocket(batch = 4): FrameSender & { sent: Uint8Array[] } {
     stats,
     sent,
     slot: (i) => slots[i]!,
+    fillFromTun(i, src, length) {
+      slots[i]!.set(src.subarray(0, VNET), 0);
+      slots[i]!.set(src.subarray(VNET, length), FRAME_IP_OFFSET);
+    },
     setLength: (i, n) => (lengths[i] = n),
     flush(count) {
       stats.calls++;
