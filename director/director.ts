@@ -150,15 +150,19 @@ export class Director {
         `unknown control operation '${String(op)}'; known: ${CONTROL_OPS.join(", ")}`,
       );
     }
-    return this.changeTable(request as RequestBody);
+    return this.answer(request as RequestBody);
   }
 
   /**
-   * A request that may change the table: answered once the worker has applied it and the
-   * new Route servers have their next hops (and, within a bound, their MACs).
+   * A request answered by the worker, completed here: a table change once the new Route
+   * servers have their next hops (and, within a bound, their MACs); a snapshot with them.
    */
-  private async changeTable(body: RequestBody): Promise<unknown> {
+  private async answer(body: RequestBody): Promise<unknown> {
     const result = await this.request(body);
+    // The next hops live on this thread: a snapshot gets them here.
+    if (body.op === "snapshot") {
+      return { ...(result as object), nextHops: this.nextHops.nextHops() };
+    }
     if (body.op === "ipvsadm") await this.nextHops.sync(this.routeServers);
     return result;
   }
@@ -191,7 +195,7 @@ export class Director {
    * there is one way the table changes and a bad file changes nothing.
    */
   private async applyConfig(config: DirectorConfig): Promise<void> {
-    const result = await this.changeTable({
+    const result = await this.answer({
       op: "ipvsadm",
       commands: configToCommands(config),
     }) as IpvsadmResult;

@@ -1,6 +1,7 @@
 // Plain-data pictures of the engine for the control path, in the shapes ipvsadm's
 // formatters print: services with real servers, counters and rates; connection entries;
 // timeouts. Built on request, never on the packet path.
+import type { NextHopStatus } from "../net/route-next-hops.ts";
 import type { DirectorEngine } from "../engine/engine.ts";
 import type {
   ConnectionSnapshot,
@@ -45,6 +46,8 @@ export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
   framesSent: number;
   frameSendErrors: number;
   frameSendCalls: number;
+  /** Each Route server's interface, MAC and neighbour state (added by the control thread). */
+  nextHops: NextHopStatus[];
 }
 
 function serviceRows(engine: DirectorEngine): ServiceRow[] {
@@ -95,6 +98,7 @@ export function snapshotEngine(
     refusalsSent: engine.refusalsSent,
     reclaimedHalfOpen: engine.reclaimedHalfOpen,
     ...linkCounters(engine),
+    nextHops: [],
     ...pathCounters,
   };
 }

@@ -15,6 +15,16 @@ const RESOLVE_POLL_MS = 50;
 /** How often MACs, their states and MTUs are refreshed (ms). */
 const REFRESH_INTERVAL_MS = 1000;
 
+/** One Route server's next hop as lvs-stats shows it. */
+export interface NextHopStatus {
+  server: string;
+  /** The interface facing it; null when no attached network reaches it. */
+  ifname: string | null;
+  mac: string | null;
+  /** A NeighbourStatus name: RESOLVED, PENDING, FAILED, NOT_ON_LINK (or not-on-link). */
+  status: string;
+}
+
 interface Link {
   description: LinkDescription;
   cache: NeighbourCache;
@@ -63,8 +73,8 @@ export class RouteNextHops {
     return run;
   }
 
-  /** Where frames to each placed server go (status output, tests). */
-  nextHops(): { server: string; ifname: string | null; mac: string | null; status: string }[] {
+  /** Where frames to each placed server go (lvs-stats, tests). */
+  nextHops(): NextHopStatus[] {
     return [...this.placed.values()].map((hop) => {
       const link = [...this.links.values()].find((l) => l.description.index === hop.link);
       if (!link) {

@@ -20,6 +20,7 @@ export const COUNTER_FIELDS = [
   "framesSent",
   "frameSendErrors",
   "frameSendCalls",
+  "nextHops",
 ] as const satisfies readonly (keyof EngineSnapshot)[];
 
 export type DirectorCounters = Pick<EngineSnapshot, (typeof COUNTER_FIELDS)[number]>;
@@ -59,5 +60,11 @@ export function formatCounters(c: DirectorCounters): string {
   out +=
     `VS/DR frames sent (packet sockets): ${c.framesSent} in ${c.frameSendCalls} sendmmsg calls\n`;
   out += `VS/DR frames the kernel refused: ${c.frameSendErrors}\n`;
+  if (c.nextHops.length > 0) out += "VS/DR next hops (server, interface, MAC, neighbour state):\n";
+  for (const hop of c.nextHops) {
+    out += `  ${hop.server.padEnd(15)} ${(hop.ifname ?? "-").padEnd(15)} ${
+      (hop.mac ?? "-").padEnd(17)
+    } ${hop.status}\n`;
+  }
   return out;
 }

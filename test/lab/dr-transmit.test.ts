@@ -35,6 +35,7 @@ interface Counters {
   framesSent: number;
   frameSendErrors: number;
   superPacketsRead: number;
+  nextHops: { server: string; ifname: string | null; mac: string | null; status: string }[];
 }
 
 async function stats(): Promise<Counters> {
@@ -158,6 +159,17 @@ test("VS/DR: pages through the director, frames to rs1's MAC, replies never rewr
     await ipvsadm("-a", "-t", `${VIP}:8082`, "-r", "172.16.9.9", "-g");
     assert.notEqual((await curl(8082, 1)).code, 0);
     assert.ok(await dropsOf("neighbour-not-on-link", 5_000, () => curl(8082, 1)) > 0);
+    // lvs-stats names each Route server's interface, MAC and neighbour state.
+    const mac = (await inHost("rs1", ["cat", "/sys/class/net/eth0/address"])).stdout.trim();
+    const hops = Object.fromEntries((await stats()).nextHops.map((h) => [h.server, h]));
+    assert.deepEqual(hops["172.16.0.2"], {
+      server: "172.16.0.2",
+      ifname: "eth1",
+      mac,
+      status: "RESOLVED",
+    });
+    assert.equal(hops["172.16.0.77"]?.status, "FAILED");
+    assert.equal(hops["172.16.9.9"]?.status, "not-on-link");
   } finally {
     await server.stop();
   }
