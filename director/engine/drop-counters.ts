@@ -29,8 +29,6 @@ export const DropReason = {
   NEIGHBOUR_NOT_ON_LINK: 76,
   /** A DR packet larger than the link's MTU without DF (the kernel would fragment it). */
   FRAME_TOO_BIG: 77,
-  /** A forwarded packet whose TTL ran out (ICMP time exceeded sent to its source). */
-  TTL_EXCEEDED: 78,
 } as const;
 
 const ENGINE_REASON_NAMES: Record<number, string> = {
@@ -47,7 +45,6 @@ const ENGINE_REASON_NAMES: Record<number, string> = {
   75: "neighbour-failed",
   76: "neighbour-not-on-link",
   77: "frame-too-big",
-  78: "ttl-exceeded",
 };
 
 export class DropCounters {

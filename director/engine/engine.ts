@@ -22,6 +22,7 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 import { FORWARDING_METHODS, forwardingMethodIndex } from "../forwarding/index.ts";
 import { ICMP_NOT_HANDLED, type TransmitContext } from "../forwarding/method.ts";
 import { LinkTable } from "../net/link-table.ts";
+import { giveBackForwardingTtl } from "../forwarding/kernel-ttl.ts";
 import { ServiceTable } from "../service/service-table.ts";
 import { isExpiringScheduler } from "../schedulers/index.ts";
 import {
@@ -285,7 +286,10 @@ export class DirectorEngine implements ConnectionFactory {
     if (slot === NO_SLOT) {
       // A DR or TUN server's reply (source: the VIP it holds) routed through the director's
       // host: not the director's to rewrite; IPVS lets the kernel forward it (NF_ACCEPT).
-      if (this.services.isVirtualAddress(src)) return length;
+      if (this.services.isVirtualAddress(src)) {
+        giveBackForwardingTtl(this.view);
+        return length;
+      }
       this.drops.count(DropReason.NO_CONNECTION);
       return 0;
     }
@@ -386,6 +390,7 @@ export class DirectorEngine implements ConnectionFactory {
         this.drops.count(DropReason.ICMP_UNRELATED);
         return 0;
       }
+      giveBackForwardingTtl(view); // passed on, forwarded once more
       return length;
     }
     if (this.services.isVirtualAddress(view.ip.dst)) {
@@ -397,6 +402,7 @@ export class DirectorEngine implements ConnectionFactory {
       this.drops.count(DropReason.ICMP_UNRELATED);
       return 0;
     }
+    giveBackForwardingTtl(view);
     return length;
   }
 
