@@ -89,6 +89,8 @@ function directorService(host: Host, topology: Topology, root: string, service: 
     "net.ipv4.conf.default.accept_local": "1",
   });
   for (const i of host.interfaces) sysctls[`net.ipv4.conf.${i.name}.rp_filter`] = "0";
+  // Its proxy ARP answer for a VIP on lo goes out at once (director/host/host-setup.ts).
+  for (const i of host.interfaces) sysctls[`net.ipv4.neigh.${i.name}.proxy_delay`] = "0";
   const env = service.environment as Record<string, string>;
   env.LVSLAB_PRIVATE_ADDR = privateAddr.split("/")[0];
   env.LVSLAB_CONFIG = `/lvslab-config/\${LVSLAB_CONFIG:-${servicesFile(topology)}}`;

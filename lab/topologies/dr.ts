@@ -14,14 +14,29 @@ const VIP = "203.0.113.5";
 const ROUTER_LAN = "172.16.0.254";
 
 /**
- * The LVS-DR real-server recipe: the VIP on lo, never announced nor answered for by ARP
- * ("MAX is used": all and the LAN device), no reverse-path filter on the replies' way.
+ * The ARP half of the LVS-DR real-server recipe, per device: answer ARP only for addresses
+ * of the device asked on (not the VIP on lo), announce only the device's own address.
+ */
+export const ARP_RECIPE = { arp_ignore: "1", arp_announce: "2" } as const;
+
+/** The recipe's settings on `all` and each device ("MAX is used"). */
+export function arpRecipeSysctls(
+  values: Record<keyof typeof ARP_RECIPE, string>,
+  devices: string[],
+): Record<string, string> {
+  return Object.fromEntries(
+    ["all", ...devices].flatMap((dev) =>
+      Object.entries(values).map(([key, value]) => [`net.ipv4.conf.${dev}.${key}`, value])
+    ),
+  );
+}
+
+/**
+ * The LVS-DR real-server recipe: the VIP on lo, never announced nor answered for by ARP,
+ * no reverse-path filter on the replies' way.
  */
 export const DR_REALSERVER_SYSCTLS: Record<string, string> = {
-  "net.ipv4.conf.all.arp_ignore": "1",
-  "net.ipv4.conf.all.arp_announce": "2",
-  "net.ipv4.conf.eth0.arp_ignore": "1",
-  "net.ipv4.conf.eth0.arp_announce": "2",
+  ...arpRecipeSysctls(ARP_RECIPE, ["eth0"]),
   "net.ipv4.conf.all.rp_filter": "0",
   "net.ipv4.conf.eth0.rp_filter": "0",
 };
