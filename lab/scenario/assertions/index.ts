@@ -24,6 +24,7 @@ import { rewriteAssertion } from "./rewrite.ts";
 import { serversAssertion } from "./servers.ts";
 import { stickyAssertion } from "./sticky.ts";
 import { tableAssertion } from "./table.ts";
+import { vipNeighbourAssertion } from "./vip-neighbour.ts";
 import type { AssertionKindDef, ClientContext } from "./types.ts";
 
 /** THE table: every assertion kind, in the order messages list them. */
@@ -39,6 +40,7 @@ export const ASSERTION_TABLE = [
   tableAssertion,
   ftpAssertion,
   payloadAssertion,
+  vipNeighbourAssertion,
 ] as const;
 
 type Def = (typeof ASSERTION_TABLE)[number];
