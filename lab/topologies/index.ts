@@ -3,6 +3,7 @@
 // realises any of them from the data alone (lab/topology.ts is the model).
 //   A new topology (DR, TUN next): a file here returning a Topology, and one line below.
 import type { Topology } from "../topology.ts";
+import { drTopology } from "./dr.ts";
 import { defaultTopology } from "./nat.ts";
 import { routedTopology } from "./routed.ts";
 
@@ -17,6 +18,10 @@ export const TOPOLOGIES: Record<string, TopologyEntry> = {
   routed: {
     summary: "a router between a client network, a public LAN and two private ones; no director",
     build: routedTopology,
+  },
+  dr: {
+    summary: "VS/DR: a router, one LAN shared by the director and the real servers",
+    build: drTopology,
   },
 };
 
