@@ -25,6 +25,8 @@ export interface DrView {
   path: DrPath;
   /** The director's LAN port, every frame. */
   lanPackets: readonly Packet[];
+  /** Each real server's own port, every frame, by host. */
+  serverPackets: ReadonlyMap<string, readonly Packet[]>;
   /** Each hop's connection on the client network. */
   connectionOf: ReadonlyMap<Packet, Connection>;
   /** flowKey → the real servers whose own port shows the connection's VIP side sending. */
@@ -63,6 +65,7 @@ export function buildDrView(
     vips,
     path: traceDirectRouting(publicPackets, lanPackets, roles, { vips }),
     lanPackets,
+    serverPackets,
     connectionOf,
     holders: answeringServers(serverPackets, vips),
     servicePorts: new Set(services.map((s) => `${s.protocol} ${s.vip}:${s.port}`)),
@@ -97,6 +100,29 @@ function judgedHops(view: DrView): { hops: DrHop[]; refused: number } {
     else refused++;
   }
   return { hops, refused };
+}
+
+/**
+ * Client connections (with their SYN) per real server holding them, of those `which` keeps:
+ * what the director's choices were, as the servers' own ports show them.
+ */
+export function drConnectionsByServer(
+  view: DrView,
+  which: (c: Connection) => boolean,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const host of view.roles.servers.values()) counts[host] = 0;
+  const seen = new Set<Connection>();
+  for (const c of view.connectionOf.values()) {
+    if (seen.has(c)) continue;
+    seen.add(c);
+    if ((c.protocol === "tcp" && c.clientIsn === null) || !view.vips.has(c.server.addr)) continue;
+    if (!which(c)) continue;
+    const key = flowKey(c, view.vips);
+    const holders = (key && view.holders.get(key)) || [];
+    if (holders.length === 1) counts[holders[0]]++;
+  }
+  return counts;
 }
 
 /**

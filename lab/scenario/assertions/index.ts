@@ -13,6 +13,7 @@ import type { CheckResult } from "../checks.ts";
 import type { StepOutput } from "../steps/index.ts";
 import type { StepWindow } from "../steps/types.ts";
 import type { CaptureContext } from "./capture-context.ts";
+import { directRoutingAssertion } from "./direct-routing.ts";
 import { distributionAssertion } from "./distribution.ts";
 import { ftpAssertion } from "./ftp.ts";
 import { heldAssertion } from "./held.ts";
@@ -39,6 +40,7 @@ export const ASSERTION_TABLE = [
   tableAssertion,
   ftpAssertion,
   payloadAssertion,
+  directRoutingAssertion,
 ] as const;
 
 type Def = (typeof ASSERTION_TABLE)[number];

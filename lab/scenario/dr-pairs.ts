@@ -1,0 +1,97 @@
+// Every packet of the captured VS/DR connections, for `lvslab demo --method dr` and the run
+// report's samples: each client packet as the router handed it to the director and as the
+// director sent it on (MACs named by host, the IP header in the LVS article's SOURCE/DEST
+// form with its TTL), and each reply as the real server sent it, straight to the router.
+import { type Connection, formatEndpoint } from "../analysis/connections.ts";
+import { flowKey } from "../analysis/dr-path.ts";
+import { describePacket, formatSourceDest } from "../analysis/format.ts";
+import type { Packet } from "../analysis/packet.ts";
+import type { DrView } from "../assertions/direct-routing.ts";
+
+/** "router", "director", "rs2", or the MAC itself when no host of the lab has it. */
+function hostOfMac(view: DrView, mac: string | null): string {
+  if (mac === null) return "?";
+  if (mac === view.roles.director) return "director";
+  if (view.roles.routers.has(mac)) return "router";
+  return view.roles.servers.get(mac) ?? mac;
+}
+
+/** "MAC src router   dst director  SOURCE a:p DEST b:q TTL 63". */
+export function formatDrFrame(view: DrView, p: Packet): string {
+  const src = hostOfMac(view, p.srcMac).padEnd(8);
+  const dst = hostOfMac(view, p.dstMac).padEnd(8);
+  return `MAC src ${src} dst ${dst}  ${formatSourceDest(p)} TTL ${p.ttl}`;
+}
+
+/** "MACs: router 02:…, director 02:…, rs1 02:…": who is who, once. */
+export function macLegend(view: DrView): string {
+  const names = [
+    ...[...view.roles.routers].map((m) => `router ${m}`),
+    `director ${view.roles.director}`,
+    ...[...view.roles.servers].sort((a, b) => a[1].localeCompare(b[1])).map(([m, h]) =>
+      `${h} ${m}`
+    ),
+  ];
+  return `MACs on the LAN: ${names.join(", ")}`;
+}
+
+/** A connection's replies as its real server sent them, on the server's own port. */
+function repliesOf(view: DrView, c: Connection, holder: string | null): Packet[] {
+  if (!holder) return [];
+  const client = formatEndpoint(c.client);
+  const server = formatEndpoint(c.server);
+  return (view.serverPackets.get(holder) ?? []).filter((p) =>
+    `${p.src}:${p.srcPort}` === server && `${p.dst}:${p.dstPort}` === client &&
+    p.time >= c.start - 0.01 && p.time <= c.end + 0.01
+  );
+}
+
+/** Lines for one connection: its client packets before/after the director, its replies. */
+function connectionLines(view: DrView, c: Connection, n: number): string[] {
+  const key = flowKey(c, view.vips);
+  const holders = (key && view.holders.get(key)) || [];
+  const holder = holders.length === 1 ? holders[0] : null;
+  const lines = [
+    `connection ${n}: client ${formatEndpoint(c.client)} -> VIP ${formatEndpoint(c.server)}` +
+    ` -> ${holder ?? "(no real server answered)"}`,
+  ];
+  const events: { time: number; lines: string[] }[] = [];
+  for (const h of view.path.hops) {
+    if (view.connectionOf.get(h.public) !== c) continue;
+    const to = h.left ? hostOfMac(view, h.left.dstMac) : "nobody";
+    const hopLines = [`  client->${to}  ${describePacket(h.public)}`];
+    if (h.arrived) hopLines.push(`    before  ${formatDrFrame(view, h.arrived)}`);
+    else hopLines.push("    before  (not seen at the director)");
+    hopLines.push(
+      h.left ? `    after   ${formatDrFrame(view, h.left)}` : "    after   (not sent on)",
+    );
+    events.push({ time: h.public.time, lines: hopLines });
+  }
+  for (const r of repliesOf(view, c, holder)) {
+    events.push({
+      time: r.time,
+      lines: [
+        `  ${holder}->client  ${describePacket(r)}  (${holder} -> router -> client, not through ` +
+        "the director)",
+        `    reply   ${formatDrFrame(view, r)}`,
+      ],
+    });
+  }
+  events.sort((a, b) => a.time - b.time);
+  return [...lines, ...events.flatMap((e) => e.lines)];
+}
+
+/** The first `maxConnections` connections the director forwarded, every packet of each. */
+export function formatDrConnections(view: DrView, maxConnections = 20): string[] {
+  const conns: Connection[] = [];
+  for (const h of view.path.hops) {
+    const c = view.connectionOf.get(h.public);
+    if (c && !conns.includes(c)) conns.push(c);
+  }
+  const lines = [macLegend(view)];
+  conns.slice(0, maxConnections).forEach((c, i) => lines.push(...connectionLines(view, c, i + 1)));
+  if (conns.length > maxConnections) {
+    lines.push(`... and ${conns.length - maxConnections} more connections (see the pcaps)`);
+  }
+  return lines;
+}
