@@ -22,6 +22,7 @@ import type { PacketWorkerData } from "./engine/packet-worker.ts";
 import type { TransmitWorkerData } from "./engine/transmit-worker.ts";
 import { HANDOFF_NEVER, TransmitRing } from "./engine/transmit-ring.ts";
 import { TUN_READ_BUFFER_SIZE } from "./tun/tun-device.ts";
+import { RouteNextHops } from "./net/route-next-hops.ts";
 
 /** Packets queued between the packet and the transmit worker at most (64 KB each). */
 const TRANSMIT_RING_SLOTS = 64;
@@ -69,6 +70,12 @@ export class Director {
   private nextId = 1;
   private controlServer: Server | null = null;
   private readonly pending = new Map<number, Pending>();
+  /** Where VS/DR frames go: the next hop of each Route server, kept by this thread. */
+  private readonly nextHops = new RouteNextHops((links, hops) =>
+    this.request({ op: "links", links, hops })
+  );
+  /** The table's Route servers, as the last answer from the worker listed them. */
+  private routeServers: number[] = [];
 
   constructor(private readonly options: DirectorOptions) {}
 
@@ -126,6 +133,7 @@ export class Director {
       if (!waiter) return;
       this.pending.delete(response.id);
       this.host!.syncVipRoutes(response.vips);
+      this.routeServers = response.routeServers;
       if (response.ok) waiter.resolve(response.result);
       else waiter.reject(new Error(response.error));
     });
@@ -142,7 +150,17 @@ export class Director {
         `unknown control operation '${String(op)}'; known: ${CONTROL_OPS.join(", ")}`,
       );
     }
-    return this.request(request as RequestBody);
+    return this.changeTable(request as RequestBody);
+  }
+
+  /**
+   * A request that may change the table: answered once the worker has applied it and the
+   * new Route servers have their next hops (and, within a bound, their MACs).
+   */
+  private async changeTable(body: RequestBody): Promise<unknown> {
+    const result = await this.request(body);
+    if (body.op === "ipvsadm") await this.nextHops.sync(this.routeServers);
+    return result;
   }
 
   /** A worker that fails or ends fails every pending request: the director cannot go on. */
@@ -173,7 +191,7 @@ export class Director {
    * there is one way the table changes and a bad file changes nothing.
    */
   private async applyConfig(config: DirectorConfig): Promise<void> {
-    const result = await this.request({
+    const result = await this.changeTable({
       op: "ipvsadm",
       commands: configToCommands(config),
     }) as IpvsadmResult;
@@ -186,6 +204,7 @@ export class Director {
 
   async stop(): Promise<void> {
     this.controlServer?.close();
+    this.nextHops.stop();
     this.host?.teardown();
     for (const worker of [this.worker, this.transmitWorker]) {
       worker?.removeAllListeners("exit");

@@ -56,6 +56,29 @@ test("duplicates, unknown keys, unknown schedulers and bad YAML are refused", ()
   assert.throws(() => parseDirectorConfig("services: [", "y.yaml"), /y\.yaml: not valid YAML/);
 });
 
+test("route and tunnel servers keep the service's port: another port is refused", () => {
+  const table = (server: string) =>
+    `services:\n  - protocol: tcp\n    address: 203.0.113.5\n    port: 80\n    servers:\n      - ${server}\n`;
+  assert.throws(
+    () =>
+      parseDirectorConfig(table("{ address: 172.16.0.3, port: 8000, method: route }"), "dr.yaml"),
+    /dr\.yaml: services\[0\].*servers\[0\]: method route cannot change the port: the real server must listen on the service's port 80, not 8000/,
+  );
+  assert.throws(
+    () => parseDirectorConfig(table("{ address: 172.16.0.3, port: 81, method: tunnel }"), "t.yaml"),
+    /method tunnel cannot change the port/,
+  );
+  for (
+    const ok of [
+      "{ address: 172.16.0.3, method: route }",
+      "{ address: 172.16.0.3, port: 80, method: route }",
+      "{ address: 172.16.0.3, port: 8000, method: masq }",
+    ]
+  ) {
+    assert.doesNotThrow(() => parseDirectorConfig(table(ok), "ok.yaml"), ok);
+  }
+});
+
 test("tunnel servers take ipvsadm's tunnel options, with ipvsadm's rules as sentences", () => {
   const table = (servers: string) => `
 services:

@@ -159,6 +159,14 @@ export function parseDirectorConfig(text: string, fileName: string): DirectorCon
       if (tunnelProblem !== null) {
         problems.push(`${fileName}: services[${i}] (${id}).servers[${j}]: ${tunnelProblem}`);
       }
+      if (server.method !== "masq" && server.port !== undefined && server.port !== svc.port) {
+        // ipvsadm gives -g and -i servers the service's port itself (process_options): the
+        // packet reaches them unchanged, so no other port can be meant.
+        problems.push(
+          `${fileName}: services[${i}] (${id}).servers[${j}]: method ${server.method} cannot change the port: ` +
+            `the real server must listen on the service's port ${svc.port}, not ${server.port} (only masq maps ports)`,
+        );
+      }
       if (server.upper && server.lower > server.upper) {
         problems.push(
           `${fileName}: services[${i}] (${id}).servers[${j}]: lower threshold ${server.lower} is above upper threshold ${server.upper}`,

@@ -12,13 +12,16 @@ import {
 } from "./snapshot.ts";
 import { applyTableCommands, type TableCommand, tableCommandWarnings } from "./table-commands.ts";
 import { readSysctls, writeSysctls } from "../sysctl/settings.ts";
+import type { LinkDescription, NextHopDescription } from "../net/link-table.ts";
 
 export type ControlRequest =
   | { id: number; op: "ipvsadm"; commands: TableCommand[] }
   | { id: number; op: "snapshot" }
   | { id: number; op: "connections" }
   | { id: number; op: "timeouts" }
-  | { id: number; op: "sysctl"; set?: Record<string, unknown> };
+  | { id: number; op: "sysctl"; set?: Record<string, unknown> }
+  /** From the director's control thread only: where DR frames go (director/net/). */
+  | { id: number; op: "links"; links: LinkDescription[]; hops: NextHopDescription[] };
 
 export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "ipvsadm",
@@ -26,12 +29,31 @@ export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "connections",
   "timeouts",
   "sysctl",
+  "links",
 ];
 
-/** Every answer carries the virtual addresses in use, so the host's routes follow the table. */
+/**
+ * Every answer carries the virtual addresses in use, so the host's routes follow the table,
+ * and the addresses of the Route (DR) servers, so their next hops do.
+ */
+export interface TableAddresses {
+  vips: number[];
+  routeServers: number[];
+}
 export type ControlResponse =
-  | { id: number; ok: true; result: unknown; vips: number[] }
-  | { id: number; ok: false; error: string; vips: number[] };
+  | ({ id: number; ok: true; result: unknown } & TableAddresses)
+  | ({ id: number; ok: false; error: string } & TableAddresses);
+
+/** The addresses every control answer carries. */
+export function tableAddresses(engine: DirectorEngine): TableAddresses {
+  const routeServers = new Set<number>();
+  for (const { service } of engine.services.entries) {
+    for (const dest of service.destinations) {
+      if (dest.method === "route") routeServers.add(dest.addr >>> 0);
+    }
+  }
+  return { vips: engine.services.virtualAddresses(), routeServers: [...routeServers] };
+}
 
 /** The answer to an "ipvsadm" request: done, or refused with ipvsadm's message and exit code. */
 export type IpvsadmResult =
@@ -64,5 +86,8 @@ export function applyControl(
     case "sysctl":
       if (request.set) writeSysctls(engine, request.set);
       return readSysctls(engine);
+    case "links":
+      engine.links.configure(request.links, request.hops);
+      return null;
   }
 }

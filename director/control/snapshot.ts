@@ -41,6 +41,10 @@ export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
   drops: Record<string, number>;
   refusalsSent: number;
   reclaimedHalfOpen: number;
+  /** VS/DR frames sent through the packet sockets, frames the kernel refused, sendmmsg calls. */
+  framesSent: number;
+  frameSendErrors: number;
+  frameSendCalls: number;
 }
 
 function serviceRows(engine: DirectorEngine): ServiceRow[] {
@@ -71,6 +75,11 @@ function serviceRows(engine: DirectorEngine): ServiceRow[] {
   }));
 }
 
+function linkCounters(engine: DirectorEngine) {
+  const c = engine.links.counters();
+  return { framesSent: c.framesSent, frameSendErrors: c.sendErrors, frameSendCalls: c.sendCalls };
+}
+
 export function snapshotEngine(
   engine: DirectorEngine,
   pathCounters: PacketPathCounters = NO_PACKET_PATH_COUNTERS,
@@ -85,6 +94,7 @@ export function snapshotEngine(
     drops: engine.drops.toJSON(),
     refusalsSent: engine.refusalsSent,
     reclaimedHalfOpen: engine.reclaimedHalfOpen,
+    ...linkCounters(engine),
     ...pathCounters,
   };
 }

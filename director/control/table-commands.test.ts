@@ -51,22 +51,27 @@ test("a batch with one bad command changes nothing", () => {
   assert.equal(JSON.stringify(snapshotEngine(engine).services), before);
 });
 
-test("Route and Tunnel servers are kept with a warning; their new connections are dropped and counted", () => {
+test("Tunnel servers are kept with a warning; their new connections are dropped and counted", () => {
   const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
-  const batch = [addService(), addServer(RS1, "route"), addServer(RS2, "tunnel")];
+  const batch = [addService(), addServer(RS2, "tunnel")];
   applyTableCommands(engine, batch);
   const warnings = tableCommandWarnings(batch);
-  assert.equal(warnings.length, 2);
-  assert.match(warnings[0], /Route \(-g\) is kept in the table.*172\.16\.0\.2:80 are dropped/);
-  assert.deepEqual(
-    engine.services.entries[0].service.destinations.map((d) => d.method).sort(),
-    ["route", "tunnel"],
-  );
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /Tunnel \(-i\) is kept in the table.*172\.16\.0\.3:80 are dropped/);
   const syn = tcpPacket(new Rng(3), CLIENT, 4000, VIP, 80, SYN);
   assert.equal(engine.process(syn, syn.length), 0);
   assert.equal(engine.drops.toJSON()["forwarding-method-unsupported"], 1);
   assert.equal(engine.conns.size, 0);
-  assert.deepEqual(tableCommandWarnings([addServer(RS1, "masq")]), []);
+  assert.deepEqual(tableCommandWarnings([addServer(RS1, "masq"), addServer(RS1, "route")]), []);
+});
+
+test("a Route server's first packets wait for its next hop: counted as neighbour-pending", () => {
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
+  applyTableCommands(engine, [addService(), addServer(RS1, "route")]);
+  const syn = tcpPacket(new Rng(3), CLIENT, 4000, VIP, 80, SYN);
+  assert.equal(engine.process(syn, syn.length), 0, "nothing for the TUN device");
+  assert.equal(engine.drops.toJSON()["neighbour-pending"], 1);
+  assert.equal(engine.conns.size, 1, "the connection is made; its packet waits for a MAC");
 });
 
 test("a tunnel server keeps its tunnel options; -e sets them again as ipvsadm sends them", () => {

@@ -127,8 +127,8 @@ function asIpvsadmError(cmd: TableCommand, err: unknown): Error {
 }
 
 /**
- * What the table accepts but the data path cannot do: Route and Tunnel servers are kept,
- * listed and saved like IPVS's, but the userspace engine only masquerades.
+ * What the table accepts but the data path cannot do yet: Tunnel servers are kept, listed
+ * and saved like IPVS's, but the userspace engine does not encapsulate.
  */
 export function tableCommandWarnings(commands: TableCommand[]): string[] {
   const warnings: string[] = [];
@@ -142,7 +142,7 @@ export function tableCommandWarnings(commands: TableCommand[]): string[] {
       })`;
       warnings.push(
         `lvslab: warning: ${method} is kept in the table, but lvslab's ` +
-          "userspace data path only does VS/NAT (-m): new connections scheduled to " +
+          "userspace data path does not transmit it yet: new connections scheduled to " +
           `${formatIPv4(cmd.server.addr)}:${cmd.server.port} are dropped and counted`,
       );
     }

@@ -19,11 +19,18 @@ export const DropReason = {
   DESTINATION_REMOVED: 71,
   /** ICMP to a VIP that is neither an echo request nor about a connection. */
   ICMP_UNRELATED: 72,
-  /**
-   * A new connection scheduled to a Route (-g) or Tunnel (-i) real server: the TUN data path
-   * can only masquerade (DR needs layer 2, and the kernel has no IPIP to decapsulate).
-   */
+  /** A new connection scheduled to a Tunnel (-i) real server: not transmitted yet. */
   METHOD_UNSUPPORTED: 73,
+  /** A DR frame whose real server's MAC the kernel is still resolving (ARP under way). */
+  NEIGHBOUR_PENDING: 74,
+  /** A DR frame whose real server did not answer the kernel's ARP requests (FAILED). */
+  NEIGHBOUR_FAILED: 75,
+  /** A DR real server on no directly attached network (IPVS needs it on-link: KNOWN_NH). */
+  NEIGHBOUR_NOT_ON_LINK: 76,
+  /** A DR packet larger than the link's MTU without DF (the kernel would fragment it). */
+  FRAME_TOO_BIG: 77,
+  /** A forwarded packet whose TTL ran out (ICMP time exceeded sent to its source). */
+  TTL_EXCEEDED: 78,
 } as const;
 
 const ENGINE_REASON_NAMES: Record<number, string> = {
@@ -36,6 +43,11 @@ const ENGINE_REASON_NAMES: Record<number, string> = {
   71: "destination-removed",
   72: "icmp-unrelated",
   73: "forwarding-method-unsupported",
+  74: "neighbour-pending",
+  75: "neighbour-failed",
+  76: "neighbour-not-on-link",
+  77: "frame-too-big",
+  78: "ttl-exceeded",
 };
 
 export class DropCounters {

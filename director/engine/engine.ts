@@ -20,6 +20,8 @@ import { newScheduleChoice, PersistenceTemplates } from "./persistence.ts";
 import { PacketView } from "../packet/packet.ts";
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 import { FORWARDING_METHODS, forwardingMethodIndex } from "../forwarding/index.ts";
+import { ICMP_NOT_HANDLED, type TransmitContext } from "../forwarding/method.ts";
+import { LinkTable } from "../net/link-table.ts";
 import { ServiceTable } from "../service/service-table.ts";
 import { isExpiringScheduler } from "../schedulers/index.ts";
 import {
@@ -75,6 +77,8 @@ export interface EngineOptions {
   timeouts?: Timeouts;
   secureTcp?: boolean;
   nowMs?: number;
+  /** The packet sockets DR frames leave through (default: an empty table that opens them). */
+  links?: LinkTable;
 }
 
 export class DirectorEngine implements ConnectionFactory {
@@ -88,6 +92,10 @@ export class DirectorEngine implements ConnectionFactory {
   private udpTimeoutMs = 300_000;
   private tcpStates: TcpStateTable;
   private readonly view = new PacketView();
+  /** Link-layer senders towards DR real servers; the packet loop flushes them. */
+  readonly links: LinkTable;
+  /** What forwarding methods are called with (one object, made once). */
+  private readonly transmit: TransmitContext;
   private readonly embedded = new EmbeddedPacket();
   /** Fragments after the first follow the connection of their first fragment. */
   readonly frags = new FragmentTracker(4096, 30_000);
@@ -115,6 +123,8 @@ export class DirectorEngine implements ConnectionFactory {
 
   constructor(options: EngineOptions) {
     this.conns = new ConnTable(options.maxConnections);
+    this.links = options.links ?? new LinkTable();
+    this.transmit = { view: this.view, conns: this.conns, links: this.links, drops: this.drops };
     this.apps = new AppHelpers(this.conns);
     registerFtp(this.apps);
     this.ftpData = new FtpDataAdoption(this.apps, this.conns, this);
@@ -273,6 +283,9 @@ export class DirectorEngine implements ConnectionFactory {
       slot = this.ftpData.adoptActive(proto, src, sport, dst, dport, tcpFlags, this.nowMs);
     }
     if (slot === NO_SLOT) {
+      // A DR or TUN server's reply (source: the VIP it holds) routed through the director's
+      // host: not the director's to rewrite; IPVS lets the kernel forward it (NF_ACCEPT).
+      if (this.services.isVirtualAddress(src)) return length;
       this.drops.count(DropReason.NO_CONNECTION);
       return 0;
     }
@@ -315,8 +328,8 @@ export class DirectorEngine implements ConnectionFactory {
     }
     const method = FORWARDING_METHODS[conns.method[slot]];
     return inbound
-      ? method.transmitInbound(view, conns, slot, out)
-      : method.transmitOutbound(view, conns, slot, out);
+      ? method.transmitInbound(this.transmit, slot, out)
+      : method.transmitOutbound(this.transmit, slot, out);
   }
 
   /**
@@ -347,11 +360,11 @@ export class DirectorEngine implements ConnectionFactory {
     const method = FORWARDING_METHODS[conns.method[slot]];
     if (match.tag === DIR_INPUT && conns.caddr[slot] === src && conns.vaddr[slot] === dst) {
       this.countInbound(slot, ipLength);
-      return method.transmitInboundFragment(this.view, conns, slot, length);
+      return method.transmitInboundFragment(this.transmit, slot, length);
     }
     if (match.tag === DIR_OUTPUT && conns.daddr[slot] === src && conns.caddr[slot] === dst) {
       this.countOutbound(slot, ipLength);
-      return method.transmitOutboundFragment(this.view, conns, slot, length);
+      return method.transmitOutboundFragment(this.transmit, slot, length);
     }
     this.drops.count(DropReason.FRAGMENT);
     return 0;
@@ -367,7 +380,8 @@ export class DirectorEngine implements ConnectionFactory {
     const view = this.view;
     const emb = this.embedded;
     if (emb.bind(view)) {
-      if (this.icmpOfConnection(emb)) return view.packetEnd;
+      const handled = this.icmpOfConnection(emb);
+      if (handled !== ICMP_NOT_HANDLED) return handled;
       if (this.services.isVirtualAddress(view.ip.dst)) {
         this.drops.count(DropReason.ICMP_UNRELATED);
         return 0;
@@ -386,19 +400,22 @@ export class DirectorEngine implements ConnectionFactory {
     return length;
   }
 
-  /** An ICMP error quoting a packet of a connection: true when its method translated it. */
-  private icmpOfConnection(emb: EmbeddedPacket): boolean {
+  /**
+   * An ICMP error quoting a packet of a connection, handed to its method: the bytes to write
+   * back, or ICMP_NOT_HANDLED (no connection, or the method left it).
+   */
+  private icmpOfConnection(emb: EmbeddedPacket): number {
     const conns = this.conns;
     if (this.services.isVirtualAddress(emb.src)) {
-      // From the client side, about a reply the director sent (quoted src = VIP:vport).
+      // From the client side, about a reply sent as the VIP (quoted src = VIP:vport).
       const slot = conns.findInbound(emb.proto, emb.dst, emb.dstPort, emb.src, emb.srcPort);
-      return slot !== NO_SLOT &&
-        FORWARDING_METHODS[conns.method[slot]].transmitIcmpInbound(this.view, emb, conns, slot);
+      if (slot === NO_SLOT) return ICMP_NOT_HANDLED;
+      return FORWARDING_METHODS[conns.method[slot]].transmitIcmpInbound(this.transmit, emb, slot);
     }
     // From the private side, about a packet forwarded to a real server.
     const slot = conns.findOutbound(emb.proto, emb.src, emb.srcPort, emb.dst, emb.dstPort);
-    return slot !== NO_SLOT &&
-      FORWARDING_METHODS[conns.method[slot]].transmitIcmpOutbound(this.view, emb, conns, slot);
+    if (slot === NO_SLOT) return ICMP_NOT_HANDLED;
+    return FORWARDING_METHODS[conns.method[slot]].transmitIcmpOutbound(this.transmit, emb, slot);
   }
 
   /** Decides what a client packet does with its existing entry: an ENTRY_* verdict. */
@@ -535,7 +552,8 @@ export class DirectorEngine implements ConnectionFactory {
     conns.service[slot] = svc;
     const method = forwardingMethodIndex(dest.method);
     conns.method[slot] = method;
-    this.apps.bind(slot); // [apps] binds the helper of the virtual port, if any
+    // [apps] the helper of the virtual port, if any, where the method rewrites addresses
+    if (FORWARDING_METHODS[method].runsAppHelpers) this.apps.bind(slot);
     if (controller !== NO_SLOT) conns.setController(slot, controller);
     conns.state[slot] = proto === IPPROTO_UDP ? UDP_STATE : 0;
     // IPVS's dest conn_flags: a new connection starts inactive (UDP ones stay so); methods

@@ -12,7 +12,12 @@ import { DirectorEngine } from "./engine.ts";
 import { pollReadable } from "../tun/poll.ts";
 import { EAGAIN, EINTR, lastErrno, readFd, writeFd } from "../tun/fd-io.ts";
 import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
-import { applyControl, type ControlRequest, type ControlResponse } from "../control/apply.ts";
+import {
+  applyControl,
+  type ControlRequest,
+  type ControlResponse,
+  tableAddresses,
+} from "../control/apply.ts";
 import type { Timeouts } from "../protocols/timeouts.ts";
 import { isGsoPacket } from "../packet/vnet-header.ts";
 import type { PacketPathCounters } from "../control/snapshot.ts";
@@ -105,10 +110,10 @@ function run(data: PacketWorkerData): void {
       let response: ControlResponse;
       try {
         const result = applyControl(engine, request, pathCounters());
-        response = { id: request.id, ok: true, result, vips: engine.services.virtualAddresses() };
+        response = { id: request.id, ok: true, result, ...tableAddresses(engine) };
       } catch (err) {
         const error = (err as Error).message;
-        response = { id: request.id, ok: false, error, vips: engine.services.virtualAddresses() };
+        response = { id: request.id, ok: false, error, ...tableAddresses(engine) };
       }
       port.postMessage(response);
     }
@@ -126,7 +131,9 @@ function run(data: PacketWorkerData): void {
     }
   };
 
-  port.postMessage({ id: 0, ok: true, result: "ready", vips: [] } satisfies ControlResponse);
+  port.postMessage(
+    { id: 0, ok: true, result: "ready", vips: [], routeServers: [] } satisfies ControlResponse,
+  );
   let sinceTick = 0;
   // Packets read since the TUN queue was last found empty: a long run means this thread is
   // the bottleneck, and writing moves to the transmit worker.
@@ -143,6 +150,8 @@ function run(data: PacketWorkerData): void {
         throw new Error(`reading the TUN device failed (errno ${errno})`);
       }
       backlog = 0;
+      // The queue ran empty: DR frames queued in this burst leave now, in one sendmmsg.
+      engine.links.flush();
       idle();
       continue;
     }
@@ -159,6 +168,7 @@ function run(data: PacketWorkerData): void {
     }
     if (++sinceTick === BATCH) {
       sinceTick = 0;
+      engine.links.flush();
       const now = Date.now() - clockStart;
       engine.tick(now);
       if (stats !== null) stats.sample(now, packets);

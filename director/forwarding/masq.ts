@@ -11,14 +11,13 @@ import {
   udpChecksumReplace32,
 } from "../packet/checksum.ts";
 import { IPPROTO_TCP } from "../packet/ipv4.ts";
-import type { ConnTable } from "../engine/conn-table.ts";
 import { rewriteFragmentAddresses } from "../engine/fragment-tracker.ts";
 import {
   type EmbeddedPacket,
   translateIcmpFromRealServer,
   translateIcmpToRealServer,
 } from "../icmp/icmp-translate.ts";
-import type { ForwardingMethod } from "./method.ts";
+import { type ForwardingMethod, ICMP_NOT_HANDLED, type TransmitContext } from "./method.ts";
 
 /** Rewrites the L4 checksum for an address change (oldAddr → newAddr) and a port change. */
 function adjustL4Checksum(
@@ -84,26 +83,31 @@ export const MASQ: ForwardingMethod = {
   name: "masq",
   transmits: true,
   initialConnFlags: 0,
-  transmitInbound(view: PacketView, conns: ConnTable, slot: number, length: number): number {
+  runsAppHelpers: true,
+  transmitInbound({ view, conns }: TransmitContext, slot: number, length: number): number {
     rewriteInboundMasq(view, conns.daddr[slot], conns.dport[slot]);
     return length;
   },
-  transmitOutbound(view: PacketView, conns: ConnTable, slot: number, length: number): number {
+  transmitOutbound({ view, conns }: TransmitContext, slot: number, length: number): number {
     rewriteOutboundMasq(view, conns.vaddr[slot], conns.vport[slot]);
     return length;
   },
-  transmitInboundFragment(view: PacketView, conns: ConnTable, slot: number, length: number) {
+  transmitInboundFragment({ view, conns }: TransmitContext, slot: number, length: number) {
     rewriteFragmentAddresses(view, null, conns.daddr[slot]);
     return length;
   },
-  transmitOutboundFragment(view: PacketView, conns: ConnTable, slot: number, length: number) {
+  transmitOutboundFragment({ view, conns }: TransmitContext, slot: number, length: number) {
     rewriteFragmentAddresses(view, conns.vaddr[slot], null);
     return length;
   },
-  transmitIcmpInbound(view: PacketView, emb: EmbeddedPacket, conns: ConnTable, slot: number) {
-    return translateIcmpToRealServer(view, emb, conns.daddr[slot], conns.dport[slot]);
+  transmitIcmpInbound({ view, conns }: TransmitContext, emb: EmbeddedPacket, slot: number) {
+    return translateIcmpToRealServer(view, emb, conns.daddr[slot], conns.dport[slot])
+      ? view.packetEnd
+      : ICMP_NOT_HANDLED;
   },
-  transmitIcmpOutbound(view: PacketView, emb: EmbeddedPacket, conns: ConnTable, slot: number) {
-    return translateIcmpFromRealServer(view, emb, conns.vaddr[slot], conns.vport[slot]);
+  transmitIcmpOutbound({ view, conns }: TransmitContext, emb: EmbeddedPacket, slot: number) {
+    return translateIcmpFromRealServer(view, emb, conns.vaddr[slot], conns.vport[slot])
+      ? view.packetEnd
+      : ICMP_NOT_HANDLED;
   },
 };

@@ -5,7 +5,21 @@
 import type { PacketView } from "../packet/packet.ts";
 import type { EmbeddedPacket } from "../icmp/icmp-translate.ts";
 import type { ConnTable } from "../engine/conn-table.ts";
+import type { DropCounters } from "../engine/drop-counters.ts";
+import type { LinkTable } from "../net/link-table.ts";
 import type { ForwardMethod } from "./method-names.ts";
+
+/** What a method works with: the packet, the tables, and the senders it may hand frames to. */
+export interface TransmitContext {
+  readonly view: PacketView;
+  readonly conns: ConnTable;
+  /** The packet sockets towards DR real servers (empty until one is configured). */
+  readonly links: LinkTable;
+  readonly drops: DropCounters;
+}
+
+/** transmitIcmp*'s answer when the method does not handle the error (the engine drops it). */
+export const ICMP_NOT_HANDLED = -1;
 
 export interface ForwardingMethod {
   readonly name: ForwardMethod;
@@ -16,37 +30,33 @@ export interface ForwardingMethod {
   readonly transmits: boolean;
   /** Connection flags a new connection starts with (CONN_F_NOOUTPUT: replies bypass us). */
   readonly initialConnFlags: number;
-  /** Client → real server, packet in place; returns the bytes to write (0: drop). */
-  transmitInbound(view: PacketView, conns: ConnTable, slot: number, length: number): number;
+  /**
+   * Whether application helpers (FTP) see the connection's packets: only where the director
+   * rewrites addresses (IPVS calls ip_vs_app_pkt_in/out from the NAT handlers alone).
+   */
+  readonly runsAppHelpers: boolean;
+  /**
+   * Client → real server, packet in place. Returns the bytes to write back to the TUN device:
+   * 0 when there is nothing to write (dropped and counted, or handed to a link's sender).
+   */
+  transmitInbound(ctx: TransmitContext, slot: number, length: number): number;
   /** Real server → client (a reply that came back through the director). */
-  transmitOutbound(view: PacketView, conns: ConnTable, slot: number, length: number): number;
+  transmitOutbound(ctx: TransmitContext, slot: number, length: number): number;
   /** A later fragment (no L4 header) of a client → real server datagram. */
-  transmitInboundFragment(view: PacketView, conns: ConnTable, slot: number, length: number): number;
+  transmitInboundFragment(ctx: TransmitContext, slot: number, length: number): number;
   /** A later fragment of a real server → client datagram. */
-  transmitOutboundFragment(
-    view: PacketView,
-    conns: ConnTable,
-    slot: number,
-    length: number,
-  ): number;
-  /** An ICMP error from the client side about the connection; true when it was translated. */
-  transmitIcmpInbound(
-    view: PacketView,
-    emb: EmbeddedPacket,
-    conns: ConnTable,
-    slot: number,
-  ): boolean;
-  /** An ICMP error from the real server's side about the connection. */
-  transmitIcmpOutbound(
-    view: PacketView,
-    emb: EmbeddedPacket,
-    conns: ConnTable,
-    slot: number,
-  ): boolean;
+  transmitOutboundFragment(ctx: TransmitContext, slot: number, length: number): number;
+  /**
+   * An ICMP error from the client side about the connection: the bytes to write back (0 when
+   * handed on or dropped), or ICMP_NOT_HANDLED.
+   */
+  transmitIcmpInbound(ctx: TransmitContext, emb: EmbeddedPacket, slot: number): number;
+  /** An ICMP error from the real server's side about the connection (same answers). */
+  transmitIcmpOutbound(ctx: TransmitContext, emb: EmbeddedPacket, slot: number): number;
 }
 
 const dropPacket = (): number => 0;
-const dropIcmp = (): boolean => false;
+const notHandled = (): number => ICMP_NOT_HANDLED;
 
 /**
  * A method kept in the table but not transmitted by this data path: its connections are
@@ -60,11 +70,12 @@ export function untransmittedMethod(
     name,
     transmits: false,
     initialConnFlags,
+    runsAppHelpers: false,
     transmitInbound: dropPacket,
     transmitOutbound: dropPacket,
     transmitInboundFragment: dropPacket,
     transmitOutboundFragment: dropPacket,
-    transmitIcmpInbound: dropIcmp,
-    transmitIcmpOutbound: dropIcmp,
+    transmitIcmpInbound: notHandled,
+    transmitIcmpOutbound: notHandled,
   };
 }

@@ -26,13 +26,6 @@ export const NeighbourStatus = {
 } as const;
 export type NeighbourStatusCode = typeof NeighbourStatus[keyof typeof NeighbourStatus];
 
-/** Drop-counter names for packets whose next hop is not RESOLVED, by status. */
-export const NEIGHBOUR_DROP_REASONS: Readonly<Record<number, string>> = {
-  [NeighbourStatus.PENDING]: "neighbour-pending",
-  [NeighbourStatus.FAILED]: "neighbour-failed",
-  [NeighbourStatus.NOT_ON_LINK]: "neighbour-not-on-link",
-};
-
 /** Why an address cannot be a next hop on this interface (lookup() refuses it). */
 export type NeighbourRefusal = "not-on-link" | "local-address" | "table-full";
 

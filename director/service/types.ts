@@ -23,6 +23,9 @@ export function newStats(): Stats {
   return { conns: 0, inpkts: 0, outpkts: 0, inbytes: 0, outbytes: 0 };
 }
 
+/** Destination.nextHop of a server not (yet) placed in the packet worker's link table. */
+export const NO_NEXT_HOP = -1;
+
 /** A real server of a virtual service (struct ip_vs_dest). */
 export interface Destination {
   addr: number;
@@ -31,6 +34,11 @@ export interface Destination {
   method: ForwardMethod;
   /** The encapsulation of a tunnel server (ipip for every other method, as IPVS keeps it). */
   tunnel: Readonly<TunnelOptions>;
+  /**
+   * DR: the server's next hop in the packet worker's link table (director/net/link-table.ts),
+   * cached at its first frame; NO_NEXT_HOP until then (IPVS's dest_dst, the cached route).
+   */
+  nextHop: number;
   /** Upper connection threshold (-x); 0 means none. */
   upperThreshold: number;
   /** Lower connection threshold (-y); 0 means none. */
@@ -57,6 +65,7 @@ export function newDestination(
     weight: 1,
     method: "masq",
     tunnel: DEFAULT_TUNNEL,
+    nextHop: NO_NEXT_HOP,
     upperThreshold: 0,
     lowerThreshold: 0,
     activeConns: 0,

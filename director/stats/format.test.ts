@@ -16,6 +16,9 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     superPacketsRead: 310,
     writtenByPacketThread: 20_000,
     writtenByTransmitWorker: 1_345,
+    framesSent: 64,
+    frameSendErrors: 1,
+    frameSendCalls: 5,
   });
   assert.equal(
     text,
@@ -36,7 +39,9 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "Super-packets read (TSO offload): 310\n" +
       "Packets written by the packet thread: 20000\n" +
       "Packets written by the transmit thread: 1345\n" +
-      "Failed writes to the TUN device: 0\n",
+      "Failed writes to the TUN device: 0\n" +
+      "VS/DR frames sent (packet sockets): 64 in 5 sendmmsg calls\n" +
+      "VS/DR frames the kernel refused: 1\n",
   );
 });
 
@@ -55,6 +60,9 @@ test("lvs-stats --json carries the counters of a snapshot and nothing else of it
     superPacketsRead: 7,
     writtenByPacketThread: 8,
     writtenByTransmitWorker: 9,
+    framesSent: 10,
+    frameSendErrors: 0,
+    frameSendCalls: 1,
   } as unknown as EngineSnapshot;
   const counters = countersOf(snapshot);
   assert.deepEqual(Object.keys(counters), [...COUNTER_FIELDS]);

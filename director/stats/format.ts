@@ -17,6 +17,9 @@ export const COUNTER_FIELDS = [
   "superPacketsRead",
   "writtenByPacketThread",
   "writtenByTransmitWorker",
+  "framesSent",
+  "frameSendErrors",
+  "frameSendCalls",
 ] as const satisfies readonly (keyof EngineSnapshot)[];
 
 export type DirectorCounters = Pick<EngineSnapshot, (typeof COUNTER_FIELDS)[number]>;
@@ -53,5 +56,8 @@ export function formatCounters(c: DirectorCounters): string {
   out += `Packets written by the packet thread: ${c.writtenByPacketThread}\n`;
   out += `Packets written by the transmit thread: ${c.writtenByTransmitWorker}\n`;
   out += `Failed writes to the TUN device: ${c.writeErrors}\n`;
+  out +=
+    `VS/DR frames sent (packet sockets): ${c.framesSent} in ${c.frameSendCalls} sendmmsg calls\n`;
+  out += `VS/DR frames the kernel refused: ${c.frameSendErrors}\n`;
   return out;
 }

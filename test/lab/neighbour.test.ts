@@ -6,12 +6,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { labTestBlocker, requireRoot } from "../../lab/testing/require-root.ts";
 import { createVethPair, type VethPair } from "./support/veth-pair.ts";
-import {
-  ipRunner,
-  NEIGHBOUR_DROP_REASONS,
-  NeighbourCache,
-  NeighbourStatus,
-} from "../../director/net/neighbour.ts";
+import { ipRunner, NeighbourCache, NeighbourStatus } from "../../director/net/neighbour.ts";
 import { parseIPv4 } from "../../director/net/ipv4-address.ts";
 
 const canRun = labTestBlocker() === null;
@@ -71,7 +66,7 @@ test("an absent address goes FAILED within a few seconds and is reported as such
   t.diagnostic(`FAILED after ${took} s`);
   assert.equal(cache.entry(index).kernelState, "FAILED");
   assert.equal(cache.entry(index).mac, null);
-  assert.equal(NEIGHBOUR_DROP_REASONS[Atomics.load(cache.status, index)], "neighbour-failed");
+  assert.equal(Atomics.load(cache.status, index), NeighbourStatus.FAILED);
   cache.release(parseIPv4("172.16.6.3")!);
 });
 

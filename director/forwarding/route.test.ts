@@ -1,0 +1,206 @@
+// VS/DR on the engine, with a fake packet socket: the frame that leaves is the client's
+// packet but for TTL−1 and the IP checksum, to the real server's MAC; the reasons a frame
+// cannot leave are counted; TTL and MTU problems answer the client as IPVS does.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DirectorEngine } from "../engine/engine.ts";
+import { CONN_F_NOOUTPUT } from "../engine/conn-table.ts";
+import { type FrameSender, LinkTable } from "../net/link-table.ts";
+import { NeighbourStatus } from "../net/neighbour.ts";
+import { FRAME_IP_OFFSET } from "../net/packet-socket.ts";
+import { IP, put16, refIpChecksum, Rng, VNET } from "../packet/test-support.ts";
+import { ACK, CLIENT, RS1, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
+import { TCP_FIN } from "../packet/tcp.ts";
+import { tcpStateName } from "../protocols/tcp-state.ts";
+
+const RS_MAC = [0x02, 0, 0, 0, 0, 0x02];
+const OWN_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0xfd);
+
+/** A packet socket that keeps what flush() sends. */
+function fakeSocket(batch = 4): FrameSender & { sent: Uint8Array[] } {
+  const slots = Array.from({ length: batch }, () => new Uint8Array(70_000));
+  const lengths = new Array<number>(batch).fill(0);
+  const sent: Uint8Array[] = [];
+  const stats = { framesSent: 0, bytesSent: 0, sendErrors: 0, lastErrno: 0, calls: 0 };
+  return {
+    batch,
+    mac: OWN_MAC,
+    stats,
+    sent,
+    slot: (i) => slots[i]!,
+    setLength: (i, n) => (lengths[i] = n),
+    flush(count) {
+      stats.calls++;
+      for (let i = 0; i < count; i++) sent.push(slots[i]!.slice(0, lengths[i]));
+      stats.framesSent += count;
+      return count;
+    },
+    close() {},
+  };
+}
+
+function drEngine(status: number = NeighbourStatus.RESOLVED, mtu = 1500) {
+  const socket = fakeSocket();
+  const links = new LinkTable(() => socket);
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, links });
+  engine.services.addService({ protocol: "tcp", addr: VIP, port: 80, schedulerName: "rr" });
+  engine.services.addDestination("tcp", VIP, 80, {
+    addr: RS1,
+    port: 80,
+    weight: 1,
+    method: "route",
+  });
+  const macs = new Uint8Array(new SharedArrayBuffer(6 * 4));
+  macs.set(RS_MAC, 6); // neighbour entry 1
+  const statusWords = new Int32Array(new SharedArrayBuffer(4 * 4));
+  statusWords[1] = status;
+  const mtuWord = new Int32Array(new SharedArrayBuffer(4));
+  mtuWord[0] = mtu;
+  links.configure(
+    [{
+      index: 0,
+      ifname: "eth1",
+      macs: macs.buffer as SharedArrayBuffer,
+      status: statusWords.buffer as SharedArrayBuffer,
+      mtu: mtuWord.buffer as SharedArrayBuffer,
+    }],
+    [{ addr: RS1, link: 0, neighbour: 1 }],
+  );
+  return { engine, socket, statusWords };
+}
+
+/** A client segment with TTL `ttl` and a valid header checksum. */
+function clientSegment(flags: number, ttl = 64, payloadLen = 0, sport = 4000): Uint8Array {
+  const buf = tcpPacket(new Rng(sport + flags), CLIENT, sport, VIP, 80, flags, { payloadLen });
+  buf[IP + 8] = ttl;
+  put16(buf, IP + 10, refIpChecksum(buf));
+  return buf;
+}
+
+test("DR: the client's packet leaves in a frame to the real server's MAC, TTL−1, nothing else changed", () => {
+  const { engine, socket } = drEngine();
+  const syn = clientSegment(SYN, 64, 100);
+  const original = syn.slice();
+  assert.equal(engine.process(syn, syn.length), 0, "nothing goes back to the TUN device");
+  assert.equal(socket.sent.length, 0, "queued until the burst ends");
+  engine.links.flush();
+  assert.equal(socket.sent.length, 1);
+  const frame = socket.sent[0]!;
+  assert.equal(frame.length, original.length + 14);
+  assert.deepEqual([...frame.subarray(VNET, VNET + 6)], RS_MAC, "destination: the server's MAC");
+  assert.deepEqual([...frame.subarray(VNET + 6, VNET + 12)], [...OWN_MAC]);
+  assert.deepEqual([...frame.subarray(VNET + 12, VNET + 14)], [0x08, 0x00]);
+  const ip = frame.subarray(FRAME_IP_OFFSET);
+  const sent = original.subarray(IP);
+  for (let i = 0; i < sent.length; i++) {
+    if (i === 8 || i === 10 || i === 11) continue;
+    assert.equal(ip[i], sent[i], `byte ${i} of the IP packet unchanged`);
+  }
+  assert.equal(ip[8], 63, "TTL one less");
+  const check = new Uint8Array(VNET + ip.length);
+  check.set(ip, IP);
+  assert.equal((ip[10]! << 8) | ip[11]!, refIpChecksum(check), "header checksum valid");
+  assert.equal(engine.totals.inpkts, 1);
+});
+
+test("DR: the connection sees input only (NOOUTPUT) and follows IPVS's INPUT-ONLY states", () => {
+  const { engine } = drEngine();
+  const send = (flags: number) => {
+    const p = clientSegment(flags);
+    engine.process(p, p.length);
+  };
+  send(SYN);
+  const slot = engine.conns.findInbound(6, CLIENT, 4000, VIP, 80);
+  assert.notEqual(engine.conns.flags[slot] & CONN_F_NOOUTPUT, 0);
+  assert.equal(tcpStateName(engine.conns.state[slot]), "SYN_RECV");
+  send(ACK);
+  assert.equal(tcpStateName(engine.conns.state[slot]), "ESTABLISHED");
+  send(TCP_FIN | ACK);
+  assert.equal(tcpStateName(engine.conns.state[slot]), "FIN_WAIT");
+});
+
+test("DR: a frame that cannot leave is counted by why (ARP under way, failed, not on link)", () => {
+  for (
+    const [status, reason] of [
+      [NeighbourStatus.PENDING, "neighbour-pending"],
+      [NeighbourStatus.FAILED, "neighbour-failed"],
+      [NeighbourStatus.NOT_ON_LINK, "neighbour-not-on-link"],
+    ] as const
+  ) {
+    const { engine, socket } = drEngine(status);
+    const syn = clientSegment(SYN);
+    assert.equal(engine.process(syn, syn.length), 0);
+    engine.links.flush();
+    assert.equal(socket.sent.length, 0);
+    assert.equal(engine.drops.toJSON()[reason], 1, reason);
+  }
+});
+
+test("DR: a TTL that runs out gets ICMP time exceeded back to the client", () => {
+  const { engine, socket } = drEngine();
+  const packet = clientSegment(SYN, 1);
+  const syn = new Uint8Array(2048); // room for the error's quote, as in a TUN read buffer
+  syn.set(packet);
+  const n = engine.process(syn, packet.length);
+  assert.ok(n > 0, "an ICMP error goes back through the TUN device");
+  assert.equal(syn[IP + 9], 1, "ICMP");
+  assert.equal(syn[IP + 20], 11, "time exceeded");
+  assert.deepEqual([...syn.subarray(IP + 16, IP + 20)], [198, 51, 100, 2], "to the client");
+  engine.links.flush();
+  assert.equal(socket.sent.length, 0);
+  assert.equal(engine.drops.toJSON()["ttl-exceeded"], 1);
+});
+
+test("DR: a DF packet larger than the link's MTU gets fragmentation needed with that MTU", () => {
+  const { engine, socket } = drEngine(NeighbourStatus.RESOLVED, 1400);
+  const syn = clientSegment(SYN);
+  engine.process(syn, syn.length); // the connection
+  const big = clientSegment(ACK, 64, 1400);
+  const n = engine.process(big, big.length);
+  assert.ok(n > 0);
+  assert.equal(big[IP + 20], 3, "destination unreachable");
+  assert.equal(big[IP + 21], 4, "fragmentation needed");
+  assert.equal((big[IP + 26]! << 8) | big[IP + 27]!, 1400, "the link's MTU");
+  engine.links.flush();
+  assert.equal(socket.sent.length, 1, "only the SYN left");
+  assert.equal(engine.drops.toJSON()["frame-too-big"], 1);
+});
+
+test("DR: a super-packet keeps its vnet header, its checksum offsets moved past Ethernet", () => {
+  const { engine, socket } = drEngine(NeighbourStatus.RESOLVED, 1500);
+  const syn = clientSegment(SYN);
+  engine.process(syn, syn.length);
+  const big = tcpPacket(new Rng(9), CLIENT, 4000, VIP, 80, ACK, {
+    payloadLen: 8000,
+    partial: true,
+  });
+  big[IP + 8] = 64;
+  put16(big, IP + 10, refIpChecksum(big));
+  big[1] = 1; // GSO_TCPV4
+  big[4] = 1448 & 0xff; // gso_size
+  big[5] = 1448 >> 8;
+  const csumStart = big[6]! | (big[7]! << 8);
+  assert.equal(engine.process(big, big.length), 0);
+  engine.links.flush();
+  const frame = socket.sent[1]!;
+  assert.equal(frame.length, big.length + 14, "one frame, not segmented");
+  assert.equal(frame[1], 1);
+  assert.equal(frame[6]! | (frame[7]! << 8), csumStart + 14, "csum_start counts the MAC header");
+});
+
+test("DR: FTP's control connection is not rewritten (no helper outside NAT)", () => {
+  const socket = fakeSocket();
+  const links = new LinkTable(() => socket);
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, links });
+  engine.services.addService({ protocol: "tcp", addr: VIP, port: 21, schedulerName: "rr" });
+  engine.services.addDestination("tcp", VIP, 21, {
+    addr: RS1,
+    port: 21,
+    weight: 1,
+    method: "route",
+  });
+  const p = tcpPacket(new Rng(1), CLIENT, 5000, VIP, 21, SYN);
+  engine.process(p, p.length);
+  const slot = engine.conns.findInbound(6, CLIENT, 5000, VIP, 21);
+  assert.equal(engine.apps.helperOf[slot], 0);
+});

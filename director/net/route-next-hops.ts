@@ -1,0 +1,185 @@
+// Where the frames to each VS/DR real server go, decided on the director's control thread
+// (IPVS's __ip_vs_get_out_rt with IP_VS_RT_MODE_KNOWN_NH, done once per server, not per
+// packet): the kernel's route to the server names the interface; the server must be on a
+// network directly attached to it; the interface's neighbour cache (./neighbour.ts) holds
+// its MAC. The packet worker gets the result as descriptions (./link-table.ts) and reads
+// the MACs, their states and the MTU from shared memory this module keeps current.
+import fs from "node:fs";
+import { formatIPv4 } from "./ipv4-address.ts";
+import { type IpRunner, ipRunner, NeighbourCache, NeighbourStatus } from "./neighbour.ts";
+import { type LinkDescription, type NextHopDescription, NOT_ON_LINK } from "./link-table.ts";
+
+/** How long a change to the table waits for new servers' MACs before it answers (ms). */
+export const RESOLVE_WAIT_MS = 1500;
+const RESOLVE_POLL_MS = 50;
+/** How often MACs, their states and MTUs are refreshed (ms). */
+const REFRESH_INTERVAL_MS = 1000;
+
+interface Link {
+  description: LinkDescription;
+  cache: NeighbourCache;
+  mtu: Int32Array;
+}
+
+/** Sends the packet worker new links and next hops (a "links" control request). */
+export type SendNextHops = (
+  links: LinkDescription[],
+  hops: NextHopDescription[],
+) => Promise<unknown>;
+
+export interface RouteNextHopsOptions {
+  run?: IpRunner;
+  /** The interface's MTU (default: sysfs). */
+  readMtu?: (ifname: string) => number;
+  /** Told when something cannot be refreshed (default: console.warn once per message). */
+  warn?: (message: string) => void;
+}
+
+export class RouteNextHops {
+  private readonly links = new Map<string, Link>();
+  /** Server address → where its frames go, as last sent to the worker. */
+  private readonly placed = new Map<number, NextHopDescription>();
+  private queue: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly run: IpRunner;
+  private readonly readMtu: (ifname: string) => number;
+  private readonly warn: (message: string) => void;
+  private lastWarning = "";
+
+  constructor(private readonly send: SendNextHops, options: RouteNextHopsOptions = {}) {
+    this.run = options.run ?? ipRunner();
+    this.readMtu = options.readMtu ?? sysfsMtu;
+    this.warn = options.warn ?? ((m) => console.warn(m));
+  }
+
+  /**
+   * Follows the table's Route servers: places the new ones (route, interface, neighbour
+   * entry), tells the worker, and waits up to RESOLVE_WAIT_MS for their MACs, so the first
+   * connection after `ipvsadm -a ... -g` is not lost to ARP. Calls run one after another.
+   */
+  sync(servers: readonly number[]): Promise<void> {
+    const run = this.queue.then(() => this.place(servers));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Where frames to each placed server go (status output, tests). */
+  nextHops(): { server: string; ifname: string | null; mac: string | null; status: string }[] {
+    return [...this.placed.values()].map((hop) => {
+      const link = [...this.links.values()].find((l) => l.description.index === hop.link);
+      if (!link) {
+        return { server: formatIPv4(hop.addr), ifname: null, mac: null, status: "not-on-link" };
+      }
+      const entry = link.cache.entry(hop.neighbour);
+      const status = Object.entries(NeighbourStatus).find(([, v]) => v === entry.status)![0];
+      return { server: entry.addr, ifname: link.description.ifname, mac: entry.mac, status };
+    });
+  }
+
+  private async place(servers: readonly number[]): Promise<void> {
+    const fresh = servers.filter((addr) => !this.placed.has(addr));
+    if (fresh.length === 0) return;
+    const newLinks: LinkDescription[] = [];
+    const hops: NextHopDescription[] = [];
+    for (const addr of fresh) {
+      const ifname = await this.interfaceTowards(addr);
+      let hop: NextHopDescription = { addr, link: NOT_ON_LINK, neighbour: 0 };
+      if (ifname !== null) {
+        const known = this.links.has(ifname);
+        const link = await this.link(ifname);
+        if (!known) newLinks.push(link.description);
+        const neighbour = link.cache.lookup(addr);
+        if (typeof neighbour === "number") hop = { addr, link: link.description.index, neighbour };
+      }
+      if (hop.link === NOT_ON_LINK) {
+        this.warn(
+          `lvslab-director: Route (-g) server ${formatIPv4(addr)} is on no network directly ` +
+            "attached to the director; VS/DR needs one: its packets are dropped and counted " +
+            "(neighbour-not-on-link)",
+        );
+      }
+      hops.push(hop);
+      this.placed.set(addr, hop);
+    }
+    await this.send(newLinks, hops);
+    await this.awaitResolution();
+    this.start();
+  }
+
+  /** The interface the kernel's route to addr leaves by, or null if via a gateway or none. */
+  private async interfaceTowards(addr: number): Promise<string | null> {
+    let routes: Array<Record<string, unknown>>;
+    try {
+      routes = JSON.parse(await this.run(["-j", "-4", "route", "get", formatIPv4(addr)]));
+    } catch {
+      return null; // unreachable: no route at all
+    }
+    const route = routes[0];
+    if (!route || route.gateway !== undefined || typeof route.dev !== "string") return null;
+    return route.dev === "lo" ? null : route.dev;
+  }
+
+  private async link(ifname: string): Promise<Link> {
+    const known = this.links.get(ifname);
+    if (known) return known;
+    const cache = await NeighbourCache.create(ifname, { run: this.run });
+    const mtu = new Int32Array(new SharedArrayBuffer(4));
+    mtu[0] = this.readMtu(ifname);
+    const link: Link = {
+      cache,
+      mtu,
+      description: {
+        index: this.links.size,
+        ifname,
+        macs: cache.macs.buffer as SharedArrayBuffer,
+        status: cache.status.buffer as SharedArrayBuffer,
+        mtu: mtu.buffer as SharedArrayBuffer,
+      },
+    };
+    this.links.set(ifname, link);
+    return link;
+  }
+
+  /** Refreshes until no placed server is PENDING, or RESOLVE_WAIT_MS. */
+  private async awaitResolution(): Promise<void> {
+    const until = Date.now() + RESOLVE_WAIT_MS;
+    for (;;) {
+      await this.refresh();
+      if (!this.anyPending() || Date.now() >= until) return;
+      await new Promise((r) => setTimeout(r, RESOLVE_POLL_MS));
+    }
+  }
+
+  private anyPending(): boolean {
+    return [...this.links.values()].some((l) =>
+      l.cache.entries().some((e) => e.status === NeighbourStatus.PENDING)
+    );
+  }
+
+  private async refresh(): Promise<void> {
+    for (const link of this.links.values()) {
+      Atomics.store(link.mtu, 0, this.readMtu(link.description.ifname));
+      await link.cache.refresh();
+    }
+  }
+
+  private start(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => {
+      this.queue = this.queue.then(() => this.refresh()).catch((err: Error) => {
+        if (err.message !== this.lastWarning) this.warn(`lvslab-director: ${err.message}`);
+        this.lastWarning = err.message;
+      });
+    }, REFRESH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+function sysfsMtu(ifname: string): number {
+  return Number(fs.readFileSync(`/sys/class/net/${ifname}/mtu`, "utf8").trim());
+}
