@@ -10,11 +10,10 @@ import type { Topology } from "../topology.ts";
 import { type CaptureFile, startCaptures as startTcpdumps } from "../capture/capture.ts";
 import { disableChecksumOffload } from "../capture/offload.ts";
 import { captureSegments, repliesBypassDirector } from "../capture/segments.ts";
-import { collectHostLinks, readHostLinks, writeHostLinks } from "../capture/host-links.ts";
-import { buildDrView, drRoles, type DrView } from "../assertions/direct-routing.ts";
+import { collectHostLinks, writeHostLinks } from "../capture/host-links.ts";
 import { directorPrivateInterface } from "../topology.ts";
 import { scenarioTopology } from "./topology.ts";
-import { formatDrConnections } from "./dr-pairs.ts";
+import { drViewFromCaptures, formatDrConnections, serverSegmentFiles } from "./dr-pairs.ts";
 import { readPcap } from "../analysis/read-pcap.ts";
 import { groupConnections } from "../analysis/connections.ts";
 import { matchTwins, type TwinPair, type TwinResult } from "../analysis/twins.ts";
@@ -132,35 +131,6 @@ function samplePairs(pairs: TwinPair[], max = 3): string[] {
   return lines;
 }
 
-/** The captures of the real servers' own interfaces (DR), by host. */
-function serverSegmentFiles(files: readonly CaptureFile[], topology: Topology): CaptureFile[] {
-  const servers = new Set(topology.hosts.filter((h) => h.role === "realserver").map((h) => h.name));
-  return files.filter((f) => servers.has(f.host));
-}
-
-/** The DR path from the captures, with the MACs saved beside them when they started. */
-async function directRoutingView(
-  pub: CaptureFile,
-  lanPackets: Packet[],
-  publicPackets: Packet[],
-  serverFiles: readonly CaptureFile[],
-  services: ServiceSpec[],
-): Promise<DrView> {
-  const links = readHostLinks(path.dirname(pub.path));
-  if (!links) {
-    throw new Error(`no host-links.json beside ${pub.path}: the hosts' MACs are unknown`);
-  }
-  const network = links.find((l) => l.role === "director")?.network ?? "";
-  const serverPackets = new Map<string, Packet[]>();
-  for (const f of serverFiles) {
-    serverPackets.set(f.host, [
-      ...(serverPackets.get(f.host) ?? []),
-      ...(await readPcap(f.path)).packets,
-    ]);
-  }
-  return buildDrView(publicPackets, lanPackets, serverPackets, drRoles(links, network), services);
-}
-
 /** Judges the capture-based assertions of a scenario from its pcaps. */
 export async function analyseCaptures(
   scenario: Scenario,
@@ -193,7 +163,7 @@ export async function analyseCaptures(
   const privateConns = groupConnections(privatePackets);
   const services = serviceSpecs(scenario);
   const dr = bypass
-    ? await directRoutingView(pub, privatePackets, publicPackets, serverFiles, services)
+    ? await drViewFromCaptures(pub, publicPackets, privatePackets, serverFiles, services)
     : null;
   const used = services.filter((s) => serviceClients(publicPackets, s).size > 0);
   const vips = [...new Set(services.map((s) => s.vip))];

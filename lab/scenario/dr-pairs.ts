@@ -6,7 +6,67 @@ import { type Connection, formatEndpoint } from "../analysis/connections.ts";
 import { flowKey } from "../analysis/dr-path.ts";
 import { describePacket, formatSourceDest } from "../analysis/format.ts";
 import type { Packet } from "../analysis/packet.ts";
-import type { DrView } from "../assertions/direct-routing.ts";
+import path from "node:path";
+import { readPcap } from "../analysis/read-pcap.ts";
+import { buildDrView, drRoles, type DrView } from "../assertions/direct-routing.ts";
+import type { ServiceSpec } from "../assertions/service.ts";
+import type { CaptureFile } from "../capture/capture.ts";
+import { readHostLinks } from "../capture/host-links.ts";
+import type { Topology } from "../topology.ts";
+
+/** The captures of the real servers' own interfaces (DR). */
+export function serverSegmentFiles(
+  files: readonly CaptureFile[],
+  topology: Topology,
+): CaptureFile[] {
+  const servers = new Set(topology.hosts.filter((h) => h.role === "realserver").map((h) => h.name));
+  return files.filter((f) => servers.has(f.host));
+}
+
+/** The DR path from the captures, with the MACs saved beside them when they started. */
+export async function drViewFromCaptures(
+  pub: CaptureFile,
+  publicPackets: Packet[],
+  lanPackets: Packet[],
+  serverFiles: readonly CaptureFile[],
+  services: readonly ServiceSpec[],
+): Promise<DrView> {
+  const links = readHostLinks(path.dirname(pub.path));
+  if (!links) {
+    throw new Error(`no host-links.json beside ${pub.path}: the hosts' MACs are unknown`);
+  }
+  const network = links.find((l) => l.role === "director")?.network ?? "";
+  const serverPackets = new Map<string, Packet[]>();
+  for (const f of serverFiles) {
+    const read = (await readPcap(f.path)).packets;
+    serverPackets.set(f.host, [...(serverPackets.get(f.host) ?? []), ...read]);
+  }
+  return buildDrView(publicPackets, lanPackets, serverPackets, drRoles(links, network), services);
+}
+
+/**
+ * Reads a DR lab's captures (the client network, the director's LAN port, the servers'
+ * ports) and formats the connections of `vip`:80 (`lvslab demo --method dr`).
+ */
+export async function drPairsFromCaptures(
+  files: readonly CaptureFile[],
+  topology: Topology,
+  maxConnections?: number,
+): Promise<string[]> {
+  const pub = files.find((f) => f.segment === "public");
+  const lanNetwork = topology.hosts.find((h) => h.role === "director")?.interfaces[0]?.network;
+  const lan = files.find((f) => f.segment === lanNetwork);
+  if (!pub || !lan) return ["(the captures of the client network and the LAN are missing)"];
+  const service: ServiceSpec = { protocol: "tcp", vip: topology.vip, port: 80, servers: [] };
+  const view = await drViewFromCaptures(
+    pub,
+    (await readPcap(pub.path)).packets,
+    (await readPcap(lan.path)).packets,
+    serverSegmentFiles(files, topology),
+    [service],
+  );
+  return formatDrConnections(view, maxConnections);
+}
 
 /** "router", "director", "rs2", or the MAC itself when no host of the lab has it. */
 function hostOfMac(view: DrView, mac: string | null): string {

@@ -15,7 +15,10 @@ test("every registered topology is sound; the default is the article's lab", () 
     assert.deepEqual(validateTopology(topologyNamed(name)), [], name);
   }
   assert.deepEqual(topologyNamed(DEFAULT_TOPOLOGY), defaultTopology());
-  assert.throws(() => topologyNamed("mesh"), /topology 'mesh' is unknown; use one of nat, routed/);
+  assert.throws(
+    () => topologyNamed("mesh"),
+    /topology 'mesh' is unknown; use one of nat, dr, routed/,
+  );
 });
 
 test("the routed topology: a router on four networks, a host on each", () => {
