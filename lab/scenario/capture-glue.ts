@@ -158,13 +158,16 @@ export async function analyseCaptures(
   // Packets tcpdump itself lost on the networks judged (its ring overflowed under load).
   const lost = [pub, priv, ...serverFiles].reduce((n, f) => n + (f.droppedByKernel ?? 0), 0);
   const publicPackets: Packet[] = (await readPcap(pub.path)).packets;
-  const privatePackets: Packet[] = (await readPcap(priv.path)).packets;
-  const publicConns = groupConnections(publicPackets);
-  const privateConns = groupConnections(privatePackets);
+  const lanPackets: Packet[] = (await readPcap(priv.path)).packets;
   const services = serviceSpecs(scenario);
   const dr = bypass
-    ? await drViewFromCaptures(pub, publicPackets, privatePackets, serverFiles, services)
+    ? await drViewFromCaptures(pub, publicPackets, lanPackets, serverFiles, services)
     : null;
+  // In DR the LAN also carries the client's packets on their way to the director: what
+  // reached the real servers through the director is what it sent (its source MAC).
+  const privatePackets = dr ? lanPackets.filter((p) => p.srcMac === dr.roles.director) : lanPackets;
+  const publicConns = groupConnections(publicPackets);
+  const privateConns = groupConnections(privatePackets);
   const used = services.filter((s) => serviceClients(publicPackets, s).size > 0);
   const vips = [...new Set(services.map((s) => s.vip))];
   const twinsByVip = new Map(
@@ -198,7 +201,7 @@ export async function analyseCaptures(
   };
   const results = scenario.assertions.map((spec) => evaluateCaptureAssertion(spec, ctx));
   const samples = dr
-    ? formatDrConnections(dr, 2).map((l) => l.trimEnd())
+    ? formatDrConnections(dr, { maxConnections: 2, maxPackets: 8 })
     : samplePairs(twinsByVip.get(scenario.vip)?.pairs ?? []);
   if (samples.length) {
     samples.push(

@@ -30,9 +30,12 @@ test("one DR connection: each frame before and after the director, each reply fr
   ]);
   // 5 client packets (3 lines each) and 3 replies (2 lines each) after the two headers.
   assert.equal(lines.length, 2 + 5 * 3 + 3 * 2);
-  assert.deepEqual(formatDrConnections(view, 0).slice(1), [
+  assert.deepEqual(formatDrConnections(view, { maxConnections: 0 }).slice(1), [
     "... and 1 more connections (see the pcaps)",
   ]);
+  const short = formatDrConnections(view, { maxPackets: 2 });
+  assert.equal(short.length, 2 + 3 + 2 + 1);
+  assert.equal(short.at(-1), "  ... and 6 more packets");
 });
 
 test("a packet the director did not send on says so", () => {

@@ -65,7 +65,7 @@ export async function drPairsFromCaptures(
     serverSegmentFiles(files, topology),
     [service],
   );
-  return formatDrConnections(view, maxConnections);
+  return formatDrConnections(view, { maxConnections });
 }
 
 /** "router", "director", "rs2", or the MAC itself when no host of the lab has it. */
@@ -106,8 +106,15 @@ function repliesOf(view: DrView, c: Connection, holder: string | null): Packet[]
   );
 }
 
+export interface DrFormatOptions {
+  /** Connections shown (default 20). */
+  maxConnections?: number;
+  /** Packets shown per connection (default all). */
+  maxPackets?: number;
+}
+
 /** Lines for one connection: its client packets before/after the director, its replies. */
-function connectionLines(view: DrView, c: Connection, n: number): string[] {
+function connectionLines(view: DrView, c: Connection, n: number, maxPackets: number): string[] {
   const key = flowKey(c, view.vips);
   const holders = (key && view.holders.get(key)) || [];
   const holder = holders.length === 1 ? holders[0] : null;
@@ -138,18 +145,25 @@ function connectionLines(view: DrView, c: Connection, n: number): string[] {
     });
   }
   events.sort((a, b) => a.time - b.time);
-  return [...lines, ...events.flatMap((e) => e.lines)];
+  const more = events.length > maxPackets
+    ? [`  ... and ${events.length - maxPackets} more packets`]
+    : [];
+  return [...lines, ...events.slice(0, maxPackets).flatMap((e) => e.lines), ...more];
 }
 
 /** The first `maxConnections` connections the director forwarded, every packet of each. */
-export function formatDrConnections(view: DrView, maxConnections = 20): string[] {
+export function formatDrConnections(view: DrView, options: DrFormatOptions = {}): string[] {
+  const maxConnections = options.maxConnections ?? 20;
+  const maxPackets = options.maxPackets ?? Infinity;
   const conns: Connection[] = [];
   for (const h of view.path.hops) {
     const c = view.connectionOf.get(h.public);
     if (c && !conns.includes(c)) conns.push(c);
   }
   const lines = [macLegend(view)];
-  conns.slice(0, maxConnections).forEach((c, i) => lines.push(...connectionLines(view, c, i + 1)));
+  conns.slice(0, maxConnections).forEach((c, i) =>
+    lines.push(...connectionLines(view, c, i + 1, maxPackets))
+  );
   if (conns.length > maxConnections) {
     lines.push(`... and ${conns.length - maxConnections} more connections (see the pcaps)`);
   }
