@@ -10,6 +10,7 @@ import { NeighbourStatus } from "../net/neighbour.ts";
 import { FRAME_IP_OFFSET } from "../net/packet-socket.ts";
 import { IP, put16, refIpChecksum, Rng, VNET } from "../packet/test-support.ts";
 import { ACK, CLIENT, RS1, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
+import { buildIcmpError } from "../replies/reply-test-support.ts";
 import { TCP_FIN } from "../packet/tcp.ts";
 import { tcpStateName } from "../protocols/tcp-state.ts";
 
@@ -28,6 +29,10 @@ function fakeSocket(batch = 4): FrameSender & { sent: Uint8Array[] } {
     stats,
     sent,
     slot: (i) => slots[i]!,
+    fillFromTun(i, src, length) {
+      slots[i]!.set(src.subarray(0, VNET), 0);
+      slots[i]!.set(src.subarray(VNET, length), FRAME_IP_OFFSET);
+    },
     setLength: (i, n) => (lengths[i] = n),
     flush(count) {
       stats.calls++;
@@ -203,4 +208,58 @@ test("DR: FTP's control connection is not rewritten (no helper outside NAT)", ()
   engine.process(p, p.length);
   const slot = engine.conns.findInbound(6, CLIENT, 5000, VIP, 21);
   assert.equal(engine.apps.helperOf[slot], 0);
+});
+
+test("DR: an ICMP error from the client about the server's reply goes to the server unchanged", () => {
+  const { engine, socket } = drEngine();
+  const syn = clientSegment(SYN);
+  engine.process(syn, syn.length);
+  // The reply rs1 sent the client straight (VIP:80 → client:4000), quoted by the client.
+  const reply = tcpPacket(new Rng(5), VIP, 80, CLIENT, 4000, ACK, { payloadLen: 40 });
+  const error = buildIcmpError(new Rng(6), {
+    outerSrc: CLIENT,
+    outerDst: VIP,
+    type: 3,
+    code: 3,
+    quoted: reply.subarray(IP),
+    quoteLen: 28,
+  });
+  const original = error.slice();
+  assert.equal(engine.process(error, error.length), 0, "not written back: sent as a frame");
+  engine.links.flush();
+  assert.equal(socket.sent.length, 2);
+  const frame = socket.sent[1]!;
+  assert.deepEqual([...frame.subarray(VNET, VNET + 6)], RS_MAC);
+  const ip = frame.subarray(FRAME_IP_OFFSET);
+  assert.equal(ip[8], original[IP + 8]! - 1, "TTL one less");
+  assert.deepEqual(
+    [...ip.subarray(12)],
+    [...original.subarray(IP + 12)],
+    "addresses, ICMP header and quote untouched",
+  );
+});
+
+test("DR with persistence (-p): a client's connections stay on one server, any port via FTP's", () => {
+  const links = new LinkTable(() => fakeSocket());
+  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, links });
+  engine.services.addService({
+    protocol: "tcp",
+    addr: VIP,
+    port: 21,
+    schedulerName: "rr",
+    persistTimeout: 360,
+  });
+  for (const addr of [RS1, RS1 + 1]) {
+    engine.services.addDestination("tcp", VIP, 21, { addr, port: 21, weight: 1, method: "route" });
+  }
+  const servers = new Set<number>();
+  // The control connection, then passive data connections to unprivileged VIP ports.
+  for (const [sport, dport] of [[5000, 21], [5001, 40001], [5002, 40002], [5003, 21]]) {
+    const p = tcpPacket(new Rng(sport), CLIENT, sport, VIP, dport, SYN);
+    engine.process(p, p.length);
+    const slot = engine.conns.findInbound(6, CLIENT, sport, VIP, dport);
+    assert.notEqual(slot, -1, `connection to port ${dport}`);
+    servers.add(engine.conns.daddr[slot]);
+  }
+  assert.equal(servers.size, 1, "one server for all of them");
 });

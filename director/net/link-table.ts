@@ -39,8 +39,6 @@ export interface NextHopDescription {
 export const NOT_ON_LINK = -1;
 
 const MAX_NEXT_HOPS = 4096;
-/** Below this a byte loop copies faster than a subarray view and set(), and allocates nothing. */
-const COPY_LOOP_MAX = 256;
 /** The vnet header's csum_start and hdr_len, little-endian u16 (virtio_net_hdr). */
 const VNET_HDR_LEN_OFFSET = 2;
 const VNET_CSUM_START_OFFSET = 6;
@@ -49,7 +47,7 @@ const ETH_HLEN = FRAME_IP_OFFSET - VNET_HDR_LEN;
 /** What the table needs of a packet socket (tests give it a fake one). */
 export type FrameSender = Pick<
   PacketSocket,
-  "batch" | "mac" | "slot" | "setLength" | "flush" | "stats" | "close"
+  "batch" | "mac" | "slot" | "fillFromTun" | "setLength" | "flush" | "stats" | "close"
 >;
 
 interface Link {
@@ -138,9 +136,8 @@ export class LinkTable {
     if (link.queued === socket.batch) this.flushLink(link);
     if (link.queued === 0) this.dirty.push(index);
     const i = link.queued++;
+    socket.fillFromTun(i, buf, length);
     const frame = socket.slot(i);
-    copyBytes(buf, 0, VNET_HDR_LEN, frame, 0);
-    copyBytes(buf, VNET_HDR_LEN, length, frame, FRAME_IP_OFFSET);
     if ((frame[0]! & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) addU16(frame, VNET_CSUM_START_OFFSET);
     if (frame[VNET_HDR_LEN_OFFSET] !== 0 || frame[VNET_HDR_LEN_OFFSET + 1] !== 0) {
       addU16(frame, VNET_HDR_LEN_OFFSET);
@@ -181,15 +178,6 @@ export class LinkTable {
 
   close(): void {
     for (const link of this.links) link?.socket.close();
-  }
-}
-
-/** dst[at, ...) = src[from, to), without allocating for short packets. */
-function copyBytes(src: Uint8Array, from: number, to: number, dst: Uint8Array, at: number): void {
-  if (to - from <= COPY_LOOP_MAX) {
-    for (let i = from; i < to; i++) dst[at + i - from] = src[i]!;
-  } else {
-    dst.set(src.subarray(from, to), at);
   }
 }
 
