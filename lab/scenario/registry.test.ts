@@ -55,5 +55,6 @@ test("the derived lists: steps with a result, assertions that read the captures"
     "one-connection-one-server",
     "outcomes",
     "payload",
+    "direct-routing",
   ]);
 });

@@ -13,6 +13,7 @@ import type { CheckResult } from "../checks.ts";
 import type { StepOutput } from "../steps/index.ts";
 import type { StepWindow } from "../steps/types.ts";
 import type { CaptureContext } from "./capture-context.ts";
+import { directRoutingAssertion } from "./direct-routing.ts";
 import { distributionAssertion } from "./distribution.ts";
 import { ftpAssertion } from "./ftp.ts";
 import { heldAssertion } from "./held.ts";
@@ -41,6 +42,7 @@ export const ASSERTION_TABLE = [
   ftpAssertion,
   payloadAssertion,
   vipNeighbourAssertion,
+  directRoutingAssertion,
 ] as const;
 
 type Def = (typeof ASSERTION_TABLE)[number];
