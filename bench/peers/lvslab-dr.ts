@@ -35,6 +35,8 @@ export const DR_DIRECTOR_SYSCTLS: Record<string, string> = {
 export interface LvslabDrOptions {
   /** More lvslab-director options (e.g. --transmit=off). */
   directorArgs?: string[];
+  /** Write V8 CPU profiles (one per thread) into this directory when the director exits. */
+  profileDir?: string;
 }
 
 async function mustExec(host: string, argv: string[]): Promise<string> {
@@ -92,7 +94,8 @@ export function lvslabDrPeer(options: LvslabDrOptions = {}): Peer {
       proc = await startLvslabDirector(ctx, {
         method: "route",
         directorArgs: options.directorArgs,
-        fileTag: "director-dr",
+        profileDir: options.profileDir,
+        fileTag: options.profileDir ? "director-dr-profiled" : "director-dr",
       });
       await checkDirectReturn(ctx.log);
     },
