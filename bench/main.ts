@@ -93,7 +93,7 @@ const program = new Command()
   .option("--no-profile", "skip the profiled lvslab run")
   .option(
     "--lvslab-args <options>",
-    "more lvslab-director options, space-separated (e.g. --transmit=off)",
+    "more lvslab-director options for both lvslab peers, space-separated (e.g. --transmit=off)",
     "",
   )
   .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
