@@ -12,8 +12,15 @@ import { type LinkDescription, type NextHopDescription, NOT_ON_LINK } from "./li
 /** How long a change to the table waits for new servers' MACs before it answers (ms). */
 export const RESOLVE_WAIT_MS = 1500;
 const RESOLVE_POLL_MS = 50;
-/** How often MACs, their states and MTUs are refreshed (ms). */
+/**
+ * How often the next hops are looked at (ms). Each look that reads the kernel's tables runs
+ * `ip` (a process each time, on the director's own CPU), so a link whose servers are all
+ * resolved is read only every STEADY_EVERY looks, and its routes and addresses every
+ * LINKS_EVERY; one with a server still resolving or failed, at every look.
+ */
 const REFRESH_INTERVAL_MS = 1000;
+const STEADY_EVERY = 5;
+const LINKS_EVERY = 30;
 
 /** One Route server's next hop as lvs-stats shows it. */
 export interface NextHopStatus {
@@ -55,6 +62,7 @@ export class RouteNextHops {
   private readonly readMtu: (ifname: string) => number;
   private readonly warn: (message: string) => void;
   private lastWarning = "";
+  private looks = 0;
 
   constructor(private readonly send: SendNextHops, options: RouteNextHopsOptions = {}) {
     this.run = options.run ?? ipRunner();
@@ -166,22 +174,30 @@ export class RouteNextHops {
     );
   }
 
-  private async refresh(): Promise<void> {
+  /** Every link now (a table change), or as the pacing above says (the timer). */
+  private async refresh(paced = false): Promise<void> {
+    const look = this.looks++;
     for (const link of this.links.values()) {
       Atomics.store(link.mtu, 0, this.readMtu(link.description.ifname));
-      await link.cache.refresh();
+      const settled = link.cache.entries().every((e) => e.status === NeighbourStatus.RESOLVED);
+      if (paced && settled && look % STEADY_EVERY !== 0) continue;
+      await link.cache.refresh({ links: !paced || !settled || look % LINKS_EVERY === 0 });
     }
   }
 
   private start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => {
-      this.queue = this.queue.then(() => this.refresh()).catch((err: Error) => {
-        if (err.message !== this.lastWarning) this.warn(`lvslab-director: ${err.message}`);
-        this.lastWarning = err.message;
-      });
-    }, REFRESH_INTERVAL_MS);
+    this.timer = setInterval(() => void this.look(), REFRESH_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /** One look of the timer (after the others queued); failures are warned about once. */
+  look(): Promise<void> {
+    this.queue = this.queue.then(() => this.refresh(true)).catch((err: Error) => {
+      if (err.message !== this.lastWarning) this.warn(`lvslab-director: ${err.message}`);
+      this.lastWarning = err.message;
+    });
+    return this.queue;
   }
 
   stop(): void {
