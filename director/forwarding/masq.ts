@@ -83,7 +83,6 @@ export function rewriteOutboundMasq(view: PacketView, vaddr: number, vport: numb
  */
 export const MASQ: ForwardingMethod = {
   name: "masq",
-  transmits: true,
   initialConnFlags: 0,
   runsAppHelpers: true,
   transmitInbound({ view, conns }: TransmitContext, slot: number, length: number): number {

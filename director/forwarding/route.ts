@@ -10,10 +10,9 @@ import { CONN_F_NOOUTPUT } from "../engine/conn-table.ts";
 import { DropReason } from "../engine/drop-counters.ts";
 import { NO_NEXT_HOP } from "../service/types.ts";
 import { ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED } from "../packet/icmp.ts";
-import { giveBackForwardingTtl } from "./kernel-ttl.ts";
 import { writeIcmpError } from "../replies/icmp-unreachable.ts";
 import type { EmbeddedPacket } from "../icmp/icmp-translate.ts";
-import type { ForwardingMethod, TransmitContext } from "./method.ts";
+import { type ForwardingMethod, passOnUnchanged, type TransmitContext } from "./method.ts";
 
 /**
  * Hands the packet to the link facing the connection's real server. Returns what the TUN
@@ -50,12 +49,6 @@ function transmitToRealServer(ctx: TransmitContext, slot: number, length: number
   return 0;
 }
 
-/** Replies bypass the director; one that reaches it anyway is routed on unchanged. */
-function passUnchanged(ctx: TransmitContext, _slot: number, length: number): number {
-  giveBackForwardingTtl(ctx.view);
-  return length;
-}
-
 /**
  * ip_vs_in_icmp for a DR connection: an error from the client's side about a reply the real
  * server sent goes to that server unchanged ("no need to translate address/port back").
@@ -66,13 +59,12 @@ function icmpToRealServer(ctx: TransmitContext, _emb: EmbeddedPacket, slot: numb
 
 export const ROUTE: ForwardingMethod = {
   name: "route",
-  transmits: true,
   initialConnFlags: CONN_F_NOOUTPUT,
   runsAppHelpers: false,
   transmitInbound: transmitToRealServer,
-  transmitOutbound: passUnchanged,
+  transmitOutbound: passOnUnchanged,
   transmitInboundFragment: transmitToRealServer,
-  transmitOutboundFragment: passUnchanged,
+  transmitOutboundFragment: passOnUnchanged,
   transmitIcmpInbound: icmpToRealServer,
-  transmitIcmpOutbound: (ctx, _emb, _slot) => passUnchanged(ctx, 0, ctx.view.packetEnd),
+  transmitIcmpOutbound: (ctx, _emb, _slot) => passOnUnchanged(ctx, 0, ctx.view.packetEnd),
 };

@@ -52,7 +52,11 @@ function fakeKernel() {
 test("a Route server is placed on its route's interface; one behind a gateway is not on link", async () => {
   const kernel = fakeKernel();
   const sent: unknown[] = [];
-  const hops = new RouteNextHops(async (links, next) => void sent.push({ links, next }), {
+  const send = {
+    links: async (links: unknown, next: unknown) => void sent.push({ links, next }),
+    tunnels: async () => {},
+  };
+  const hops = new RouteNextHops(send, {
     run: kernel.run,
     readMtu: () => 1500,
     warn: () => {},
@@ -75,7 +79,7 @@ test("a Route server is placed on its route's interface; one behind a gateway is
 
 test("the timer reads the kernel's tables at every look only while a server is unresolved", async () => {
   const kernel = fakeKernel();
-  const hops = new RouteNextHops(async () => {}, {
+  const hops = new RouteNextHops({ links: async () => {}, tunnels: async () => {} }, {
     run: kernel.run,
     readMtu: () => 1500,
     warn: () => {},
