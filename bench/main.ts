@@ -295,36 +295,74 @@ async function runPeer(
   }
 }
 
+/** A load run under the profiler: what it is called, and how to run it (its log line back). */
+interface ProfiledLoad {
+  load: string;
+  run: (peer: Peer) => Promise<string>;
+}
+
+const tcpLoad = (streams: number, reverse: boolean, seconds: number): ProfiledLoad => ({
+  load: `bulk TCP, ${streams} stream${streams > 1 ? "s" : ""}${
+    reverse ? ", server → client" : ""
+  } (iperf3)`,
+  run: async (peer) => {
+    const tcp = await measureTcp({ target: peer.targets.tcp, streams, reverse, seconds });
+    return `TCP ${streams} stream(s)${reverse ? " reverse" : ""} ${tcp.gbps.toFixed(2)} Gbit/s`;
+  },
+});
+
+/** One peer under the profiler: its director threads' profiles over each load's window. */
+async function profilePeer(
+  peer: Peer,
+  dir: string,
+  workDir: string,
+  loads: ProfiledLoad[],
+  log: Log,
+): Promise<ProfileResult[]> {
+  const windows = loads.map((l) => ({ load: l.load, windows: [] as Window[] }));
+  await runPeer(peer, workDir, async () => {
+    for (const [i, l] of loads.entries()) {
+      log(`  ${peer.label}: ${await timed(windows[i]!.windows, () => l.run(peer))}`);
+    }
+  }, log);
+  return workerProfiles(dir, windows);
+}
+
+/**
+ * The director's threads under node --cpu-prof: NAT over bulk uploads and new connections,
+ * then DR over a download (what bounds its CPU per GB served).
+ */
 async function profiledRun(
   workDir: string,
   seconds: number,
   directorArgs: string[],
   log: Log,
 ): Promise<ProfileResult[]> {
-  const dir = path.join(workDir, "profile");
-  fs.mkdirSync(dir, { recursive: true });
-  const peer = lvslabPeer({ profileDir: dir, label: "lvslab (profiled)", directorArgs });
-  const loads: { load: string; windows: Window[] }[] = [];
-  const profiledLoad = async <T>(load: string, fn: () => Promise<T>): Promise<T> => {
-    const windows: Window[] = [];
-    loads.push({ load, windows });
-    return await timed(windows, fn);
+  const natDir = path.join(workDir, "profile");
+  const drDir = path.join(workDir, "profile-dr");
+  for (const d of [natDir, drDir]) fs.mkdirSync(d, { recursive: true });
+  const http: ProfiledLoad = {
+    load: "new HTTP connections (wrk)",
+    run: async (peer) =>
+      `${
+        (await measureConnRate({ url: peer.targets.http, seconds })).requestsPerSecond.toFixed(0)
+      } conn/s`,
   };
-  await runPeer(peer, workDir, async () => {
-    for (const streams of [1, 4]) {
-      const tcp = await profiledLoad(
-        `bulk TCP, ${streams} stream${streams > 1 ? "s" : ""} (iperf3)`,
-        () => measureTcp({ target: peer.targets.tcp, streams, reverse: false, seconds }),
-      );
-      log(`  profiled: TCP ${streams} stream(s) ${tcp.gbps.toFixed(2)} Gbit/s`);
-    }
-    const http = await profiledLoad(
-      "new HTTP connections (wrk)",
-      () => measureConnRate({ url: peer.targets.http, seconds }),
-    );
-    log(`  profiled: ${http.requestsPerSecond.toFixed(0)} conn/s`);
-  }, log);
-  return workerProfiles(dir, loads);
+  const nat = await profilePeer(
+    lvslabPeer({ profileDir: natDir, label: "lvslab (profiled)", directorArgs }),
+    natDir,
+    workDir,
+    [tcpLoad(1, false, seconds), tcpLoad(4, false, seconds), http],
+    log,
+  );
+  const dr = await profilePeer(
+    lvslabDrPeer({ profileDir: drDir, directorArgs }),
+    drDir,
+    workDir,
+    [tcpLoad(1, true, seconds)],
+    log,
+  );
+  return [...nat, ...dr.map((p) => ({ ...p, load: `VS/DR: ${p.load}` }))];
 }
 
 /** The bench's lab, tuned for tens of thousands of short connections, with nginx and iperf3. */
