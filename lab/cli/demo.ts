@@ -85,6 +85,14 @@ export function demoCommand(): Command {
         const topologyName = selectedTopology(opts);
         const topology = topologyNamed(topologyName);
         if (await backend.isUp()) {
+          // A lab of another shape cannot show this method: say so instead of half a demo.
+          const running = (await backend.status()).topology;
+          if (running !== null && running !== topologyName) {
+            throw new Error(
+              `lab '${backend.name}' is up with topology '${running}', not '${topologyName}'; ` +
+                `take it down first ('lvslab down${labFlags(backend, running)}') or demo that one`,
+            );
+          }
           console.log(`lab '${backend.name}' is already up; using it`);
         } else {
           await backend.up({ log: (l) => console.log(l) });
