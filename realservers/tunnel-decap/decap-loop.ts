@@ -28,7 +28,7 @@ export class DecapLoop {
   private running = false;
 
   constructor(
-    private readonly receiver: RawReceiver,
+    private readonly receiver: Pick<RawReceiver, "fd" | "batch" | "receive" | "slot" | "length">,
     private readonly tunFd: number,
     /** Read on every packet; the caller may swap its address sets at any time. */
     readonly policy: DecapPolicy,
@@ -70,8 +70,8 @@ export class DecapLoop {
     }
   }
 
-  /** Checks packet i of the batch and injects its inner packet or counts why not. */
-  private handle(i: number): void {
+  /** Checks packet i of the last batch and injects its inner packet or counts why not. */
+  handle(i: number): void {
     const buf = this.receiver.slot(i);
     const out = this.out;
     let verdict = decapsulate(buf, this.receiver.length(i), this.policy, out);
