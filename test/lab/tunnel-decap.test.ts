@@ -174,6 +174,9 @@ describe("with the decapsulator", () => {
       ], READY_LINES.decapsulator);
       try {
         await checkOneType(type, 100 * (n + 1), statsFile);
+        const printed = await onSigusr1(decap);
+        assert.equal(printed.verdicts.injected, 2);
+        assert.equal(printed.type, type);
       } finally {
         await stopChild(decap);
       }
@@ -182,6 +185,26 @@ describe("with the decapsulator", () => {
     });
   }
 });
+
+/** Sends SIGUSR1; resolves with the JSON line the decapsulator prints. */
+function onSigusr1(child: ChildProcess): Promise<DecapStats> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const timer = setTimeout(
+      () => reject(new Error(`no stats line after SIGUSR1: ${text}`)),
+      10_000,
+    );
+    child.stdout!.on("data", (d: Buffer) => {
+      text += d;
+      const line = text.split("\n").find((l) => l.startsWith("{") && l.endsWith("}"));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as DecapStats);
+      }
+    });
+    child.kill("SIGUSR1");
+  });
+}
 
 async function checkOneType(type: TunnelType, id: number, statsFile: string): Promise<void> {
   const good = [
