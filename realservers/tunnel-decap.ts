@@ -10,7 +10,7 @@
 // per drop reason go to --stats-file every second and to stdout on SIGUSR1; SIGTERM/SIGINT
 // undo what it changed (tunnel-decap/host-setup.ts) and exit.
 import fs from "node:fs";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { formatIPv4, parseIPv4 } from "../director/net/ipv4-address.ts";
 import { READY_LINES } from "../director/ready-lines.ts";
 import { openTun } from "../director/tun/tun-device.ts";
@@ -52,7 +52,9 @@ interface Options {
 function address(what: string) {
   return (text: string, list: number[] = []): number[] => {
     const a = parseIPv4(text);
-    if (a === null) throw new Error(`${what} '${text}' is not an IPv4 address`);
+    if (a === null) {
+      throw new InvalidArgumentError(`${what} takes an IPv4 address, e.g. 172.16.1.254`);
+    }
     return [...list, a];
   };
 }
@@ -75,14 +77,20 @@ function parseOptions(): Options {
     .option("--gue-port <port>", "GUE: the UDP port (ipvsadm --tun-port)", (t) => {
       const port = Number(t);
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new Error(`--gue-port '${t}' is not a port number (1-65535)`);
+        throw new InvalidArgumentError("--gue-port takes a port number (1-65535)");
       }
       return port;
     }, GUE_DEFAULT_PORT)
     .option("--tun <name>", "TUN device to create", "lvsdecap0")
     .option("--vip <addr>", "accept only these inner destinations (repeat)", address("--vip"), [])
     .option("--stats-file <path>", "write the counters here as JSON every second")
-    .option("--refresh <seconds>", "re-read the host's addresses this often", Number, 2)
+    .option("--refresh <seconds>", "re-read the host's addresses this often", (t) => {
+      const seconds = Number(t);
+      if (!(seconds >= 0.1 && seconds <= 3600)) {
+        throw new InvalidArgumentError("--refresh takes seconds between 0.1 and 3600");
+      }
+      return seconds;
+    }, 2)
     .parse()
     .opts<Options>();
 }
