@@ -11,7 +11,9 @@
 // is answered from the VIP, an inner SYN gets a SYN-ACK from VIP:80, no unreachable comes
 // back; a packet from a non-director, to the wrong GUE port, for an address B does not hold,
 // truncated, or with a bad tunnel checksum is counted in the stats file and never answered;
-// SIGTERM removes the TUN device and restores rp_filter.
+// the counters also come on SIGUSR1; a whole TCP connection (200 kB up, the answer back from
+// the VIP) runs through support/tiny-director.py, a stand-in director that encapsulates
+// what A's client sends; SIGTERM removes the TUN device and restores rp_filter.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -94,8 +96,25 @@ before(async () => {
   b(["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1", "net.ipv4.conf.all.arp_announce=2"]);
   b(["sysctl", "-qw", "net.ipv4.conf.all.rp_filter=1"]);
   pair.exec(pair.a, ["ip", "addr", "add", `${CLIENT}/32`, "dev", "lo"]);
-  const script = "import socket,time\ns=socket.socket()\ns.bind(('" + VIP +
-    "',80))\ns.listen(16)\nprint('listening',flush=True)\ntime.sleep(900)";
+  // A TCP server on VIP:80 that reads each connection to its end and answers "got <bytes>".
+  const script = [
+    "import socket",
+    "s=socket.socket()",
+    `s.bind(('${VIP}',80))`,
+    "s.listen(16)",
+    "s.settimeout(900)",
+    "print('listening',flush=True)",
+    "while True:",
+    " c,_=s.accept()",
+    " c.settimeout(30)",
+    " n=0",
+    " while True:",
+    "  d=c.recv(65536)",
+    "  if not d: break",
+    "  n+=len(d)",
+    " c.sendall(b'got %d' % n)",
+    " c.close()",
+  ].join("\n");
   listener = await spawnReady(pair.b, ["python3", "-c", script], "listening");
 });
 
@@ -177,6 +196,7 @@ describe("with the decapsulator", () => {
         const printed = await onSigusr1(decap);
         assert.equal(printed.verdicts.injected, 2);
         assert.equal(printed.type, type);
+        await connectThroughTinyDirector(type);
       } finally {
         await stopChild(decap);
       }
@@ -244,4 +264,42 @@ async function checkOneType(type: TunnelType, id: number, statsFile: string): Pr
   assert.deepEqual(nonZero, expected, JSON.stringify(stats));
   assert.equal(stats.received, good.length + bad.length);
   assert.deepEqual(stats.innerDestinations, [pair.addrB, VIP]);
+}
+
+/**
+ * A whole TCP connection through the tunnel: A's client (198.51.100.2) connects to VIP:80,
+ * routed into support/tiny-director.py's TUN device, which encapsulates each packet to B;
+ * B's answers go straight back from the VIP. 200 kB go up through the decapsulator.
+ */
+async function connectThroughTinyDirector(type: TunnelType): Promise<void> {
+  const dev = "lvsdcpd0";
+  const director = await spawnReady(pair.a, [
+    "python3",
+    path.join(REPO_ROOT, "test", "lab", "support", "tiny-director.py"),
+    dev,
+    pair.addrA,
+    pair.addrB,
+    type,
+    "60",
+  ], "tiny-director ready");
+  try {
+    // The MTU an ipip device would have on a 1500-byte link; GUE and GRE need 12 and 4 more.
+    pair.exec(pair.a, ["ip", "link", "set", dev, "up", "mtu", "1400"]);
+    pair.exec(pair.a, ["ip", "route", "replace", `${VIP}/32`, "dev", dev]);
+    const client = [
+      "import socket",
+      "c=socket.socket()",
+      "c.settimeout(20)",
+      `c.bind(('${CLIENT}',0))`,
+      `c.connect(('${VIP}',80))`,
+      "c.sendall(b'x'*200000)",
+      "c.shutdown(socket.SHUT_WR)",
+      // The socket is connected to the VIP: its answer came from there.
+      "print(c.recv(100).decode())",
+    ].join("\n");
+    const answer = pair.exec(pair.a, ["python3", "-c", client]).trim();
+    assert.equal(answer, "got 200000");
+  } finally {
+    await stopChild(director);
+  }
 }
