@@ -35,6 +35,7 @@ import {
   openPortPlaceholder,
   RawReceiver,
 } from "./tunnel-decap/raw-receiver.ts";
+import { readRawSockets, socketInode } from "./tunnel-decap/raw-socket-table.ts";
 import { statsSnapshot, writeStatsFile } from "./tunnel-decap/stats.ts";
 
 const STATS_INTERVAL_MS = 1000;
@@ -101,6 +102,8 @@ class Resources {
   setup: DecapHostSetup | null = null;
   receiver: RawReceiver | null = null;
   placeholderFd = -1;
+  /** The receive socket's inode, to find its drop count in /proc/net/raw. */
+  inode = -1;
 
   release(): void {
     this.receiver?.close();
@@ -122,8 +125,16 @@ function start(opts: Options, res: Resources): DecapLoop {
   for (const c of res.setup.changes) {
     if (c.from !== c.to) console.log(`lvslab-decap: ${c.key} ${c.from} -> ${c.to}`);
   }
+  const protocol = TUNNEL_PROTOCOL[opts.type];
+  if (readRawSockets().some((r) => r.protocol === protocol)) {
+    console.error(
+      `lvslab-decap: another raw socket for IP protocol ${protocol} is open here (another ` +
+        `lvslab-decap?); each gets a copy of every packet, so both would inject it`,
+    );
+  }
   const filter = opts.type === "gue" ? gueRawFilter(opts.director, opts.guePort) : undefined;
-  res.receiver = RawReceiver.open(TUNNEL_PROTOCOL[opts.type], filter);
+  res.receiver = RawReceiver.open(protocol, filter);
+  res.inode = socketInode(res.receiver.fd);
   if (opts.type === "gue") res.placeholderFd = openPortPlaceholder(opts.guePort);
   const local = readLocalAddressesSync();
   for (const warning of missingVips(local, opts.vip)) console.error(`lvslab-decap: ${warning}`);
@@ -147,7 +158,10 @@ function main(): void {
     console.error(`lvslab-decap: ${(err as Error).message}`);
     process.exit(1);
   }
-  const snapshot = () => statsSnapshot(loop, res.receiver!, opts.tun);
+  const snapshot = () => {
+    const drops = readRawSockets().find((r) => r.inode === res.inode)?.drops ?? 0;
+    return statsSnapshot(loop, res.receiver!, opts.tun, drops);
+  };
   const writeStats = () => opts.statsFile && writeStatsFile(opts.statsFile, snapshot());
   writeStats();
   const timers = [

@@ -16,12 +16,19 @@ export interface DecapStats {
   received: number;
   batches: number;
   receiveErrors: number;
+  /** Packets the kernel dropped because the socket's receive buffer was full. */
+  socketDrops: number;
   /** Packets by verdict: "injected" and each drop reason. */
   verdicts: Record<string, number>;
   updatedAt: string;
 }
 
-export function statsSnapshot(loop: DecapLoop, receiver: RawReceiver, tun: string): DecapStats {
+export function statsSnapshot(
+  loop: DecapLoop,
+  receiver: RawReceiver,
+  tun: string,
+  socketDrops: number,
+): DecapStats {
   const p = loop.policy;
   const text = (set: ReadonlySet<number>) => [...set].map((a) => formatIPv4(a >>> 0));
   return {
@@ -33,6 +40,7 @@ export function statsSnapshot(loop: DecapLoop, receiver: RawReceiver, tun: strin
     received: receiver.packets,
     batches: receiver.batches,
     receiveErrors: loop.receiveErrors,
+    socketDrops,
     verdicts: verdictCounts(loop.counts),
     updatedAt: new Date().toISOString(),
   };

@@ -263,6 +263,7 @@ async function checkOneType(type: TunnelType, id: number, statsFile: string): Pr
   const nonZero = Object.fromEntries(Object.entries(stats.verdicts).filter(([, v]) => v > 0));
   assert.deepEqual(nonZero, expected, JSON.stringify(stats));
   assert.equal(stats.received, good.length + bad.length);
+  assert.equal(stats.socketDrops, 0);
   assert.deepEqual(stats.innerDestinations, [pair.addrB, VIP]);
 }
 
