@@ -1,6 +1,6 @@
-// `npm run bench`: kernel forwarding, kernel nftables DNAT, HAProxy and lvslab side by side,
-// in one run on one netns lab (lvsbench): bulk TCP, new connections per second with latency,
-// small-packet UDP, CPU per packet; then the engine alone at a million connections, the
+// `npm run bench`: kernel forwarding, kernel nftables DNAT, HAProxy and lvslab (VS/NAT and
+// VS/DR) side by side, in one run on one netns lab (lvsbench): bulk TCP, new connections per
+// second with latency, small-packet UDP, CPU per packet, per connection and per GB served; then the engine alone at a million connections, the
 // packet worker's GC counters and its CPU profile. Writes bench/results/<date>.json and
 // bench/results/latest.md and prints the markdown (or the JSON with --json).
 import fs from "node:fs";
@@ -16,12 +16,13 @@ import { runSync } from "../lab/netns/command.ts";
 import { benchTopology, LAB, VIP } from "./config.ts";
 import { stopAll } from "./procs.ts";
 import { startRealServers } from "./realservers.ts";
-import { directorNetState, stateDiff, vipSockets } from "./net-state.ts";
+import { labNetState, stateDiff, vipSockets } from "./net-state.ts";
 import type { Peer } from "./peers/peer.ts";
 import { kernelForwardingPeer } from "./peers/kernel-forwarding.ts";
 import { nftDnatPeer } from "./peers/nft-dnat.ts";
 import { haproxyPeer } from "./peers/haproxy.ts";
 import { lvslabPeer } from "./peers/lvslab.ts";
+import { lvslabDrPeer } from "./peers/lvslab-dr.ts";
 import { measureTcp } from "./metrics/throughput.ts";
 import { measureConnRate } from "./metrics/conn-rate.ts";
 import { measureUdp } from "./metrics/udp-pps.ts";
@@ -34,15 +35,18 @@ import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
 
-const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab"];
+const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-dr"];
+/** The peers whose packets to the VIP must reach lvslab's TUN device. */
+const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-dr"];
 /**
- * The order peers run in, in every round. lvslab goes right before HAProxy: the connections
- * HAProxy terminated leave TIME_WAIT sockets on VIP:80 in the director's namespace for a
- * minute, and the kernel's early demux hands packets matching them to those sockets instead
- * of routing them into lvslab's TUN device (nftables DNAT and kernel forwarding are
- * unaffected). The kernel and nftables runs in between let them expire before the next round.
+ * The order peers run in, in every round. Both lvslab peers go right before HAProxy: the
+ * connections HAProxy terminated leave TIME_WAIT sockets on VIP:80 in the director's
+ * namespace for a minute, and the kernel's early demux hands packets matching them to those
+ * sockets instead of routing them into lvslab's TUN device (nftables DNAT and kernel
+ * forwarding are unaffected). The kernel and nftables runs in between let them expire before
+ * the next round.
  */
-const RUN_ORDER: PeerId[] = ["lvslab", "haproxy", "kernel", "nft"];
+const RUN_ORDER: PeerId[] = ["lvslab", "lvslab-dr", "haproxy", "kernel", "nft"];
 /** The longest a TIME_WAIT socket lives (Linux's TCP_TIMEWAIT_LEN), plus a margin. */
 const TIME_WAIT_MS = 65_000;
 const TOOLS: Record<string, string> = {
@@ -70,7 +74,7 @@ interface Options {
 const program = new Command()
   .name("bench")
   .description(
-    "lvslab against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
+    "lvslab (VS/NAT and VS/DR) against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
   )
   .option("--seconds <n>", "length of each load run (default 5, 2 with --quick)")
   .option(
@@ -81,7 +85,7 @@ const program = new Command()
   .option("--json", "print the JSON result instead of the markdown", false)
   .option(
     "--peers <list>",
-    "comma-separated subset of kernel,nft,haproxy,lvslab",
+    `comma-separated subset of ${ALL_PEERS.join(",")}`,
     ALL_PEERS.join(","),
   )
   .option("--connections <n>", "connection-table size for the engine-alone measurement", "1000000")
@@ -89,7 +93,7 @@ const program = new Command()
   .option("--no-profile", "skip the profiled lvslab run")
   .option(
     "--lvslab-args <options>",
-    "more lvslab-director options, space-separated (e.g. --transmit=off)",
+    "more lvslab-director options for both lvslab peers, space-separated (e.g. --transmit=off)",
     "",
   )
   .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
@@ -121,6 +125,8 @@ function makePeer(id: PeerId, statsFile: string, directorArgs: string[]): Peer {
       return haproxyPeer();
     case "lvslab":
       return lvslabPeer({ statsFile, directorArgs });
+    case "lvslab-dr":
+      return lvslabDrPeer({ directorArgs });
   }
 }
 
@@ -149,6 +155,46 @@ async function timed<T>(windows: Window[], fn: () => Promise<T>): Promise<T> {
   }
 }
 
+type Push = (metric: string, value: number | null, note?: string) => void;
+const NO_DIRECTOR_PROCESS = "no director process: the kernel's work is in softirq";
+
+/** Bulk TCP both ways, 1 and 4 streams; the director's CPU per GB over the download runs. */
+async function measureBulk(
+  peer: Peer,
+  seconds: number,
+  push: Push,
+  windows: Window[],
+  log: Log,
+): Promise<void> {
+  let downCpu: number | null = 0;
+  let downBytes = 0;
+  for (const streams of [1, 4]) {
+    for (const reverse of [false, true]) {
+      const stopCpu = reverse ? startCpuCount(peer.directorPid()) : null;
+      const tcp = await timed(
+        windows,
+        () => measureTcp({ target: peer.targets.tcp, streams, reverse, seconds }),
+      );
+      if (stopCpu) {
+        const cpu = stopCpu().process;
+        downCpu = downCpu === null || cpu === null ? null : downCpu + cpu;
+        downBytes += tcp.bytes;
+      }
+      log(
+        `  ${peer.label}: TCP ${streams} stream(s)${reverse ? " reverse" : ""}: ${
+          tcp.gbps.toFixed(2)
+        } Gbit/s`,
+      );
+      push(`tcp${streams}${reverse ? "Down" : "Up"}`, tcp.gbps);
+    }
+  }
+  push(
+    "cpuDirectorPerGB",
+    downCpu !== null && downBytes > 0 ? (downCpu * 1e3) / (downBytes / 1e9) : null,
+    downCpu === null ? NO_DIRECTOR_PROCESS : undefined,
+  );
+}
+
 async function measurePeer(
   peer: Peer,
   seconds: number,
@@ -157,22 +203,9 @@ async function measurePeer(
   windows: Window[],
   log: Log,
 ): Promise<void> {
-  const push = (metric: string, value: number | null, note?: string) =>
+  const push: Push = (metric, value, note) =>
     out.push({ metric, peer: peer.id, value, ...(note ? { note } : {}) });
-  for (const streams of [1, 4]) {
-    for (const reverse of [false, true]) {
-      const gbps = await timed(
-        windows,
-        () => measureTcp({ target: peer.targets.tcp, streams, reverse, seconds }),
-      );
-      log(
-        `  ${peer.label}: TCP ${streams} stream(s)${reverse ? " reverse" : ""}: ${
-          gbps.toFixed(2)
-        } Gbit/s`,
-      );
-      push(`tcp${streams}${reverse ? "Down" : "Up"}`, gbps);
-    }
-  }
+  await measureBulk(peer, seconds, push, windows, log);
 
   const stopHttpCpu = startCpuCount(peer.directorPid());
   const http = await timed(windows, () => measureConnRate({ url: peer.targets.http, seconds }));
@@ -191,7 +224,7 @@ async function measurePeer(
   push(
     "cpuDirectorPerConn",
     httpCpu.process !== null && http.requests > 0 ? (httpCpu.process * 1e6) / http.requests : null,
-    httpCpu.process === null ? "no director process: the kernel's work is in softirq" : undefined,
+    httpCpu.process === null ? NO_DIRECTOR_PROCESS : undefined,
   );
 
   const udpTarget = peer.targets.udp;
@@ -219,7 +252,7 @@ async function measurePeer(
   push(
     "cpuDirectorPerPkt",
     perPacket(udpCpu.process),
-    udpCpu.process === null ? "no director process: the kernel's work is in softirq" : undefined,
+    udpCpu.process === null ? NO_DIRECTOR_PROCESS : undefined,
   );
 }
 
@@ -240,15 +273,15 @@ async function waitForVipSockets(log: Log): Promise<void> {
   }
 }
 
-/** Sets up a peer, measures it, tears it down, and checks the director host is as before. */
+/** Sets up a peer, measures it, tears it down, and checks the lab's hosts are as before. */
 async function runPeer(
   peer: Peer,
   workDir: string,
   fn: () => Promise<void>,
   log: Log,
 ): Promise<void> {
-  if (peer.id === "lvslab") await waitForVipSockets(log);
-  const before = await directorNetState();
+  if (LVSLAB_PEERS.includes(peer.id)) await waitForVipSockets(log);
+  const before = await labNetState();
   log(`${peer.label}: setting up`);
   try {
     await peer.setup({ workDir, log });
@@ -256,9 +289,9 @@ async function runPeer(
   } finally {
     await peer.teardown();
   }
-  const diff = stateDiff(before, await directorNetState());
+  const diff = stateDiff(before, await labNetState());
   if (diff !== "") {
-    throw new Error(`${peer.label} left the director host changed after its teardown:\n${diff}`);
+    throw new Error(`${peer.label} left the lab's hosts changed after its teardown:\n${diff}`);
   }
 }
 
@@ -279,11 +312,11 @@ async function profiledRun(
   };
   await runPeer(peer, workDir, async () => {
     for (const streams of [1, 4]) {
-      const gbps = await profiledLoad(
+      const tcp = await profiledLoad(
         `bulk TCP, ${streams} stream${streams > 1 ? "s" : ""} (iperf3)`,
         () => measureTcp({ target: peer.targets.tcp, streams, reverse: false, seconds }),
       );
-      log(`  profiled: TCP ${streams} stream(s) ${gbps.toFixed(2)} Gbit/s`);
+      log(`  profiled: TCP ${streams} stream(s) ${tcp.gbps.toFixed(2)} Gbit/s`);
     }
     const http = await profiledLoad(
       "new HTTP connections (wrk)",
@@ -380,7 +413,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  // Shown in the order (a)..(d), run in RUN_ORDER.
+  // Shown in the order (a)..(e), run in RUN_ORDER.
   const directorArgs = opts.lvslabArgs.split(/\s+/).filter((arg) => arg !== "");
   const peers = ALL_PEERS.filter((id) => peerIds.includes(id)).map((id) =>
     makePeer(id, statsFile, directorArgs)

@@ -1,22 +1,40 @@
-// What the peers change in the director's namespace (rules, routes, addresses, nftables,
-// listening sockets), captured before and after each peer so a setup that was not undone
+// What the peers change in the lab's hosts (the director's rules, routes, addresses,
+// nftables, listening sockets and reverse-path filters; the real servers' addresses and the
+// VS/DR recipe's sysctls), captured before and after each peer so a setup that was not undone
 // fails the run instead of skewing the next peer's numbers.
 import { execIn } from "../lab/netns/lab.ts";
 import { LAB, VIP } from "./config.ts";
 
-const PROBES: string[][] = [
-  ["ip", "-4", "rule", "show"],
-  ["ip", "-4", "route", "show", "table", "all"],
-  ["ip", "-4", "-o", "addr", "show"],
-  ["nft", "list", "ruleset"],
-  ["ss", "-Hltnu"],
-];
+const PROBES: Record<string, string[][]> = {
+  director: [
+    ["ip", "-4", "rule", "show"],
+    ["ip", "-4", "route", "show", "table", "all"],
+    ["ip", "-4", "-o", "addr", "show"],
+    ["nft", "list", "ruleset"],
+    ["ss", "-Hltnu"],
+    ["sysctl", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.eth1.rp_filter"],
+  ],
+  ...Object.fromEntries(["rs1", "rs2"].map((host) => [host, [
+    ["ip", "-4", "-o", "addr", "show"],
+    [
+      "sysctl",
+      "net.ipv4.conf.all.arp_ignore",
+      "net.ipv4.conf.all.arp_announce",
+      "net.ipv4.conf.all.rp_filter",
+      "net.ipv4.conf.eth0.rp_filter",
+    ],
+  ]])),
+};
 
-export async function directorNetState(): Promise<string> {
+/** Every probe's output, each line prefixed with its host (so equal lines of two hosts differ). */
+export async function labNetState(): Promise<string> {
   const parts: string[] = [];
-  for (const argv of PROBES) {
-    const r = await execIn("director", argv, { name: LAB });
-    parts.push(`$ ${argv.join(" ")}\n${r.stdout.trim()}`);
+  for (const [host, probes] of Object.entries(PROBES)) {
+    for (const argv of probes) {
+      const r = await execIn(host, argv, { name: LAB });
+      const lines = [`$ ${argv.join(" ")}`, ...r.stdout.trim().split("\n")];
+      parts.push(...lines.map((line) => `${host}: ${line}`));
+    }
   }
   return parts.join("\n");
 }

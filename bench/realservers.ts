@@ -1,9 +1,15 @@
 // The real servers' programs for the whole run, shared by every peer: nginx on both real
 // servers (HTTP on :80, a fixed short answer) and an iperf3 server on rs1 (:5201, TCP and UDP).
+// Each also listens on the VIP, for the VS/DR peer (packets arrive addressed to the VIP, which
+// is on the servers' lo only while that peer runs): ip_nonlocal_bind lets them bind it from the
+// start. UDP needs a server bound to the VIP itself (a wildcard-bound iperf3 would answer from
+// the server's own address), so rs1 runs a second iperf3 server for it.
 import fs from "node:fs";
 import path from "node:path";
 import { type Background, startIn } from "./procs.ts";
-import { HTTP_PORT, IPERF_PORT, RS1, RS2 } from "./config.ts";
+import { HTTP_PORT, IPERF_PORT, LAB, RS1, RS2, VIP } from "./config.ts";
+import { setSysctls } from "../lab/netns/namespaces.ts";
+import { namespaceName } from "../lab/topology.ts";
 
 /** nginx configuration for one real server (pure, for the unit test). */
 export function nginxConfig(name: string, addr: string, dir: string): string {
@@ -22,16 +28,34 @@ http {
   scgi_temp_path ${tmp("scgi")};
   server {
     listen ${addr}:${HTTP_PORT} backlog=4096;
+    listen ${VIP}:${HTTP_PORT} backlog=4096;
     location / { return 200 "${name}\\n"; }
   }
 }
 `;
 }
 
+/** An iperf3 server on rs1 bound to one address. */
+function startIperf3(workDir: string, addr: string, tag: string): Promise<Background> {
+  return startIn("rs1", `iperf3 server (${addr})`, [
+    "iperf3",
+    "-s",
+    "--forceflush",
+    "-B",
+    addr,
+    "-p",
+    String(IPERF_PORT),
+  ], {
+    logFile: path.join(workDir, `iperf3-server${tag}.log`),
+    ready: { text: "Server listening" },
+  });
+}
+
 export async function startRealServers(workDir: string): Promise<Background[]> {
   const started: Background[] = [];
   try {
     for (const [host, addr] of [["rs1", RS1], ["rs2", RS2]] as const) {
+      setSysctls(namespaceName(LAB, host), { "net.ipv4.ip_nonlocal_bind": "1" });
       const conf = path.join(workDir, `nginx-${host}.conf`);
       fs.writeFileSync(conf, nginxConfig(host, addr, workDir));
       started.push(
@@ -47,20 +71,8 @@ export async function startRealServers(workDir: string): Promise<Background[]> {
         }),
       );
     }
-    started.push(
-      await startIn("rs1", "iperf3 server", [
-        "iperf3",
-        "-s",
-        "--forceflush",
-        "-B",
-        RS1,
-        "-p",
-        String(IPERF_PORT),
-      ], {
-        logFile: path.join(workDir, "iperf3-server.log"),
-        ready: { text: "Server listening" },
-      }),
-    );
+    started.push(await startIperf3(workDir, RS1, ""));
+    started.push(await startIperf3(workDir, VIP, "-vip"));
   } catch (err) {
     await Promise.all(started.map((p) => p.stop()));
     throw err;

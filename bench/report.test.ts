@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
+  drTable,
   formatNumber,
   formatRatio,
   markdownTable,
@@ -30,6 +31,7 @@ function result(values: Record<string, Partial<Record<PeerId, number | null>>>):
       { id: "nft", label: "nftables DNAT" },
       { id: "haproxy", label: "HAProxy" },
       { id: "lvslab", label: "lvslab" },
+      { id: "lvslab-dr", label: "lvslab DR" },
     ],
     measurements,
     connTable: null,
@@ -62,7 +64,7 @@ test("markdown tables pad every column to one width", () => {
 
 test("the peer table shows lvslab's ratios to nft DNAT and HAProxy, n/a where unmeasured", () => {
   const r = result({
-    tcp1Up: { kernel: 20, nft: 18, haproxy: 4, lvslab: 9 },
+    tcp1Up: { kernel: 20, nft: 18, haproxy: 4, lvslab: 9, "lvslab-dr": 19 },
     udpPps: { kernel: 100_000, nft: 80_000, haproxy: null, lvslab: 40_000 },
   });
   const lines = peerTable(r).split("\n");
@@ -76,10 +78,71 @@ test("the peer table shows lvslab's ratios to nft DNAT and HAProxy, n/a where un
     "18.00",
     "4.00",
     "9.00",
+    "19.00",
     "0.50×",
     "2.25×",
   ]);
-  assert.deepEqual(cells(lines[3]).slice(-3), ["40,000", "0.50×", "n/a"]);
+  assert.deepEqual(cells(lines[3]).slice(-4), ["40,000", "n/a", "0.50×", "n/a"]);
+});
+
+test("the DR table: DR ÷ kernel forwarding on rates, NAT ÷ DR on CPU, only with the DR peer", () => {
+  const r = result({
+    tcp1Down: { kernel: 20, lvslab: 7, "lvslab-dr": 19 },
+    tcp4Down: { kernel: 24, lvslab: 8, "lvslab-dr": 12 },
+    udpPps: { kernel: 100_000, lvslab: 40_000, "lvslab-dr": 60_000 },
+    cpuDirectorPerGB: { kernel: null, lvslab: 1500, "lvslab-dr": 50 },
+  });
+  const cells = (l: string) => l.split("|").slice(1, -1).map((c) => c.trim());
+  const lines = drTable(r).split("\n").map(cells);
+  assert.deepEqual(lines[0].slice(2), [
+    "kernel forwarding",
+    "lvslab",
+    "lvslab DR",
+    "lvslab DR ÷ kernel forwarding",
+    "lvslab NAT ÷ lvslab DR",
+  ]);
+  // Rows in DR_METRICS' order; UDP is not one of them.
+  assert.deepEqual(lines.slice(2).map((l) => l[0]), [
+    "bulk TCP, 1 stream, server → client",
+    "bulk TCP, 4 streams, server → client",
+    "director process CPU per GB served, server → client",
+  ]);
+  assert.deepEqual(lines[2].slice(2), ["20.00", "7.00", "19.00", "0.95×", "–"]);
+  assert.deepEqual(lines[3].slice(-2), ["0.50×", "–"]);
+  assert.deepEqual(lines[4].slice(2), ["n/a", "1,500.0", "50.0", "–", "30.00×"]);
+  const md = renderReport(r);
+  assert.match(md, /VS\/DR on the same hosts in the same run/);
+  r.peers = r.peers.filter((p) => p.id !== "lvslab-dr");
+  assert.doesNotMatch(renderReport(r), /lvslab NAT ÷ lvslab DR/);
+});
+
+test("DR targets: server → client at 0.9 × kernel forwarding, CPU per GB a tenth of NAT's", () => {
+  const checksOf = (r: BenchResult) => new Map(targetChecks(r).map((c) => [c.target, c]));
+  const one = "DR server → client bulk, 1 stream: lvslab DR ≥ 0.9 × kernel forwarding";
+  const four = "DR server → client bulk, 4 streams: lvslab DR ≥ 0.9 × kernel forwarding";
+  const cpu = "DR director CPU per GB served ≤ NAT's ÷ 10";
+  const met = checksOf(result({
+    tcp1Down: { kernel: 20, "lvslab-dr": 18 },
+    tcp4Down: { kernel: 24, "lvslab-dr": 23 },
+    cpuDirectorPerGB: { lvslab: 1500, "lvslab-dr": 100 },
+  }));
+  assert.equal(met.get(one)!.met, true);
+  assert.equal(met.get(four)!.met, true);
+  assert.equal(met.get(cpu)!.met, true);
+  assert.equal(met.get(cpu)!.observed, "1,500.0 ÷ 100.0 ms/GB = 15.00×");
+  const failed = checksOf(result({
+    tcp1Down: { kernel: 20, "lvslab-dr": 17.9 },
+    tcp4Down: { kernel: 24, "lvslab-dr": 12 },
+    cpuDirectorPerGB: { lvslab: 1500, "lvslab-dr": 151 },
+  }));
+  assert.equal(failed.get(one)!.met, false);
+  assert.equal(failed.get(four)!.met, false);
+  assert.equal(failed.get(cpu)!.met, false);
+  assert.equal(failed.get(four)!.observed, "0.50×");
+  const unmeasured = checksOf(result({ tcp1Down: { kernel: 20 } }));
+  assert.equal(unmeasured.get(one)!.met, null);
+  assert.equal(unmeasured.get(cpu)!.met, null);
+  assert.equal(unmeasured.get(cpu)!.observed, "n/a");
 });
 
 test("targets: met, not met, and not measured", () => {
@@ -130,8 +193,9 @@ test("the report starts with the command that made it and lists warnings", () =>
 
 test("the rendered markdown is already as deno fmt formats it", () => {
   const r = result({
-    tcp1Up: { kernel: 20.5, nft: 18.25, haproxy: 4.6, lvslab: 9.75 },
-    connRate: { kernel: 11000, nft: 9000, haproxy: 6000, lvslab: 7000 },
+    tcp1Up: { kernel: 20.5, nft: 18.25, haproxy: 4.6, lvslab: 9.75, "lvslab-dr": 19.5 },
+    connRate: { kernel: 11000, nft: 9000, haproxy: 6000, lvslab: 7000, "lvslab-dr": 9500 },
+    cpuDirectorPerGB: { kernel: null, haproxy: 900, lvslab: 1450.25, "lvslab-dr": 40.5 },
     udpPps: { kernel: 100_000, nft: 80_000, haproxy: null, lvslab: 40_000 },
   });
   r.command = "npm run bench -- --seconds 5 --peers kernel,nft,haproxy,lvslab";

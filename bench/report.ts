@@ -1,6 +1,7 @@
 // Turns a bench result into the markdown the README's performance section is: the command
 // that made it, one table with every peer side by side and lvslab's ratios to kernel
-// nftables DNAT (b) and HAProxy (c), the engine-only numbers, the targets, and the profile.
+// nftables DNAT (b) and HAProxy (c), VS/DR's table against kernel forwarding and VS/NAT, the
+// engine-only numbers, the targets, and the profile.
 import type { BenchResult, Measurement, MetricSpec, PeerId } from "./types.ts";
 import { METRICS } from "./metrics/specs.ts";
 
@@ -99,6 +100,59 @@ export function peerTable(result: BenchResult, metrics: MetricSpec[] = METRICS):
   return markdownTable(headers, rows);
 }
 
+/** The rows of the VS/DR table: the article's claims are about serving (server → client). */
+export const DR_METRICS = [
+  "tcp1Down",
+  "tcp4Down",
+  "tcp1Up",
+  "tcp4Up",
+  "connRate",
+  "cpuDirectorPerConn",
+  "cpuDirectorPerGB",
+];
+
+/** How many times DR's server → client rate must reach kernel forwarding's (issue 14). */
+export const DR_BULK_TARGET = 0.9;
+/** How many times less director CPU per GB served DR must need than NAT (issue 14). */
+export const DR_CPU_PER_GB_TARGET = 10;
+
+function peerLabel(result: BenchResult, id: PeerId, fallback: string): string {
+  return result.peers.find((p) => p.id === id)?.label ?? fallback;
+}
+
+/**
+ * VS/DR against kernel forwarding and lvslab's VS/NAT: lvslab DR ÷ kernel forwarding on the
+ * rate rows, lvslab NAT ÷ lvslab DR on the CPU rows (so both read "above 1: DR better").
+ */
+export function drTable(result: BenchResult, metrics: MetricSpec[] = METRICS): string {
+  const m = result.measurements;
+  const headers = [
+    "metric",
+    "unit",
+    peerLabel(result, "kernel", "kernel forwarding"),
+    peerLabel(result, "lvslab", "lvslab"),
+    peerLabel(result, "lvslab-dr", "lvslab DR"),
+    "lvslab DR ÷ kernel forwarding",
+    "lvslab NAT ÷ lvslab DR",
+  ];
+  const rows: string[][] = [];
+  for (const key of DR_METRICS) {
+    const spec = metrics.find((s) => s.key === key);
+    if (!spec || !m.some((x) => x.metric === key)) continue;
+    const [kernel, nat, dr] = (["kernel", "lvslab", "lvslab-dr"] as const).map((id) =>
+      valueOf(m, key, id)
+    );
+    rows.push([
+      spec.label,
+      spec.unit,
+      ...[kernel, nat, dr].map((v) => formatNumber(v, spec.decimals)),
+      spec.better === "higher" ? formatRatio(ratio(dr, kernel)) : "–",
+      spec.better === "lower" ? formatRatio(ratio(nat, dr)) : "–",
+    ]);
+  }
+  return markdownTable(headers, rows);
+}
+
 export interface TargetCheck {
   target: string;
   observed: string;
@@ -135,6 +189,7 @@ export function targetChecks(result: BenchResult): TargetCheck[] {
     observed: formatRatio(conn),
     met: conn === null ? null : conn >= 1,
   });
+  drTargets(result, checks);
   const table = result.connTable;
   const mb = table ? (table.rssBytesPerConn * table.connections) / 1e6 : null;
   checks.push({
@@ -161,6 +216,30 @@ export function targetChecks(result: BenchResult): TargetCheck[] {
       : gc.gcPerMillionPackets === 0 && gc.allocatedBytesPerPacket < 16,
   });
   return checks;
+}
+
+/** Issue 14's claims for VS/DR: serving at the kernel's rate for a tenth of NAT's CPU. */
+function drTargets(result: BenchResult, checks: TargetCheck[]): void {
+  const m = result.measurements;
+  for (const [key, streams] of [["tcp1Down", "1 stream"], ["tcp4Down", "4 streams"]]) {
+    const toKernel = ratio(valueOf(m, key, "lvslab-dr"), valueOf(m, key, "kernel"));
+    checks.push({
+      target:
+        `DR server → client bulk, ${streams}: lvslab DR ≥ ${DR_BULK_TARGET} × kernel forwarding`,
+      observed: formatRatio(toKernel),
+      met: toKernel === null ? null : toKernel >= DR_BULK_TARGET,
+    });
+  }
+  const nat = valueOf(m, "cpuDirectorPerGB", "lvslab");
+  const dr = valueOf(m, "cpuDirectorPerGB", "lvslab-dr");
+  const natToDr = ratio(nat, dr);
+  checks.push({
+    target: `DR director CPU per GB served ≤ NAT's ÷ ${DR_CPU_PER_GB_TARGET}`,
+    observed: natToDr === null
+      ? "n/a"
+      : `${formatNumber(nat, 1)} ÷ ${formatNumber(dr, 1)} ms/GB = ${formatRatio(natToDr)}`,
+    met: natToDr === null ? null : natToDr >= DR_CPU_PER_GB_TARGET,
+  });
 }
 
 function roundsText(result: BenchResult): string {
@@ -198,8 +277,8 @@ export function renderReport(result: BenchResult): string {
     peerTable(result),
     "",
     wrapParagraph(
-      "Ratios are lvslab's value divided by the peer's: above 1 is better for rates, below 1 " +
-        "is better for latency and CPU time. " +
+      "Ratios are lvslab's (VS/NAT's) value divided by the peer's: above 1 is better for " +
+        "rates, below 1 is better for latency and CPU time. " +
         "Peers, all on the same netns lab in the same run: " +
         result.peers.map((p) => `**${p.label}**`).join(", ") +
         ". Bulk TCP and UDP go to one real server (iperf3's control and data connections must " +
@@ -207,9 +286,27 @@ export function renderReport(result: BenchResult): string {
         "datagram: machine = all busy CPU time of the machine (/proc/stat), softirq = its " +
         "softirq part, director process = utime+stime of the director's process " +
         "(/proc/<pid>/stat; lvslab's includes the kernel's forwarding of what it writes into " +
-        "the TUN device, which runs in its write(2) calls).",
+        "the TUN device, which runs in its write(2) calls). CPU per GB served: the director " +
+        "process's CPU time over both download runs (iperf3 -R, 1 and 4 streams) divided by " +
+        "the bytes the client received, GB = 10^9 bytes.",
     ),
   );
+  if (result.peers.some((p) => p.id === "lvslab-dr")) {
+    out.push(
+      "",
+      wrapParagraph(
+        "VS/DR on the same hosts in the same run: the director sends the client's packets, " +
+          "TTL − 1 only, in Ethernet frames to the real server's MAC; the real servers hold " +
+          "the VIP on lo (arp_ignore=1, arp_announce=2) and answer the client themselves, " +
+          "through the director host's kernel (their default route) but never through the " +
+          "lvslab process, which sees only the client's direction. lvslab DR ÷ kernel " +
+          "forwarding on the rate rows, lvslab NAT ÷ lvslab DR on the CPU rows: above 1 is " +
+          "DR better in both.",
+      ),
+      "",
+      drTable(result),
+    );
+  }
   if (result.connTable) {
     const t = result.connTable;
     out.push(

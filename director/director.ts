@@ -71,11 +71,13 @@ export class Director {
   private controlServer: Server | null = null;
   private readonly pending = new Map<number, Pending>();
   /** Where VS/DR frames go: the next hop of each Route server, kept by this thread. */
-  private readonly nextHops = new RouteNextHops((links, hops) =>
-    this.request({ op: "links", links, hops })
-  );
-  /** The table's Route servers, as the last answer from the worker listed them. */
+  private readonly nextHops = new RouteNextHops({
+    links: (links, hops) => this.request({ op: "links", links, hops }),
+    tunnels: (hops) => this.request({ op: "tunnels", hops }),
+  });
+  /** The table's Route and Tunnel servers, as the last answer from the worker listed them. */
   private routeServers: number[] = [];
+  private tunnelServers: number[] = [];
 
   constructor(private readonly options: DirectorOptions) {}
 
@@ -134,6 +136,7 @@ export class Director {
       this.pending.delete(response.id);
       this.host!.syncVipRoutes(response.vips);
       this.routeServers = response.routeServers;
+      this.tunnelServers = response.tunnelServers;
       if (response.ok) waiter.resolve(response.result);
       else waiter.reject(new Error(response.error));
     });
@@ -163,7 +166,7 @@ export class Director {
     if (body.op === "snapshot") {
       return { ...(result as object), nextHops: this.nextHops.nextHops() };
     }
-    if (body.op === "ipvsadm") await this.nextHops.sync(this.routeServers);
+    if (body.op === "ipvsadm") await this.nextHops.sync(this.routeServers, this.tunnelServers);
     return result;
   }
 
@@ -202,7 +205,6 @@ export class Director {
     if (result.refused !== null) {
       throw new Error(`the service table was refused: ${result.refused}`);
     }
-    for (const warning of result.warnings) console.warn(warning);
     await this.request({ op: "sysctl", set: config.sysctl });
   }
 

@@ -10,7 +10,7 @@ import type { CommandResult } from "./netns/command.ts";
 export type BackendKind = "netns" | "compose";
 
 export interface BackendUpOptions {
-  /** Director service table (YAML, lab/default-services.yaml when absent). */
+  /** Director service table (YAML; when absent the topology's, see lab/paths.ts). */
   config?: string;
   /** Start the director (default true; a backend that always has one refuses false). */
   director?: boolean;
@@ -37,6 +37,8 @@ export interface StatusView {
   healthy: boolean;
   /** What follows "up" in the headline: since when, with which table, which Compose. */
   detail: string;
+  /** The topology the lab was built with (lab/topologies/), when the lab records it. */
+  topology: string | null;
   /** A host per line: its name, where it lives (namespace, container), its addresses. */
   hosts: { host: string; where: string; state: string; addresses: string[] }[];
   // state: "" for a host that is simply there, else what is wrong or what Docker says.

@@ -22,6 +22,8 @@ const stateSchema = z.object({
   createdAt: z.string(),
   repoRoot: z.string(),
   configPath: z.string().nullable(),
+  /** The topology's name (lab/topologies/); absent in states written before it was kept. */
+  topology: z.string().optional(),
   namespaces: z.array(z.string()),
   bridges: z.array(z.object({ namespace: z.string(), name: z.string() })),
   veths: z.array(

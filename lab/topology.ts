@@ -39,12 +39,21 @@ export interface HostInterface {
   switchPort: string;
 }
 
-export interface Route {
-  /** "default" or a prefix such as "172.16.0.0/24". */
-  destination: string;
-  /** Next hop; must sit on one of the host's networks. */
-  via: string;
-}
+/** A route: through a next hop (`via`), or on-link out of one of the host's devices (`dev`). */
+export type Route =
+  & {
+    /** "default" or a prefix such as "172.16.0.0/24". */
+    destination: string;
+  }
+  & (
+    /** Next hop; must sit on one of the host's networks. */
+    | { via: string; dev?: undefined }
+    /**
+     * On-link: the destination is found by ARP out of this device (one of the host's
+     * interfaces), e.g. a DR router's route to the VIP on the LAN of director and real servers.
+     */
+    | { dev: string; via?: undefined }
+  );
 
 /** An HTTP real-server program: its name and the address:port pairs it listens on. */
 export interface HttpServerProgram {
@@ -55,6 +64,11 @@ export interface HttpServerProgram {
 /** An FTP real-server program (vsftpd, see realservers/ftp-server.ts): where it listens. */
 export interface FtpServerProgram {
   listen: string;
+  /**
+   * The address the 227 reply names (vsftpd's pasv_address); absent: the control
+   * connection's own. A DR real server names the VIP, which it answers on directly.
+   */
+  pasvAddress?: string;
 }
 
 export interface Host {
@@ -74,6 +88,13 @@ export interface Host {
 }
 
 export interface Topology {
+  /** The topology's name in the registry (lab/topologies/index.ts), e.g. "nat". */
+  name: string;
+  /**
+   * The director's default service table, a file in lab/ (`up` without --config, the
+   * Compose file's default); absent: default-services.yaml.
+   */
+  services?: string;
   /** Name of the host that holds the bridges (the "switches"); it has no addresses. */
   switchHost: string;
   networks: Network[];
@@ -261,10 +282,24 @@ function checkInterfaces(
 function checkRoutes(host: Host, onNetworks: Prefix[], problems: string[]): void {
   const where = `host '${host.name}'`;
   const destinations = new Set<string>();
+  const devices = host.interfaces.map((i) => i.name);
   for (const route of host.routes) {
-    const via = parseIPv4(route.via);
-    if (via === null || !onNetworks.some((n) => inPrefix(via, n))) {
-      problems.push(`${where}: route via ${route.via} is not on one of the host's networks`);
+    if (route.dev !== undefined) {
+      if (route.via !== undefined || !devices.includes(route.dev)) {
+        problems.push(
+          `${where}: on-link route to ${route.destination} names device '${route.dev}'; give ` +
+            `one of the host's interfaces (${devices.join(", ")}) and no via`,
+        );
+      }
+      // The Compose entry script sets the default route through a gateway only.
+      if (route.destination === "default") {
+        problems.push(`${where}: the default route needs a next hop (via), not a device`);
+      }
+    } else {
+      const via = parseIPv4(route.via);
+      if (via === null || !onNetworks.some((n) => inPrefix(via, n))) {
+        problems.push(`${where}: route via ${route.via} is not on one of the host's networks`);
+      }
     }
     if (destinations.has(route.destination)) {
       problems.push(`${where}: two routes to ${route.destination}`);

@@ -54,8 +54,21 @@ async function main(): Promise<void> {
     .option("--name <name>", "server name for the ready line", "ftp")
     .option("--pasv-min <port>", "lowest passive data port", "30000")
     .option("--pasv-max <port>", "highest passive data port", "30100")
+    .option(
+      "--pasv-address <addr>",
+      "address the 227 reply names (default: the control connection's; a DR real server: the VIP)",
+    )
     .parse()
-    .opts<{ listen: string; root: string; name: string; pasvMin: string; pasvMax: string }>();
+    .opts<
+      {
+        listen: string;
+        root: string;
+        name: string;
+        pasvMin: string;
+        pasvMax: string;
+        pasvAddress?: string;
+      }
+    >();
 
   const vsftpd = findVsftpd();
   if (vsftpd === null) {
@@ -68,6 +81,9 @@ async function main(): Promise<void> {
     throw new Error(
       `passive ports ${opts.pasvMin}-${opts.pasvMax} must be 1024..65535, low to high`,
     );
+  }
+  if (opts.pasvAddress !== undefined && !net.isIPv4(opts.pasvAddress)) {
+    throw new Error(`--pasv-address ${opts.pasvAddress} is not an IPv4 address like 203.0.113.5`);
   }
   const root = path.resolve(opts.root);
   const base = path.dirname(root);
@@ -93,6 +109,7 @@ async function main(): Promise<void> {
       ftpUser: user.name,
       pasvMinPort: pasvMin,
       pasvMaxPort: pasvMax,
+      pasvAddress: opts.pasvAddress,
       logFile,
     }),
   );

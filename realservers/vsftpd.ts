@@ -1,7 +1,8 @@
 // vsftpd as the lab's FTP real server: where the binary is, and the configuration the lab
 // writes for it. Anonymous FTP with a writable pub/ directory, passive ports in a fixed
-// range, active-mode data from port 20, no pasv_address (the director rewrites the 227
-// reply: that is the point of the FTP helper), and nothing that breaks inside a network
+// range, active-mode data from port 20, pasv_address only when given (under NAT the director
+// rewrites the 227 reply: that is the point of the FTP helper; a DR real server names the VIP
+// itself, since the director forwards frames unchanged), and nothing that breaks inside a network
 // namespace (no seccomp sandbox, no further namespaces of its own).
 import fs from "node:fs";
 
@@ -23,6 +24,8 @@ export interface VsftpdOptions {
   ftpUser: string;
   pasvMinPort: number;
   pasvMaxPort: number;
+  /** The address 227 replies name (vsftpd's pasv_address); absent: the control connection's. */
+  pasvAddress?: string;
   logFile: string;
 }
 
@@ -50,6 +53,7 @@ export function renderVsftpdConfig(o: VsftpdOptions): string {
     ["pasv_enable", "YES"],
     ["pasv_min_port", o.pasvMinPort],
     ["pasv_max_port", o.pasvMaxPort],
+    ...(o.pasvAddress ? [["pasv_address", o.pasvAddress] as [string, string]] : []),
     ["pasv_promiscuous", "NO"],
     ["port_enable", "YES"],
     ["port_promiscuous", "NO"],

@@ -89,4 +89,12 @@ export const METRICS: MetricSpec[] = [
     better: "lower",
     decimals: 1,
   },
+  {
+    // Over both download runs (1 and 4 streams, iperf3 -R); GB = 10^9 bytes the client got.
+    key: "cpuDirectorPerGB",
+    label: "director process CPU per GB served, server → client",
+    unit: "ms/GB",
+    better: "lower",
+    decimals: 1,
+  },
 ];

@@ -11,8 +11,14 @@ export interface TcpRun {
   seconds: number;
 }
 
-/** Gbit/s the receiver got. */
-export async function measureTcp(run: TcpRun): Promise<number> {
+export interface TcpThroughput {
+  /** Gbit/s the receiver got. */
+  gbps: number;
+  /** Bytes the receiver got. */
+  bytes: number;
+}
+
+export async function measureTcp(run: TcpRun): Promise<TcpThroughput> {
   const argv = [
     "iperf3",
     "-c",
@@ -30,5 +36,6 @@ export async function measureTcp(run: TcpRun): Promise<number> {
   if (r.code !== 0 && !r.stdout.trim().startsWith("{")) {
     throw new Error(`iperf3 to ${run.target} failed: ${(r.stderr || r.stdout).trim()}`);
   }
-  return parseIperf3Tcp(r.stdout).bitsPerSecond / 1e9;
+  const result = parseIperf3Tcp(r.stdout);
+  return { gbps: result.bitsPerSecond / 1e9, bytes: result.bytes };
 }

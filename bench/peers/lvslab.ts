@@ -1,34 +1,11 @@
-// (d) lvslab: the userspace director with the TUN offload, the same service table as the
-// other peers (HTTP rr over both real servers, iperf3 TCP and UDP to rs1). It can run with
-// the worker's heap/GC stats on (LVSLAB_WORKER_STATS) and under node --cpu-prof.
-import fs from "node:fs";
-import path from "node:path";
+// (d) lvslab: the userspace director with the TUN offload in VS/NAT, the same service table
+// as the other peers (./lvslab-director.ts). The real servers' replies are policy-routed into
+// its TUN device (--private-dev eth1). It can run with the worker's heap/GC stats on
+// (LVSLAB_WORKER_STATS) and under node --cpu-prof.
 import type { Peer, PeerContext } from "./peer.ts";
-import { type Background, startIn } from "../procs.ts";
-import { REPO_ROOT } from "../../lab/paths.ts";
-import { HTTP_PORT, IPERF_PORT, RS1, RS2, VIP } from "../config.ts";
-import { READY_LINES } from "../../director/ready-lines.ts";
-
-/** The director's service table (pure, for the unit test). */
-export function lvslabServices(): string {
-  return `services:
-  - protocol: tcp
-    address: ${VIP}
-    port: ${HTTP_PORT}
-    scheduler: rr
-    servers: [{ address: ${RS1}, port: ${HTTP_PORT} }, { address: ${RS2}, port: ${HTTP_PORT} }]
-  - protocol: tcp
-    address: ${VIP}
-    port: ${IPERF_PORT}
-    scheduler: rr
-    servers: [{ address: ${RS1}, port: ${IPERF_PORT} }]
-  - protocol: udp
-    address: ${VIP}
-    port: ${IPERF_PORT}
-    scheduler: rr
-    servers: [{ address: ${RS1}, port: ${IPERF_PORT} }]
-`;
-}
+import type { Background } from "../procs.ts";
+import { VIP } from "../config.ts";
+import { startLvslabDirector } from "./lvslab-director.ts";
 
 export interface LvslabOptions {
   /** Append the packet worker's heap/GC samples to this file. */
@@ -47,31 +24,13 @@ export function lvslabPeer(options: LvslabOptions = {}): Peer {
     label: options.label ?? "lvslab",
     targets: { tcp: VIP, http: `http://${VIP}/`, udp: VIP },
     async setup(ctx: PeerContext) {
-      const config = path.join(ctx.workDir, "lvslab-services.yaml");
-      fs.writeFileSync(config, lvslabServices());
-      const nodeFlags = options.profileDir
-        ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir]
-        : [];
-      const argv = [
-        process.execPath,
-        ...nodeFlags,
-        "--import",
-        "tsx",
-        path.join(REPO_ROOT, "director", "main.ts"),
-        "--config",
-        config,
-        "--private-dev",
-        "eth1",
-        ...(options.directorArgs ?? []),
-      ];
-      const env = { ...process.env };
-      if (options.statsFile) env.LVSLAB_WORKER_STATS = options.statsFile;
-      else delete env.LVSLAB_WORKER_STATS;
-      proc = await startIn("director", "lvslab-director", argv, {
-        logFile: path.join(ctx.workDir, `director${options.profileDir ? "-profiled" : ""}.log`),
-        ready: { text: READY_LINES.director },
-        cwd: REPO_ROOT,
-        env,
+      proc = await startLvslabDirector(ctx, {
+        method: "masq",
+        privateDev: "eth1",
+        statsFile: options.statsFile,
+        profileDir: options.profileDir,
+        directorArgs: options.directorArgs,
+        fileTag: options.profileDir ? "director-profiled" : "director",
       });
     },
     async teardown() {

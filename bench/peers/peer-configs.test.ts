@@ -1,9 +1,9 @@
 // The peers' generated configurations describe the same services: HTTP balanced over both
-// real servers, iperf3 (TCP, and UDP where the peer can) to rs1.
+// real servers, iperf3 (TCP, and UDP where the peer can) to rs1; lvslab's in VS/NAT and VS/DR.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseDirectorConfig } from "../../director/config/service-config.ts";
-import { lvslabServices } from "./lvslab.ts";
+import { lvslabServices } from "./lvslab-director.ts";
 import { haproxyConfig } from "./haproxy.ts";
 import { nftDnatRuleset } from "./nft-dnat.ts";
 import { nginxConfig } from "../realservers.ts";
@@ -16,6 +16,23 @@ test("lvslab's table is a valid director config with the bench's services", () =
   assert.deepEqual(byKey.get("tcp:5201")!.servers.map((s) => s.address), [RS1]);
   assert.deepEqual(byKey.get("udp:5201")!.servers.map((s) => s.address), [RS1]);
   for (const s of config.services) assert.equal(s.address, VIP);
+  for (const s of config.services) assert.ok(s.servers.every((r) => r.method === "masq"));
+});
+
+test("lvslab DR's table is the same services with method route on the services' ports", () => {
+  const nat = parseDirectorConfig(lvslabServices(), "bench");
+  const dr = parseDirectorConfig(lvslabServices("route"), "bench-dr");
+  assert.equal(dr.services.length, nat.services.length);
+  for (const [i, s] of dr.services.entries()) {
+    assert.deepEqual(
+      { ...s, servers: s.servers.map((r) => ({ ...r, method: "masq" })) },
+      nat.services[i],
+    );
+    for (const r of s.servers) {
+      assert.equal(r.method, "route");
+      assert.equal(r.port, s.port);
+    }
+  }
 });
 
 test("nftables DNAT alternates HTTP over both servers and sends iperf3 to rs1", () => {
@@ -38,9 +55,10 @@ test("HAProxy binds the VIP in TCP mode with both HTTP servers", () => {
   assert.match(cfg, new RegExp(`bind ${VIP}:5201`));
 });
 
-test("nginx listens on its own address, keeps its files in the work directory", () => {
+test("nginx listens on its own address and the VIP, keeps its files in the work directory", () => {
   const cfg = nginxConfig("rs2", RS2, "/tmp/w");
   assert.match(cfg, new RegExp(`listen ${RS2}:80`));
+  assert.match(cfg, new RegExp(`listen ${VIP}:80`));
   assert.match(cfg, /daemon off;/);
   assert.match(cfg, /pid \/tmp\/w\/nginx-rs2-pid;/);
   assert.doesNotMatch(cfg, /\/var\//);

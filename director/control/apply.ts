@@ -10,9 +10,10 @@ import {
   snapshotEngine,
   snapshotTimeouts,
 } from "./snapshot.ts";
-import { applyTableCommands, type TableCommand, tableCommandWarnings } from "./table-commands.ts";
+import { applyTableCommands, type TableCommand } from "./table-commands.ts";
 import { readSysctls, writeSysctls } from "../sysctl/settings.ts";
 import type { LinkDescription, NextHopDescription } from "../net/link-table.ts";
+import type { TunnelHopDescription } from "../net/tunnel-table.ts";
 
 export type ControlRequest =
   | { id: number; op: "ipvsadm"; commands: TableCommand[] }
@@ -21,7 +22,9 @@ export type ControlRequest =
   | { id: number; op: "timeouts" }
   | { id: number; op: "sysctl"; set?: Record<string, unknown> }
   /** From the director's control thread only: where DR frames go (director/net/). */
-  | { id: number; op: "links"; links: LinkDescription[]; hops: NextHopDescription[] };
+  | { id: number; op: "links"; links: LinkDescription[]; hops: NextHopDescription[] }
+  /** From the director's control thread only: the routes towards TUN servers. */
+  | { id: number; op: "tunnels"; hops: TunnelHopDescription[] };
 
 export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "ipvsadm",
@@ -30,15 +33,17 @@ export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "timeouts",
   "sysctl",
   "links",
+  "tunnels",
 ];
 
 /**
  * Every answer carries the virtual addresses in use, so the host's routes follow the table,
- * and the addresses of the Route (DR) servers, so their next hops do.
+ * and the addresses of the Route (DR) and Tunnel servers, so their next hops do.
  */
 export interface TableAddresses {
   vips: number[];
   routeServers: number[];
+  tunnelServers: number[];
 }
 export type ControlResponse =
   | ({ id: number; ok: true; result: unknown } & TableAddresses)
@@ -47,17 +52,23 @@ export type ControlResponse =
 /** The addresses every control answer carries. */
 export function tableAddresses(engine: DirectorEngine): TableAddresses {
   const routeServers = new Set<number>();
+  const tunnelServers = new Set<number>();
   for (const { service } of engine.services.entries) {
     for (const dest of service.destinations) {
       if (dest.method === "route") routeServers.add(dest.addr >>> 0);
+      if (dest.method === "tunnel") tunnelServers.add(dest.addr >>> 0);
     }
   }
-  return { vips: engine.services.virtualAddresses(), routeServers: [...routeServers] };
+  return {
+    vips: engine.services.virtualAddresses(),
+    routeServers: [...routeServers],
+    tunnelServers: [...tunnelServers],
+  };
 }
 
 /** The answer to an "ipvsadm" request: done, or refused with ipvsadm's message and exit code. */
 export type IpvsadmResult =
-  | { refused: null; warnings: string[] }
+  | { refused: null }
   | { refused: string; exitCode: number };
 
 export function applyControl(
@@ -69,10 +80,7 @@ export function applyControl(
     case "ipvsadm":
       try {
         applyTableCommands(engine, request.commands);
-        return {
-          refused: null,
-          warnings: tableCommandWarnings(request.commands),
-        } satisfies IpvsadmResult;
+        return { refused: null } satisfies IpvsadmResult;
       } catch (err) {
         if (!(err instanceof IpvsadmUsageError)) throw err;
         return { refused: err.message, exitCode: err.exitCode } satisfies IpvsadmResult;
@@ -88,6 +96,9 @@ export function applyControl(
       return readSysctls(engine);
     case "links":
       engine.links.configure(request.links, request.hops);
+      return null;
+    case "tunnels":
+      engine.tunnels.configure(request.hops);
       return null;
   }
 }

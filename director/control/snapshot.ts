@@ -46,6 +46,9 @@ export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
   framesSent: number;
   frameSendErrors: number;
   frameSendCalls: number;
+  /** VS/TUN packets sent through the raw socket (segments counted one each), and refused. */
+  tunnelPacketsSent: number;
+  tunnelSendErrors: number;
   /** Each Route server's interface, MAC and neighbour state (added by the control thread). */
   nextHops: NextHopStatus[];
 }
@@ -80,7 +83,14 @@ function serviceRows(engine: DirectorEngine): ServiceRow[] {
 
 function linkCounters(engine: DirectorEngine) {
   const c = engine.links.counters();
-  return { framesSent: c.framesSent, frameSendErrors: c.sendErrors, frameSendCalls: c.sendCalls };
+  const t = engine.tunnels.counters();
+  return {
+    framesSent: c.framesSent,
+    frameSendErrors: c.sendErrors,
+    frameSendCalls: c.sendCalls,
+    tunnelPacketsSent: t.packetsSent,
+    tunnelSendErrors: t.sendErrors,
+  };
 }
 
 export function snapshotEngine(

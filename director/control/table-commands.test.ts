@@ -1,9 +1,9 @@
-// ipvsadm batches on the engine: all or nothing, Route/Tunnel servers kept with a warning
-// and their connections dropped and counted (the data path only masquerades).
+// ipvsadm batches on the engine: all or nothing; Route and Tunnel servers' first packets
+// wait for the next hop the control thread places, counted while they do.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DirectorEngine } from "../engine/engine.ts";
-import { applyTableCommands, type TableCommand, tableCommandWarnings } from "./table-commands.ts";
+import { applyTableCommands, type TableCommand } from "./table-commands.ts";
 import { snapshotEngine } from "./snapshot.ts";
 import type { TunnelOptions } from "../service/tunnel-options.ts";
 import { Rng } from "../packet/test-support.ts";
@@ -51,18 +51,13 @@ test("a batch with one bad command changes nothing", () => {
   assert.equal(JSON.stringify(snapshotEngine(engine).services), before);
 });
 
-test("Tunnel servers are kept with a warning; their new connections are dropped and counted", () => {
+test("a Tunnel server's first packets wait for its route: counted as tunnel-pending", () => {
   const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0 });
-  const batch = [addService(), addServer(RS2, "tunnel")];
-  applyTableCommands(engine, batch);
-  const warnings = tableCommandWarnings(batch);
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /Tunnel \(-i\) is kept in the table.*172\.16\.0\.3:80 are dropped/);
+  applyTableCommands(engine, [addService(), addServer(RS2, "tunnel")]);
   const syn = tcpPacket(new Rng(3), CLIENT, 4000, VIP, 80, SYN);
   assert.equal(engine.process(syn, syn.length), 0);
-  assert.equal(engine.drops.toJSON()["forwarding-method-unsupported"], 1);
-  assert.equal(engine.conns.size, 0);
-  assert.deepEqual(tableCommandWarnings([addServer(RS1, "masq"), addServer(RS1, "route")]), []);
+  assert.equal(engine.drops.toJSON()["tunnel-pending"], 1);
+  assert.equal(engine.conns.size, 1);
 });
 
 test("a Route server's first packets wait for its next hop: counted as neighbour-pending", () => {
@@ -87,5 +82,4 @@ test("a tunnel server keeps its tunnel options; -e sets them again as ipvsadm se
   applyTableCommands(engine, [addServer(RS1, "masq", { kind: "edit-server" })]);
   assert.deepEqual(tunnelOf(), { type: "ipip", port: 0, checksum: "nocsum" });
   // Still accepted, dropped and counted, with the same warning.
-  assert.equal(tableCommandWarnings([addServer(RS2, "tunnel", { tunnel: gue })]).length, 1);
 });

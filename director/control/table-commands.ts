@@ -13,9 +13,6 @@ import type { Protocol } from "../service/types.ts";
 import { applyTimeoutSet } from "../protocols/timeouts.ts";
 import { isSchedulerName } from "../schedulers/index.ts";
 import { newStats } from "../service/types.ts";
-import { formatIPv4 } from "../net/ipv4-address.ts";
-import { FORWARDING_METHODS, forwardingMethodIndex } from "../forwarding/index.ts";
-import { FORWARD_METHOD_LABELS, FORWARD_METHOD_SWITCHES } from "../forwarding/method-names.ts";
 
 export type TableCommand = Extract<
   IpvsadmCommand,
@@ -124,30 +121,6 @@ function structuralCopy(table: ServiceTable): ServiceTable {
 function asIpvsadmError(cmd: TableCommand, err: unknown): Error {
   if (err instanceof TableError) return serverError(cmd.kind, err.code);
   return err as Error;
-}
-
-/**
- * What the table accepts but the data path cannot do yet: Tunnel servers are kept, listed
- * and saved like IPVS's, but the userspace engine does not encapsulate.
- */
-export function tableCommandWarnings(commands: TableCommand[]): string[] {
-  const warnings: string[] = [];
-  for (const cmd of commands) {
-    if (
-      (cmd.kind === "add-server" || cmd.kind === "edit-server") &&
-      !FORWARDING_METHODS[forwardingMethodIndex(cmd.method)].transmits
-    ) {
-      const method = `${FORWARD_METHOD_LABELS[cmd.method]} (${
-        FORWARD_METHOD_SWITCHES[cmd.method]
-      })`;
-      warnings.push(
-        `lvslab: warning: ${method} is kept in the table, but lvslab's ` +
-          "userspace data path does not transmit it yet: new connections scheduled to " +
-          `${formatIPv4(cmd.server.addr)}:${cmd.server.port} are dropped and counted`,
-      );
-    }
-  }
-  return warnings;
 }
 
 /**

@@ -22,6 +22,8 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../packet/ipv4.ts";
 import { FORWARDING_METHODS, forwardingMethodIndex } from "../forwarding/index.ts";
 import { ICMP_NOT_HANDLED, type TransmitContext } from "../forwarding/method.ts";
 import { LinkTable } from "../net/link-table.ts";
+import { TunnelTable } from "../net/tunnel-table.ts";
+import { giveBackForwardingTtl } from "../forwarding/kernel-ttl.ts";
 import { ServiceTable } from "../service/service-table.ts";
 import { isExpiringScheduler } from "../schedulers/index.ts";
 import {
@@ -79,6 +81,8 @@ export interface EngineOptions {
   nowMs?: number;
   /** The packet sockets DR frames leave through (default: an empty table that opens them). */
   links?: LinkTable;
+  /** The raw socket TUN packets leave through (default: one opened with the first server). */
+  tunnels?: TunnelTable;
 }
 
 export class DirectorEngine implements ConnectionFactory {
@@ -94,6 +98,7 @@ export class DirectorEngine implements ConnectionFactory {
   private readonly view = new PacketView();
   /** Link-layer senders towards DR real servers; the packet loop flushes them. */
   readonly links: LinkTable;
+  readonly tunnels: TunnelTable;
   /** What forwarding methods are called with (one object, made once). */
   private readonly transmit: TransmitContext;
   private readonly embedded = new EmbeddedPacket();
@@ -124,7 +129,14 @@ export class DirectorEngine implements ConnectionFactory {
   constructor(options: EngineOptions) {
     this.conns = new ConnTable(options.maxConnections);
     this.links = options.links ?? new LinkTable();
-    this.transmit = { view: this.view, conns: this.conns, links: this.links, drops: this.drops };
+    this.tunnels = options.tunnels ?? new TunnelTable();
+    this.transmit = {
+      view: this.view,
+      conns: this.conns,
+      links: this.links,
+      tunnels: this.tunnels,
+      drops: this.drops,
+    };
     this.apps = new AppHelpers(this.conns);
     registerFtp(this.apps);
     this.ftpData = new FtpDataAdoption(this.apps, this.conns, this);
@@ -285,7 +297,10 @@ export class DirectorEngine implements ConnectionFactory {
     if (slot === NO_SLOT) {
       // A DR or TUN server's reply (source: the VIP it holds) routed through the director's
       // host: not the director's to rewrite; IPVS lets the kernel forward it (NF_ACCEPT).
-      if (this.services.isVirtualAddress(src)) return length;
+      if (this.services.isVirtualAddress(src)) {
+        giveBackForwardingTtl(this.view);
+        return length;
+      }
       this.drops.count(DropReason.NO_CONNECTION);
       return 0;
     }
@@ -386,6 +401,7 @@ export class DirectorEngine implements ConnectionFactory {
         this.drops.count(DropReason.ICMP_UNRELATED);
         return 0;
       }
+      giveBackForwardingTtl(view); // passed on, forwarded once more
       return length;
     }
     if (this.services.isVirtualAddress(view.ip.dst)) {
@@ -397,6 +413,7 @@ export class DirectorEngine implements ConnectionFactory {
       this.drops.count(DropReason.ICMP_UNRELATED);
       return 0;
     }
+    giveBackForwardingTtl(view);
     return length;
   }
 
@@ -487,10 +504,6 @@ export class DirectorEngine implements ConnectionFactory {
       // ip_vs_leave(): no real server can take it, ICMP port unreachable for TCP and UDP.
       this.drops.count(DropReason.NO_DESTINATION);
       return REFUSE_UNREACHABLE;
-    }
-    if (!FORWARDING_METHODS[forwardingMethodIndex(dest.method)].transmits) {
-      this.drops.count(DropReason.METHOD_UNSUPPORTED);
-      return REFUSE_SILENTLY;
     }
     // Caught by a port-zero or FTP service, the connection keeps the port the client asked for.
     const rport = dport === svc.port && dest.port !== 0 ? dest.port : dport;

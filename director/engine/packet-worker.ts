@@ -132,7 +132,14 @@ function run(data: PacketWorkerData): void {
   };
 
   port.postMessage(
-    { id: 0, ok: true, result: "ready", vips: [], routeServers: [] } satisfies ControlResponse,
+    {
+      id: 0,
+      ok: true,
+      result: "ready",
+      vips: [],
+      routeServers: [],
+      tunnelServers: [],
+    } satisfies ControlResponse,
   );
   let sinceTick = 0;
   // Packets read since the TUN queue was last found empty: a long run means this thread is
@@ -150,8 +157,9 @@ function run(data: PacketWorkerData): void {
         throw new Error(`reading the TUN device failed (errno ${errno})`);
       }
       backlog = 0;
-      // The queue ran empty: DR frames queued in this burst leave now, in one sendmmsg.
+      // The queue ran empty: DR frames and TUN packets of this burst leave now (sendmmsg).
       engine.links.flush();
+      engine.tunnels.flush();
       idle();
       continue;
     }
@@ -169,6 +177,7 @@ function run(data: PacketWorkerData): void {
     if (++sinceTick === BATCH) {
       sinceTick = 0;
       engine.links.flush();
+      engine.tunnels.flush();
       const now = Date.now() - clockStart;
       engine.tick(now);
       if (stats !== null) stats.sample(now, packets);

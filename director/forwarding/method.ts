@@ -7,6 +7,8 @@ import type { EmbeddedPacket } from "../icmp/icmp-translate.ts";
 import type { ConnTable } from "../engine/conn-table.ts";
 import type { DropCounters } from "../engine/drop-counters.ts";
 import type { LinkTable } from "../net/link-table.ts";
+import type { TunnelTable } from "../net/tunnel-table.ts";
+import { giveBackForwardingTtl } from "./kernel-ttl.ts";
 import type { ForwardMethod } from "./method-names.ts";
 
 /** What a method works with: the packet, the tables, and the senders it may hand frames to. */
@@ -15,6 +17,8 @@ export interface TransmitContext {
   readonly conns: ConnTable;
   /** The packet sockets towards DR real servers (empty until one is configured). */
   readonly links: LinkTable;
+  /** The raw socket and routes towards TUN real servers (empty until one is configured). */
+  readonly tunnels: TunnelTable;
   readonly drops: DropCounters;
 }
 
@@ -23,11 +27,6 @@ export const ICMP_NOT_HANDLED = -1;
 
 export interface ForwardingMethod {
   readonly name: ForwardMethod;
-  /**
-   * False for a method the data path accepts in the table but cannot transmit: a new
-   * connection to such a server is dropped and counted (forwarding-method-unsupported).
-   */
-  readonly transmits: boolean;
   /** Connection flags a new connection starts with (CONN_F_NOOUTPUT: replies bypass us). */
   readonly initialConnFlags: number;
   /**
@@ -55,27 +54,11 @@ export interface ForwardingMethod {
   transmitIcmpOutbound(ctx: TransmitContext, emb: EmbeddedPacket, slot: number): number;
 }
 
-const dropPacket = (): number => 0;
-const notHandled = (): number => ICMP_NOT_HANDLED;
-
 /**
- * A method kept in the table but not transmitted by this data path: its connections are
- * never created (see `transmits`), and a packet that reached one anyway would be dropped.
+ * For methods whose replies bypass the director (DR, TUN): a reply that reaches it anyway
+ * is not its to change and is routed on, as IPVS lets the kernel forward it.
  */
-export function untransmittedMethod(
-  name: ForwardMethod,
-  initialConnFlags: number,
-): ForwardingMethod {
-  return {
-    name,
-    transmits: false,
-    initialConnFlags,
-    runsAppHelpers: false,
-    transmitInbound: dropPacket,
-    transmitOutbound: dropPacket,
-    transmitInboundFragment: dropPacket,
-    transmitOutboundFragment: dropPacket,
-    transmitIcmpInbound: notHandled,
-    transmitIcmpOutbound: notHandled,
-  };
+export function passOnUnchanged(ctx: TransmitContext, _slot: number, length: number): number {
+  giveBackForwardingTtl(ctx.view);
+  return length;
 }

@@ -3,24 +3,22 @@
 // network both share, sent through the packet socket of the interface facing the server
 // (director/net/link-table.ts). The real server holds the VIP itself and answers the client
 // directly, so the director sees only the client's direction (CONN_F_NOOUTPUT).
+//   The TTL: the kernel lowered it (and sent time exceeded for an expired one) when it
+// forwarded the packet into the TUN device, and the frame bypasses its forwarding on the
+// way out, so the packet leaves as read: one less than the client's, as IPVS sends it.
 import { CONN_F_NOOUTPUT } from "../engine/conn-table.ts";
 import { DropReason } from "../engine/drop-counters.ts";
 import { NO_NEXT_HOP } from "../service/types.ts";
-import { checksumReplace16 } from "../packet/checksum.ts";
-import { ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED } from "../packet/icmp.ts";
+import { ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED } from "../packet/icmp.ts";
 import { writeIcmpError } from "../replies/icmp-unreachable.ts";
 import type { EmbeddedPacket } from "../icmp/icmp-translate.ts";
-import type { ForwardingMethod, TransmitContext } from "./method.ts";
-
-/** ICMP time exceeded's code for a TTL that ran out in transit (RFC 792). */
-const ICMP_EXC_TTL = 0;
+import { type ForwardingMethod, passOnUnchanged, type TransmitContext } from "./method.ts";
 
 /**
  * Hands the packet to the link facing the connection's real server. Returns what the TUN
- * device gets back: 0 (queued on the link, or dropped and counted), or the length of an
- * ICMP error for the packet's source, written over it, as IPVS's decrement_ttl and
- * ensure_mtu_is_adequate send: time exceeded when the TTL runs out, fragmentation needed
- * (with the link's MTU) for a DF packet too big for the link.
+ * device gets back: 0 (queued on the link, or dropped and counted), or the length of the
+ * ICMP error IPVS's ensure_mtu_is_adequate sends the packet's source, written over it:
+ * fragmentation needed (with the link's MTU) for a DF packet too big for the link.
  */
 function transmitToRealServer(ctx: TransmitContext, slot: number, length: number): number {
   const { view, conns, links, drops } = ctx;
@@ -41,28 +39,14 @@ function transmitToRealServer(ctx: TransmitContext, slot: number, length: number
     return 0;
   }
   const ip = view.ip;
-  const ttl = ip.ttl;
-  if (ttl <= 1) {
-    drops.count(DropReason.TTL_EXCEEDED);
-    return writeIcmpError(view, view.buf, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, ip.dstInt);
-  }
   const mtu = links.mtuOf(hop);
   if (ip.totalLength > mtu && !view.vnet.isGso) {
     drops.count(DropReason.FRAME_TOO_BIG);
     if (!ip.dontFragment) return 0;
     return writeIcmpError(view, view.buf, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, ip.dstInt, mtu);
   }
-  // ip_decrease_ttl: the TTL is the high byte of the header's fifth 16-bit word.
-  const protocol = ip.protocol;
-  ip.ttl = ttl - 1;
-  ip.checksum = checksumReplace16(ip.checksum, (ttl << 8) | protocol, ((ttl - 1) << 8) | protocol);
   links.queue(hop, view.buf, length);
   return 0;
-}
-
-/** Replies bypass the director; one that reaches it anyway is routed on unchanged. */
-function passUnchanged(_ctx: TransmitContext, _slot: number, length: number): number {
-  return length;
 }
 
 /**
@@ -75,13 +59,12 @@ function icmpToRealServer(ctx: TransmitContext, _emb: EmbeddedPacket, slot: numb
 
 export const ROUTE: ForwardingMethod = {
   name: "route",
-  transmits: true,
   initialConnFlags: CONN_F_NOOUTPUT,
   runsAppHelpers: false,
   transmitInbound: transmitToRealServer,
-  transmitOutbound: passUnchanged,
+  transmitOutbound: passOnUnchanged,
   transmitInboundFragment: transmitToRealServer,
-  transmitOutboundFragment: passUnchanged,
+  transmitOutboundFragment: passOnUnchanged,
   transmitIcmpInbound: icmpToRealServer,
-  transmitIcmpOutbound: (ctx, _emb, _slot) => ctx.view.packetEnd,
+  transmitIcmpOutbound: (ctx, _emb, _slot) => passOnUnchanged(ctx, 0, ctx.view.packetEnd),
 };

@@ -12,6 +12,9 @@
 // from priority 0 to LOCAL_RULE_PRIORITY and a rule before it sends packets to each VIP
 // into the TUN device. Packets the director's own stack sends (iif lo) or the engine writes
 // back (iif <tun>) still meet the local table first, so they neither loop nor get taken.
+// That rule also makes the kernel's ARP code see such a VIP as routed, not local, so it would
+// stop answering ARP for it (VS/DR's router finds the VIP by ARP): a proxy neighbour entry on
+// each of the host's interfaces answers for it instead, at once (proxy_delay 0).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { formatIPv4 } from "../net/ipv4-address.ts";
@@ -77,8 +80,22 @@ function listRules(): RuleEntry[] {
   return JSON.parse(text) as RuleEntry[];
 }
 
+/** The host's interfaces ARP can arrive on (not lo, not the TUN device). */
+function arpDevices(tunName: string): string[] {
+  return fs.readdirSync("/sys/class/net").filter((d) => d !== "lo" && d !== tunName);
+}
+
+/** True when the address is one of this host's own (`ip addr`), e.g. a VIP on lo. */
+function isOwnAddress(addr: string): boolean {
+  const text = execFileSync("ip", ["-j", "-4", "addr", "show"], { encoding: "utf8" });
+  const links = JSON.parse(text) as { addr_info?: { local?: string }[] }[];
+  return links.some((l) => (l.addr_info ?? []).some((a) => a.local === addr));
+}
+
 export class HostSetup {
   private readonly routedVips = new Set<number>();
+  /** VIP → devices it got a proxy neighbour entry on (routeVip, for a VIP of its own). */
+  private readonly proxiedVips = new Map<number, string[]>();
   private ruleAdded = false;
   /** The local table's rule was moved (restored when the last VIP goes). */
   private localRuleMoved = false;
@@ -154,10 +171,27 @@ export class HostSetup {
       String(this.options.table),
     ]);
     this.routedVips.add(addr);
+    this.answerArp(addr);
+  }
+
+  /** Keeps ARP answered for a VIP that is one of the host's own addresses (see the top). */
+  private answerArp(addr: number): void {
+    const vip = formatIPv4(addr);
+    if (!isOwnAddress(vip)) return;
+    const devices = arpDevices(this.options.tunName);
+    for (const dev of devices) {
+      writeSysctl(`net.ipv4.neigh.${dev}.proxy_delay`, "0");
+      ip(["neigh", "replace", "proxy", vip, "dev", dev]);
+    }
+    this.proxiedVips.set(addr, devices);
   }
 
   unrouteVip(addr: number): void {
     if (!this.routedVips.delete(addr)) return;
+    for (const dev of this.proxiedVips.get(addr) ?? []) {
+      ipQuiet(["neigh", "del", "proxy", formatIPv4(addr), "dev", dev]);
+    }
+    this.proxiedVips.delete(addr);
     const vip = `${formatIPv4(addr)}/32`;
     ipQuiet(["rule", "del", "priority", String(VIP_RULE_PRIORITY), "to", vip]);
     ipQuiet(["route", "del", vip, "dev", this.options.tunName]);

@@ -44,10 +44,7 @@ export async function runIpvsadm(argv: string[], stdin: () => string): Promise<n
 
 async function change(commands: TableCommand[]): Promise<number> {
   const result = await callDirector({ op: "ipvsadm", commands }) as IpvsadmResult;
-  if (result.refused === null) {
-    for (const warning of result.warnings) process.stderr.write(`${warning}\n`);
-    return 0;
-  }
+  if (result.refused === null) return 0;
   process.stderr.write(`${result.refused}\n`);
   return result.exitCode;
 }

@@ -260,15 +260,15 @@ export class NeighbourCache {
    * asks the kernel to resolve (again) each one it has not, or holds as STALE or FAILED. Calls made
    * while one runs share it.
    */
-  refresh(): Promise<void> {
-    this.refreshing ??= this.refreshOnce().finally(() => {
+  refresh(options: { links?: boolean } = {}): Promise<void> {
+    this.refreshing ??= this.refreshOnce(options.links ?? true).finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
   }
 
-  private async refreshOnce(): Promise<void> {
-    await this.readLinks();
+  private async refreshOnce(links: boolean): Promise<void> {
+    if (links) await this.readLinks();
     const kernel = new Map<number, KernelNeighbour>();
     const text = await this.run(["-j", "-4", "neigh", "show", "dev", this.ifname]);
     for (const n of parseNeighbours(text)) kernel.set(n.addr, n);

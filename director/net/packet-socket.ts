@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import koffi from "koffi";
 import { VNET_HDR_LEN } from "../packet/vnet-header.ts";
+import { SendBatch, type SendStats, socketCalls } from "./send-batch.ts";
 
 // From <linux/socket.h>, <linux/if_packet.h>, <linux/if_ether.h>.
 const AF_PACKET = 17;
@@ -21,7 +22,6 @@ const SOL_PACKET = 263;
 const PACKET_VNET_HDR = 15;
 const PACKET_QDISC_BYPASS = 20;
 const ETH_P_IP = 0x0800;
-const MSG_DONTWAIT = 0x40;
 
 export const ETH_HLEN = 14;
 export const ETH_ALEN = 6;
@@ -34,65 +34,6 @@ export const DEFAULT_BATCH = 32;
 // struct sockaddr_ll { u16 family; be16 protocol; int ifindex; u16 hatype; u8 pkttype;
 // u8 halen; u8 addr[8]; } = 20 bytes.
 const SOCKADDR_LL_SIZE = 20;
-// struct iovec { void *base; size_t len; } and struct mmsghdr { struct msghdr (56 bytes:
-// name, namelen, iov, iovlen, control, controllen, flags); unsigned msg_len; } on x86_64
-// and aarch64.
-const IOVEC_SIZE = 16;
-const MMSGHDR_SIZE = 64;
-
-type SocketFn = (domain: number, type: number, protocol: number) => number;
-type BindFn = (fd: number, addr: Uint8Array, len: number) => number;
-type SetsockoptFn = (
-  fd: number,
-  level: number,
-  name: number,
-  val: Int32Array,
-  len: number,
-) => number;
-type SendmmsgFn = (fd: number, msgs: Uint8Array, vlen: number, flags: number) => number;
-type SendtoFn = (
-  fd: number,
-  buf: Uint8Array,
-  len: number,
-  flags: number,
-  addr: Uint8Array,
-  addrLen: number,
-) => number;
-type CloseFn = (fd: number) => number;
-type MemcpyFn = (dst: Uint8Array, src: Uint8Array, count: number) => unknown;
-
-interface Libc {
-  socket: SocketFn;
-  bind: BindFn;
-  setsockopt: SetsockoptFn;
-  sendmmsg: SendmmsgFn;
-  sendto: SendtoFn;
-  close: CloseFn;
-  memcpy: MemcpyFn;
-}
-let libc: Libc | null = null;
-
-function bindLibc(): Libc {
-  if (libc === null) {
-    const lib = koffi.load("libc.so.6");
-    libc = {
-      socket: lib.func("int socket(int domain, int type, int protocol)") as SocketFn,
-      bind: lib.func("int bind(int fd, void *addr, uint32_t len)") as BindFn,
-      setsockopt: lib.func(
-        "int setsockopt(int fd, int level, int name, void *val, uint32_t len)",
-      ) as SetsockoptFn,
-      sendmmsg: lib.func(
-        "int sendmmsg(int fd, void *msgs, unsigned int vlen, int flags)",
-      ) as SendmmsgFn,
-      sendto: lib.func(
-        "long sendto(int fd, void *buf, unsigned long len, int flags, void *addr, uint32_t alen)",
-      ) as SendtoFn,
-      close: lib.func("int close(int fd)") as CloseFn,
-      memcpy: lib.func("void *memcpy(void *dst, void *src, unsigned long n)") as MemcpyFn,
-    };
-  }
-  return libc;
-}
 
 export interface PacketSocketOptions {
   /** Slots per batch (frames one flush() sends at most); default 32. */
@@ -107,16 +48,7 @@ export interface PacketSocketOptions {
 }
 
 /** Counters of one socket (plain numbers; read them from the thread that sends). */
-export interface PacketSocketStats {
-  framesSent: number;
-  bytesSent: number;
-  /** Frames the kernel refused (each counted once, then skipped). */
-  sendErrors: number;
-  /** errno of the last refusal, 0 if none. */
-  lastErrno: number;
-  /** sendmmsg/sendto calls made. */
-  calls: number;
-}
+export type PacketSocketStats = SendStats;
 
 /** The interface's index and MAC address, from sysfs. */
 export function interfaceInfo(ifname: string): { ifindex: number; mac: Uint8Array } {
@@ -170,13 +102,6 @@ export function writeEthernetHeader(
 }
 
 export class PacketSocket {
-  readonly stats: PacketSocketStats = {
-    framesSent: 0,
-    bytesSent: 0,
-    sendErrors: 0,
-    lastErrno: 0,
-    calls: 0,
-  };
   private closed = false;
 
   private constructor(
@@ -185,18 +110,20 @@ export class PacketSocket {
     readonly ifindex: number,
     /** The interface's own MAC (source of the frames). */
     readonly mac: Uint8Array,
-    readonly batch: number,
-    readonly slotSize: number,
-    private readonly memory: unknown,
-    private readonly slots: Uint8Array[],
-    /** iov_len of each slot, as the low 32 bits of a size_t. */
-    private readonly iovLen: Uint32Array,
-    /** The mmsghdr array from slot i on, one view per i (made once, for retries). */
-    private readonly msgsFrom: Uint8Array[],
+    private readonly messages: SendBatch,
     /** Slot i from where a TUN buffer's vnet header is copied to (fillFromTun). */
     private readonly tunCopyAt: Uint8Array[],
-    private readonly address: Uint8Array,
   ) {}
+
+  get batch(): number {
+    return this.messages.batch;
+  }
+  get slotSize(): number {
+    return this.messages.slotSize;
+  }
+  get stats(): PacketSocketStats {
+    return this.messages.stats;
+  }
 
   /** Opens the socket on `ifname` (needs CAP_NET_RAW); throws a sentence when it cannot. */
   static open(ifname: string, options: PacketSocketOptions = {}): PacketSocket {
@@ -206,7 +133,7 @@ export class PacketSocket {
       throw new Error(`a packet socket needs 1-1024 slots of at least 44 bytes`);
     }
     const { ifindex, mac } = interfaceInfo(ifname);
-    const c = bindLibc();
+    const c = socketCalls();
     const fd = c.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       throw new Error(
@@ -223,59 +150,17 @@ export class PacketSocket {
     if (options.qdiscBypass && c.setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, one, 4) < 0) {
       fail("PACKET_QDISC_BYPASS");
     }
-
-    // One native block: slots, then iovecs, then mmsghdrs, then the sockaddr_ll.
-    const slotsBytes = batch * slotSize;
-    const iovAt = align(slotsBytes, 16);
-    const msgAt = iovAt + batch * IOVEC_SIZE;
-    const addrAt = msgAt + batch * MMSGHDR_SIZE;
-    const total = addrAt + 24;
-    const memory = koffi.alloc("uint8_t", total);
-    const bytes = new Uint8Array(koffi.view(memory, total));
-    bytes.fill(0, slotsBytes);
-    const base = koffi.address(memory) as bigint;
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, total);
-
-    const address = bytes.subarray(addrAt, addrAt + SOCKADDR_LL_SIZE);
-    const adv = new DataView(address.buffer, address.byteOffset, SOCKADDR_LL_SIZE);
+    const address = new Uint8Array(SOCKADDR_LL_SIZE);
+    const adv = new DataView(address.buffer);
     adv.setUint16(0, AF_PACKET, true);
-    adv.setUint16(2, ETH_P_IP, false);
     adv.setInt32(4, ifindex, true);
     // Bound with protocol 0: nothing is received; each send names ETH_P_IP (the address).
-    const bindAddr = address.slice();
-    new DataView(bindAddr.buffer).setUint16(2, 0, false);
-    if (c.bind(fd, bindAddr, SOCKADDR_LL_SIZE) < 0) fail("bind");
-
-    const slots: Uint8Array[] = [];
-    const msgsFrom: Uint8Array[] = [];
-    const tunCopyAt: Uint8Array[] = [];
-    for (let i = 0; i < batch; i++) {
-      slots.push(bytes.subarray(i * slotSize, (i + 1) * slotSize));
-      tunCopyAt.push(bytes.subarray(i * slotSize + ETH_HLEN, (i + 1) * slotSize));
-      const iov = iovAt + i * IOVEC_SIZE;
-      dv.setBigUint64(iov, base + BigInt(i * slotSize), true);
-      const msg = msgAt + i * MMSGHDR_SIZE;
-      dv.setBigUint64(msg, base + BigInt(addrAt), true); // msg_name
-      dv.setUint32(msg + 8, SOCKADDR_LL_SIZE, true); // msg_namelen
-      dv.setBigUint64(msg + 16, base + BigInt(iov), true); // msg_iov
-      dv.setBigUint64(msg + 24, 1n, true); // msg_iovlen
-      msgsFrom.push(bytes.subarray(msg, addrAt));
-    }
-    const iovLen = new Uint32Array(bytes.buffer, bytes.byteOffset + iovAt, batch * 4);
-    return new PacketSocket(
-      fd,
-      ifname,
-      ifindex,
-      mac,
-      batch,
-      slotSize,
-      memory,
-      slots,
-      iovLen,
-      msgsFrom,
-      tunCopyAt,
-      address,
-    );
+    if (c.bind(fd, address, SOCKADDR_LL_SIZE) < 0) fail("bind");
+    adv.setUint16(2, ETH_P_IP, false);
+    const messages = new SendBatch(batch, slotSize, SOCKADDR_LL_SIZE);
+    messages.setAddress(address);
+    const tunCopyAt = messages.slots.map((slot) => slot.subarray(ETH_HLEN));
+    return new PacketSocket(fd, ifname, ifindex, mac, messages, tunCopyAt);
   }
 
   /**
@@ -283,7 +168,7 @@ export class PacketSocket {
    * (FRAME_IP_OFFSET is where the IP packet starts), then setLength(i, bytes).
    */
   slot(i: number): Uint8Array {
-    return this.slots[i]!;
+    return this.messages.slots[i]!;
   }
 
   /**
@@ -293,14 +178,14 @@ export class PacketSocket {
    * SharedArrayBuffer (the packet ring's memory) about ten times slower, byte by byte.
    */
   fillFromTun(i: number, src: Uint8Array, length: number): void {
-    libc!.memcpy(this.tunCopyAt[i]!, src, length);
-    const slot = this.slots[i]!;
+    socketCalls().memcpy(this.tunCopyAt[i]!, src, length);
+    const slot = this.messages.slots[i]!;
     for (let b = 0; b < VNET_HDR_LEN; b++) slot[b] = slot[ETH_HLEN + b]!;
   }
 
   /** How many bytes of slot i make its frame (vnet header included). */
   setLength(i: number, length: number): void {
-    this.iovLen[i * 4 + 2] = length;
+    this.messages.setLength(i, length);
   }
 
   /**
@@ -308,29 +193,12 @@ export class PacketSocket {
    * and skipped; the rest are still sent. Returns how many frames the kernel took.
    */
   flush(count: number): number {
-    const c = libc!;
-    let at = 0;
-    let taken = 0;
-    while (at < count) {
-      this.stats.calls++;
-      const n = c.sendmmsg(this.fd, this.msgsFrom[at]!, count - at, MSG_DONTWAIT);
-      if (n < 0) {
-        // Slot `at` was refused (sendmmsg reports the first message's error).
-        this.refused(koffi.errno());
-        at++;
-        continue;
-      }
-      for (let i = at; i < at + n; i++) this.stats.bytesSent += this.iovLen[i * 4 + 2]!;
-      taken += n;
-      at += n;
-    }
-    this.stats.framesSent += taken;
-    return taken;
+    return this.messages.flush(this.fd, count);
   }
 
   /** Sends slot i alone with sendto(2) (setLength first); returns bytes sent or -errno. */
   sendSlot(i: number): number {
-    return this.send(this.slots[i]!, this.iovLen[i * 4 + 2]!);
+    return this.send(this.messages.slots[i]!, this.messages.lengthOf(i));
   }
 
   /**
@@ -338,39 +206,14 @@ export class PacketSocket {
    * single-send fallback. Returns the byte count, or -errno.
    */
   send(buf: Uint8Array, length: number): number {
-    this.stats.calls++;
-    const n = libc!.sendto(
-      this.fd,
-      buf,
-      length,
-      MSG_DONTWAIT,
-      this.address,
-      SOCKADDR_LL_SIZE,
-    );
-    if (n < 0) {
-      const errno = koffi.errno();
-      this.refused(errno);
-      return -errno;
-    }
-    this.stats.framesSent++;
-    this.stats.bytesSent += n;
-    return n;
-  }
-
-  private refused(errno: number): void {
-    this.stats.sendErrors++;
-    this.stats.lastErrno = errno;
+    return this.messages.sendOne(this.fd, 0, buf, length);
   }
 
   /** Closes the socket and frees the slots: no slot() view may be used after this. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    libc!.close(this.fd);
-    koffi.free(this.memory);
+    socketCalls().close(this.fd);
+    this.messages.free();
   }
-}
-
-function align(n: number, to: number): number {
-  return Math.ceil(n / to) * to;
 }

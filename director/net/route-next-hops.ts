@@ -1,19 +1,30 @@
-// Where the frames to each VS/DR real server go, decided on the director's control thread
-// (IPVS's __ip_vs_get_out_rt with IP_VS_RT_MODE_KNOWN_NH, done once per server, not per
-// packet): the kernel's route to the server names the interface; the server must be on a
-// network directly attached to it; the interface's neighbour cache (./neighbour.ts) holds
-// its MAC. The packet worker gets the result as descriptions (./link-table.ts) and reads
-// the MACs, their states and the MTU from shared memory this module keeps current.
+// Where the packets to each VS/DR and VS/TUN real server go, decided on the director's
+// control thread (IPVS's __ip_vs_get_out_rt, done once per server, not per packet). DR
+// (IP_VS_RT_MODE_KNOWN_NH): the kernel's route to the server names the interface; the
+// server must be on a network directly attached to it; the interface's neighbour cache
+// (./neighbour.ts) holds its MAC. TUN: the route gives the director's source address for the
+// outer header and the MTU (a path MTU the kernel learnt included). The packet worker gets
+// descriptions (./link-table.ts, ./tunnel-table.ts) and reads MACs, neighbour states and
+// MTUs from shared memory this module keeps current.
 import fs from "node:fs";
 import { formatIPv4 } from "./ipv4-address.ts";
 import { type IpRunner, ipRunner, NeighbourCache, NeighbourStatus } from "./neighbour.ts";
 import { type LinkDescription, type NextHopDescription, NOT_ON_LINK } from "./link-table.ts";
+import type { TunnelHopDescription } from "./tunnel-table.ts";
+import { parseIPv4 } from "./ipv4-address.ts";
 
 /** How long a change to the table waits for new servers' MACs before it answers (ms). */
 export const RESOLVE_WAIT_MS = 1500;
 const RESOLVE_POLL_MS = 50;
-/** How often MACs, their states and MTUs are refreshed (ms). */
+/**
+ * How often the next hops are looked at (ms). Each look that reads the kernel's tables runs
+ * `ip` (a process each time, on the director's own CPU), so a link whose servers are all
+ * resolved is read only every STEADY_EVERY looks, and its routes and addresses every
+ * LINKS_EVERY; one with a server still resolving or failed, at every look.
+ */
 const REFRESH_INTERVAL_MS = 1000;
+const STEADY_EVERY = 5;
+const LINKS_EVERY = 30;
 
 /** One Route server's next hop as lvs-stats shows it. */
 export interface NextHopStatus {
@@ -31,11 +42,25 @@ interface Link {
   mtu: Int32Array;
 }
 
-/** Sends the packet worker new links and next hops (a "links" control request). */
-export type SendNextHops = (
-  links: LinkDescription[],
-  hops: NextHopDescription[],
-) => Promise<unknown>;
+/** Sends the packet worker what it needs ("links" and "tunnels" control requests). */
+export interface SendNextHops {
+  links(links: LinkDescription[], hops: NextHopDescription[]): Promise<unknown>;
+  tunnels(hops: TunnelHopDescription[]): Promise<unknown>;
+}
+
+/** A TUN server's route as last sent, and its MTU word in shared memory. */
+interface TunnelRoute {
+  hop: TunnelHopDescription;
+  mtu: Int32Array;
+}
+
+/** The parts of `ip -j route get` this module reads. */
+interface KernelRoute {
+  dev?: string;
+  gateway?: string;
+  prefsrc?: string;
+  metrics?: Array<Record<string, number>>;
+}
 
 export interface RouteNextHopsOptions {
   run?: IpRunner;
@@ -49,12 +74,15 @@ export class RouteNextHops {
   private readonly links = new Map<string, Link>();
   /** Server address → where its frames go, as last sent to the worker. */
   private readonly placed = new Map<number, NextHopDescription>();
+  /** TUN server address → its route. */
+  private readonly tunnelRoutes = new Map<number, TunnelRoute>();
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private readonly run: IpRunner;
   private readonly readMtu: (ifname: string) => number;
   private readonly warn: (message: string) => void;
   private lastWarning = "";
+  private looks = 0;
 
   constructor(private readonly send: SendNextHops, options: RouteNextHopsOptions = {}) {
     this.run = options.run ?? ipRunner();
@@ -67,8 +95,11 @@ export class RouteNextHops {
    * entry), tells the worker, and waits up to RESOLVE_WAIT_MS for their MACs, so the first
    * connection after `ipvsadm -a ... -g` is not lost to ARP. Calls run one after another.
    */
-  sync(servers: readonly number[]): Promise<void> {
-    const run = this.queue.then(() => this.place(servers));
+  sync(servers: readonly number[], tunnelServers: readonly number[] = []): Promise<void> {
+    const run = this.queue.then(async () => {
+      await this.placeTunnels(tunnelServers);
+      await this.place(servers);
+    });
     this.queue = run.catch(() => {});
     return run;
   }
@@ -111,20 +142,58 @@ export class RouteNextHops {
       hops.push(hop);
       this.placed.set(addr, hop);
     }
-    await this.send(newLinks, hops);
+    await this.send.links(newLinks, hops);
     await this.awaitResolution();
     this.start();
   }
 
+  /** Places new TUN servers: the outer source and the MTU from the kernel's route. */
+  private async placeTunnels(servers: readonly number[]): Promise<void> {
+    const fresh = servers.filter((addr) => !this.tunnelRoutes.has(addr));
+    if (fresh.length === 0) return;
+    const hops: TunnelHopDescription[] = [];
+    for (const addr of fresh) {
+      const mtu = new Int32Array(new SharedArrayBuffer(4));
+      const hop: TunnelHopDescription = { addr, source: 0, mtu: mtu.buffer as SharedArrayBuffer };
+      const route: TunnelRoute = { hop, mtu };
+      await this.readTunnelRoute(route);
+      if (hop.source === 0) {
+        this.warn(
+          `lvslab-director: Tunnel (-i) server ${formatIPv4(addr)} has no route from the ` +
+            "director: its packets are dropped and counted (tunnel-no-route)",
+        );
+      }
+      this.tunnelRoutes.set(addr, route);
+      hops.push(hop);
+    }
+    await this.send.tunnels(hops);
+    this.start();
+  }
+
+  /** Reads the route to a TUN server into its description; true when the source changed. */
+  private async readTunnelRoute(route: TunnelRoute): Promise<boolean> {
+    const r = await this.routeTo(route.hop.addr);
+    const source = r?.prefsrc !== undefined ? parseIPv4(r.prefsrc) ?? 0 : 0;
+    const metric = r?.metrics?.find((m) => typeof m.mtu === "number")?.mtu;
+    Atomics.store(route.mtu, 0, metric ?? (r?.dev ? this.readMtu(r.dev) : 0));
+    const changed = source !== route.hop.source;
+    route.hop.source = source;
+    return changed;
+  }
+
+  /** The kernel's route to addr, or null when there is none (unreachable). */
+  private async routeTo(addr: number): Promise<KernelRoute | null> {
+    try {
+      const routes = JSON.parse(await this.run(["-j", "-4", "route", "get", formatIPv4(addr)]));
+      return (routes as KernelRoute[])[0] ?? null;
+    } catch {
+      return null;
+    }
+  }
+
   /** The interface the kernel's route to addr leaves by, or null if via a gateway or none. */
   private async interfaceTowards(addr: number): Promise<string | null> {
-    let routes: Array<Record<string, unknown>>;
-    try {
-      routes = JSON.parse(await this.run(["-j", "-4", "route", "get", formatIPv4(addr)]));
-    } catch {
-      return null; // unreachable: no route at all
-    }
-    const route = routes[0];
+    const route = await this.routeTo(addr);
     if (!route || route.gateway !== undefined || typeof route.dev !== "string") return null;
     return route.dev === "lo" ? null : route.dev;
   }
@@ -166,22 +235,37 @@ export class RouteNextHops {
     );
   }
 
-  private async refresh(): Promise<void> {
+  /** Every link now (a table change), or as the pacing above says (the timer). */
+  private async refresh(paced = false): Promise<void> {
+    const look = this.looks++;
+    if (!paced || look % STEADY_EVERY === 0) {
+      const moved: TunnelHopDescription[] = [];
+      for (const route of this.tunnelRoutes.values()) {
+        if (await this.readTunnelRoute(route)) moved.push(route.hop);
+      }
+      if (moved.length > 0) await this.send.tunnels(moved);
+    }
     for (const link of this.links.values()) {
       Atomics.store(link.mtu, 0, this.readMtu(link.description.ifname));
-      await link.cache.refresh();
+      const settled = link.cache.entries().every((e) => e.status === NeighbourStatus.RESOLVED);
+      if (paced && settled && look % STEADY_EVERY !== 0) continue;
+      await link.cache.refresh({ links: !paced || !settled || look % LINKS_EVERY === 0 });
     }
   }
 
   private start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => {
-      this.queue = this.queue.then(() => this.refresh()).catch((err: Error) => {
-        if (err.message !== this.lastWarning) this.warn(`lvslab-director: ${err.message}`);
-        this.lastWarning = err.message;
-      });
-    }, REFRESH_INTERVAL_MS);
+    this.timer = setInterval(() => void this.look(), REFRESH_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  /** One look of the timer (after the others queued); failures are warned about once. */
+  look(): Promise<void> {
+    this.queue = this.queue.then(() => this.refresh(true)).catch((err: Error) => {
+      if (err.message !== this.lastWarning) this.warn(`lvslab-director: ${err.message}`);
+      this.lastWarning = err.message;
+    });
+    return this.queue;
   }
 
   stop(): void {

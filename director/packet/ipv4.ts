@@ -8,6 +8,9 @@ export const IPV4_MIN_HEADER_LEN = 20;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+/** IPv4 in IPv4 (VS/TUN's IPIP) and GRE: the director builds these, never parses them. */
+export const IPPROTO_IPIP = 4;
+export const IPPROTO_GRE = 47;
 /** flags: don't fragment / more fragments (in the 16-bit flags+offset word). */
 export const IPV4_DF = 0x4000;
 export const IPV4_MF = 0x2000;

@@ -19,6 +19,8 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     framesSent: 64,
     frameSendErrors: 1,
     frameSendCalls: 5,
+    tunnelPacketsSent: 7,
+    tunnelSendErrors: 0,
     nextHops: [
       { server: "172.16.0.2", ifname: "eth1", mac: "02:00:00:00:00:02", status: "RESOLVED" },
       { server: "172.16.9.9", ifname: null, mac: null, status: "not-on-link" },
@@ -46,6 +48,7 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "Failed writes to the TUN device: 0\n" +
       "VS/DR frames sent (packet sockets): 64 in 5 sendmmsg calls\n" +
       "VS/DR frames the kernel refused: 1\n" +
+      "VS/TUN packets sent (raw socket): 7, refused: 0\n" +
       "VS/DR next hops (server, interface, MAC, neighbour state):\n" +
       "  172.16.0.2      eth1            02:00:00:00:00:02 RESOLVED\n" +
       "  172.16.9.9      -               -                 not-on-link\n",
@@ -70,6 +73,8 @@ test("lvs-stats --json carries the counters of a snapshot and nothing else of it
     framesSent: 10,
     frameSendErrors: 0,
     frameSendCalls: 1,
+    tunnelPacketsSent: 0,
+    tunnelSendErrors: 0,
     nextHops: [],
   } as unknown as EngineSnapshot;
   const counters = countersOf(snapshot);

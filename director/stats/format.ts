@@ -20,6 +20,8 @@ export const COUNTER_FIELDS = [
   "framesSent",
   "frameSendErrors",
   "frameSendCalls",
+  "tunnelPacketsSent",
+  "tunnelSendErrors",
   "nextHops",
 ] as const satisfies readonly (keyof EngineSnapshot)[];
 
@@ -60,6 +62,8 @@ export function formatCounters(c: DirectorCounters): string {
   out +=
     `VS/DR frames sent (packet sockets): ${c.framesSent} in ${c.frameSendCalls} sendmmsg calls\n`;
   out += `VS/DR frames the kernel refused: ${c.frameSendErrors}\n`;
+  out +=
+    `VS/TUN packets sent (raw socket): ${c.tunnelPacketsSent}, refused: ${c.tunnelSendErrors}\n`;
   if (c.nextHops.length > 0) out += "VS/DR next hops (server, interface, MAC, neighbour state):\n";
   for (const hop of c.nextHops) {
     out += `  ${hop.server.padEnd(15)} ${(hop.ifname ?? "-").padEnd(15)} ${

@@ -4,6 +4,7 @@
 #   LVSLAB_GATEWAY=<addr>   replace the default route with one via <addr>
 #   LVSLAB_GATEWAY=none     remove the default route (the director: nothing leaves the lab)
 #   LVSLAB_ROUTES="172.16.1.0/24=203.0.113.254 ..."   more routes, destination=next hop
+#     or destination=dev:<device> for an on-link route (a DR router's route to the VIP)
 #   LVSLAB_LO_ADDRESSES="203.0.113.5/32 ..."          addresses on lo (a DR real server's VIP)
 # then runs the service's command. lab/compose/generate.ts writes these from the topology.
 set -eu
@@ -53,8 +54,14 @@ none) ip route del default 2>/dev/null || true ;;
 esac
 
 for pair in ${LVSLAB_ROUTES:-}; do
-  if ! ip route replace "${pair%%=*}" via "${pair#*=}"; then
-    say "cannot add the route to ${pair%%=*} via ${pair#*=}"
+  # Not `set --`: "$@" is the service's command, run at the end.
+  to="${pair#*=}"
+  case "$to" in
+  dev:*) kind=dev to="${to#dev:}" ;;
+  *) kind=via ;;
+  esac
+  if ! ip route replace "${pair%%=*}" "$kind" "$to"; then
+    say "cannot add the route to ${pair%%=*} $kind $to"
     exit 1
   fi
 done

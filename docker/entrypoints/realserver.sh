@@ -4,6 +4,7 @@
 #   LVSLAB_SERVER_NAME   name the pages and ready lines show (rs1, rs2)
 #   LVSLAB_HTTP_LISTEN   address:port of the HTTP server (several: separated by spaces)
 #   LVSLAB_FTP_LISTEN    address:port of the FTP server (optional)
+#   LVSLAB_FTP_PASV_ADDRESS  the address its 227 replies name (optional; a DR server's VIP)
 # Stays the programs' parent: SIGTERM reaches both, and either ending ends the host.
 set -euo pipefail
 
@@ -14,8 +15,10 @@ for l in ${LVSLAB_HTTP_LISTEN:?set LVSLAB_HTTP_LISTEN}; do listen+=(--listen "$l
 node --import tsx realservers/http-server.ts --name "$name" "${listen[@]}" &
 pids+=($!)
 if [ -n "${LVSLAB_FTP_LISTEN:-}" ]; then
+  pasv=()
+  if [ -n "${LVSLAB_FTP_PASV_ADDRESS:-}" ]; then pasv=(--pasv-address "$LVSLAB_FTP_PASV_ADDRESS"); fi
   node --import tsx realservers/ftp-server.ts --name "$name" --listen "$LVSLAB_FTP_LISTEN" \
-    --root "/srv/lvslab/$name-ftp" &
+    --root "/srv/lvslab/$name-ftp" "${pasv[@]}" &
   pids+=($!)
 fi
 

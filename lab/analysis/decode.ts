@@ -50,6 +50,13 @@ function addr(b: Uint8Array, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
+/** "02:00:00:00:00:01": six bytes from `at`, as ip link prints them. */
+export function macText(b: Uint8Array, at: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 6; i++) parts.push(b[at + i].toString(16).padStart(2, "0"));
+  return parts.join(":");
+}
+
 function protocolName(n: number): Protocol {
   return n === IPPROTO_TCP
     ? "tcp"
@@ -140,6 +147,10 @@ export function decodeFrame(linkType: number, frame: Uint8Array, meta: FrameMeta
     time: meta.time,
     capturedLength: frame.length,
     originalLength: meta.originalLength,
+    // Only Ethernet frames carry both MACs (cooked captures keep the sender's alone).
+    srcMac: linkType === LINKTYPE_ETHERNET ? macText(frame, 6) : null,
+    dstMac: linkType === LINKTYPE_ETHERNET ? macText(frame, 0) : null,
+    ipBytes: frame.subarray(ip, end),
     src: addr(frame, ip + 12),
     dst: addr(frame, ip + 16),
     protocol,

@@ -44,6 +44,11 @@ export interface Packet {
   time: number;
   capturedLength: number;
   originalLength: number;
+  /** Ethernet source and destination MAC ("02:00:00:00:00:01"); null without an L2 header (TUN). */
+  srcMac: string | null;
+  dstMac: string | null;
+  /** The IPv4 packet as captured, header first (what a DR check compares byte for byte). */
+  ipBytes: Uint8Array;
   src: string;
   dst: string;
   protocol: Protocol;

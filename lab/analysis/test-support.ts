@@ -141,10 +141,20 @@ export function buildIcmpError(
   });
 }
 
-/** Prepends an Ethernet header (IPv4 ethertype) with made-up MAC addresses. */
-export function ethernetFrame(ip: Uint8Array): Uint8Array {
+function macBytes(text: string): number[] {
+  return text.split(":").map((x) => parseInt(x, 16));
+}
+
+/**
+ * Prepends an Ethernet header (IPv4 ethertype); MACs "02:00:00:00:00:01" (destination) and
+ * "…:02" (source) unless given.
+ */
+export function ethernetFrame(
+  ip: Uint8Array,
+  macs: { src: string; dst: string } = { src: "02:00:00:00:00:02", dst: "02:00:00:00:00:01" },
+): Uint8Array {
   const f = new Uint8Array(14 + ip.length);
-  f.set([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00]);
+  f.set([...macBytes(macs.dst), ...macBytes(macs.src), 0x08, 0x00]);
   f.set(ip, 14);
   return f;
 }

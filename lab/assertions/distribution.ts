@@ -119,14 +119,17 @@ export function assertDistribution(e: DistributionExpectation): AssertionResult 
 
 /**
  * Counts from the HTTP client's attribution (LoadSummary.byServerAddress, keys like
- * "rs2 172.16.0.3:8000"): keyed by the "addr:port" at the end of each key.
+ * "rs2 172.16.0.3:8000"): keyed by the "addr:port" at the end of each key, or with
+ * `by: "name"` by the server's name at its start (DR real servers all answer on VIP:port).
  */
 export function countsFromAttribution(
   byServerAddress: Record<string, number>,
+  by: "address" | "name" = "address",
 ): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const [key, n] of Object.entries(byServerAddress)) {
-    const where = key.trim().split(/\s+/).pop()!;
+    const words = key.trim().split(/\s+/);
+    const where = by === "name" ? words[0] : words.pop()!;
     counts[where] = (counts[where] ?? 0) + n;
   }
   return counts;

@@ -1,13 +1,47 @@
 // Where a run is captured: every interface of the director (each sees all packets entering
 // and leaving the director on its segment) plus its TUN device, where the userspace engine
-// reads and writes packets.
+// reads and writes packets. Where replies bypass the director (VS/DR: the director is not on
+// the client's network), also the router's interface on the client's network (what the
+// client sends and gets) and each real server's own interface, named after its switch port
+// (what reached that server and what it answered).
 import type { CaptureSegment } from "../backend.ts";
-import type { Topology } from "../topology.ts";
+import type { Host, Topology } from "../topology.ts";
 
 /** The director's TUN device name (director/main.ts --tun default). */
 export const TUN_DEVICE = "lvs0";
 /** Segment name of the TUN device. */
 export const TUN_SEGMENT = "tun";
+
+/** The client's network, or null in a topology without a client. */
+function clientNetwork(topology: Topology): string | null {
+  return topology.hosts.find((h) => h.role === "client")?.interfaces[0]?.network ?? null;
+}
+
+/** True when the director has no interface on the client's network (DR, TUN). */
+export function repliesBypassDirector(topology: Topology): boolean {
+  const director = topology.hosts.find((h) => h.role === "director");
+  const net = clientNetwork(topology);
+  return !!director && net !== null && !director.interfaces.some((i) => i.network === net);
+}
+
+function onHost(host: Host, device: string, segment: string): CaptureSegment {
+  return { segment, host: host.name, device };
+}
+
+/** The router's client-side interface and every real server's interfaces. */
+function bypassSegments(topology: Topology): CaptureSegment[] {
+  const net = clientNetwork(topology)!;
+  const router = topology.hosts.find((h) =>
+    h.role === "router" && h.interfaces.some((i) => i.network === net)
+  );
+  const routerSide = router
+    ? router.interfaces.filter((i) => i.network === net).map((i) => onHost(router, i.name, net))
+    : [];
+  const servers = topology.hosts.filter((h) => h.role === "realserver").flatMap((h) =>
+    h.interfaces.map((i) => onHost(h, i.name, i.switchPort))
+  );
+  return [...routerSide, ...servers];
+}
 
 /** One capture point per director interface (named after its network) and one for the TUN. */
 export function captureSegments(
@@ -17,11 +51,8 @@ export function captureSegments(
   const director = topology.hosts.find((h) => h.role === "director");
   if (!director) throw new Error("the topology has no director, so there is nothing to capture");
   return [
-    ...director.interfaces.map((i) => ({
-      segment: i.network,
-      host: director.name,
-      device: i.name,
-    })),
-    { segment: TUN_SEGMENT, host: director.name, device: options.tunDevice ?? TUN_DEVICE },
+    ...director.interfaces.map((i) => onHost(director, i.name, i.network)),
+    ...(repliesBypassDirector(topology) ? bypassSegments(topology) : []),
+    onHost(director, options.tunDevice ?? TUN_DEVICE, TUN_SEGMENT),
   ];
 }

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { labBackend, labFlags } from "./backend-option.ts";
+import { describeTopology, labBackend, labFlags, selectedTopology } from "./backend-option.ts";
+import { METHOD_TOPOLOGIES, methodOf, TOPOLOGIES } from "../topologies/index.ts";
 
 test("--backend accepts netns and compose and refuses anything else with a sentence", () => {
   assert.equal(labBackend({ backend: "netns", name: "lvslab" }).kind, "netns");
@@ -15,4 +16,33 @@ test("a hint names the lab again only where it is not the default", () => {
   assert.equal(labFlags(labBackend({ backend: "netns", name: "lvslab" })), "");
   assert.equal(labFlags(labBackend({ backend: "netns", name: "lab2" })), " --name lab2");
   assert.equal(labFlags(labBackend({ backend: "compose", name: "lvslab" })), " --backend compose");
+});
+
+test("--method selects the lab of a forwarding method; with --topology they must agree", () => {
+  assert.equal(selectedTopology({}), "nat");
+  assert.equal(selectedTopology({ method: "nat" }), "nat");
+  assert.equal(selectedTopology({ method: "dr" }), "dr");
+  assert.equal(selectedTopology({ topology: "routed" }), "routed");
+  assert.equal(selectedTopology({ method: "dr", topology: "dr" }), "dr");
+  assert.throws(
+    () => selectedTopology({ method: "dr", topology: "nat" }),
+    /--method dr is the topology 'dr', but the topology given \(--topology or LVSLAB_TOPOLOGY\) is 'nat'; give only one of them/,
+  );
+  assert.throws(
+    () => selectedTopology({ method: "tun" }),
+    /method 'tun' has no lab; use one of nat, dr/,
+  );
+  const backend = labBackend({ backend: "netns", name: "lvslab", method: "dr" });
+  assert.equal((backend as unknown as { topology: { name: string } }).topology.name, "dr");
+  assert.equal(labFlags(backend, "dr"), " --method dr");
+  assert.equal(labFlags(backend, "routed"), " --topology routed");
+  assert.equal(describeTopology("dr"), "topology dr (method dr)");
+  assert.equal(describeTopology("routed"), "topology routed");
+});
+
+test("every forwarding method's lab is a registered topology", () => {
+  for (const [method, topology] of Object.entries(METHOD_TOPOLOGIES)) {
+    assert.ok(Object.hasOwn(TOPOLOGIES, topology), `${method} → ${topology}`);
+    assert.equal(methodOf(topology), method);
+  }
 });

@@ -1,15 +1,27 @@
 // `lvslab demo`: bring the article's lab up if needed, capture while sending requests to the
 // VIP, show which real server answered each, every packet before and after the director in the
 // article's SOURCE/DEST form, and the director's connection table; leaves the lab up.
+// `--method dr`: the same on the DR lab, each frame before and after the director with its
+// MACs and TTL, and each reply straight from its real server to the router.
 import { Command } from "commander";
 import path from "node:path";
-import { defaultTopology } from "../topology.ts";
+import type { Topology } from "../topology.ts";
+import type { CaptureFile } from "../capture/capture.ts";
+import { repliesBypassDirector } from "../capture/segments.ts";
+import { topologyNamed } from "../topologies/index.ts";
 import type { LabBackend } from "../backend.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";
 import { runAction } from "./run-action.ts";
-import { labBackend, labFlags, type LabOptions, withLabOptions } from "./backend-option.ts";
+import {
+  labBackend,
+  labFlags,
+  type LabOptions,
+  selectedTopology,
+  withLabOptions,
+} from "./backend-option.ts";
 import { type CaptureSession, startCaptures } from "../scenario/capture-glue.ts";
 import { pairsFromPcaps } from "../scenario/packet-pairs.ts";
+import { drPairsFromCaptures } from "../scenario/dr-pairs.ts";
 import { defaultArtifactsDir } from "../scenario/runner.ts";
 
 /** Runs the HTTP client in the client host: its request lines printed, its summary parsed. */
@@ -37,6 +49,25 @@ async function serviceListing(backend: LabBackend, vip: string): Promise<string 
   return r.code === 0 ? r.stdout.trimEnd() : null;
 }
 
+/** Every packet before and after the director: NAT's twins, or DR's frames and replies. */
+async function packetLines(files: CaptureFile[], topology: Topology): Promise<string[]> {
+  if (repliesBypassDirector(topology)) {
+    return [
+      "\nEvery packet before and after the director (VS/DR: the same IP packet, TTL one less, " +
+      "in a frame to the real server's MAC; replies go from the real server to the router, " +
+      "not through the director):",
+      ...await drPairsFromCaptures(files, topology),
+    ];
+  }
+  const pub = files.find((f) => f.segment === "public");
+  const priv = files.find((f) => f.segment === "private");
+  if (!pub || !priv) return [];
+  return [
+    "\nEvery packet before and after the director (the article's SOURCE/DEST form):",
+    ...await pairsFromPcaps(pub.path, priv.path, topology.vip),
+  ];
+}
+
 export function demoCommand(): Command {
   return withLabOptions(
     new Command("demo")
@@ -51,7 +82,8 @@ export function demoCommand(): Command {
           throw new Error("--count must be a whole number from 1 to 1000");
         }
         const backend = labBackend(opts);
-        const topology = defaultTopology();
+        const topologyName = selectedTopology(opts);
+        const topology = topologyNamed(topologyName);
         if (await backend.isUp()) {
           console.log(`lab '${backend.name}' is already up; using it`);
         } else {
@@ -62,7 +94,7 @@ export function demoCommand(): Command {
         if (status.processes !== null && !director?.alive) {
           console.log(
             "warning: no director is running in this lab, so requests to the VIP will fail; " +
-              `recreate it with 'lvslab down${labFlags(backend)}' then 'lvslab demo'`,
+              `recreate it with 'lvslab down${labFlags(backend, topologyName)}' then 'lvslab demo'`,
           );
         }
         const url = `http://${topology.vip}/`;
@@ -104,16 +136,7 @@ export function demoCommand(): Command {
         if (listing) console.log(`\nThe director's service table (ipvsadm -L -n):\n${listing}`);
         if (capture) {
           const files = await capture.stop();
-          const pub = files.find((f) => f.segment === "public");
-          const priv = files.find((f) => f.segment === "private");
-          if (pub && priv) {
-            console.log(
-              "\nEvery packet before and after the director (the article's SOURCE/DEST form):",
-            );
-            for (const l of await pairsFromPcaps(pub.path, priv.path, topology.vip)) {
-              console.log(l);
-            }
-          }
+          for (const l of await packetLines(files, topology)) console.log(l);
           console.log(`\npcaps (open them in Wireshark): ${files.map((f) => f.path).join(" ")}`);
         }
         const table = await backend.exec("director", ["ipvsadm", "-L", "-n", "-c"], {
@@ -124,9 +147,11 @@ export function demoCommand(): Command {
           table.code === 0 ? table.stdout : `(ipvsadm failed: ${table.stderr.trim()})\n`,
         );
         console.log(
-          `\nThe lab is still up. Look around with 'lvslab status${labFlags(backend)}' or ` +
-            `'lvslab exec${labFlags(backend)} client -- curl -s ${url}'.\n` +
-            `Take it down with: lvslab down${labFlags(backend)}`,
+          `\nThe lab is still up. Look around with 'lvslab status${
+            labFlags(backend, topologyName)
+          }' or ` +
+            `'lvslab exec${labFlags(backend, topologyName)} client -- curl -s ${url}'.\n` +
+            `Take it down with: lvslab down${labFlags(backend, topologyName)}`,
         );
         return summary.failed === 0 ? 0 : 1;
       },

@@ -2,7 +2,14 @@
 // Exit code 0 healthy, 1 up but not healthy, 3 not up.
 import { Command } from "commander";
 import { runAction } from "./run-action.ts";
-import { labBackend, labFlags, type LabOptions, withLabOptions } from "./backend-option.ts";
+import {
+  describeTopology,
+  labBackend,
+  labFlags,
+  type LabOptions,
+  selectedTopology,
+  withLabOptions,
+} from "./backend-option.ts";
 
 export function statusCommand(): Command {
   return withLabOptions(
@@ -12,6 +19,8 @@ export function statusCommand(): Command {
   ).action(runAction(async (opts: LabOptions & { json?: boolean }) => {
     const backend = labBackend(opts);
     const status = await backend.status();
+    // The topology the lab records, else the one asked for.
+    const topology = status.topology ?? selectedTopology(opts);
     if (opts.json) {
       console.log(JSON.stringify(status.raw, null, 2));
       return status.up ? 0 : 3;
@@ -19,7 +28,7 @@ export function statusCommand(): Command {
     if (!status.exists) {
       console.log(
         `lab '${backend.name}' is not up on ${backend.label} ` +
-          `(start it with: lvslab up${labFlags(backend)})`,
+          `(start it with: lvslab up${labFlags(backend, topology)})`,
       );
       return 3;
     }
@@ -27,6 +36,7 @@ export function statusCommand(): Command {
       `lab '${backend.name}' on ${backend.label}: ${status.up ? "up" : "DOWN"}` +
         (status.detail ? ` ${status.detail}` : ""),
     );
+    console.log(describeTopology(topology));
     console.log("hosts:");
     for (const h of status.hosts) {
       const what = h.addresses.join(", ") || "(no addresses)";

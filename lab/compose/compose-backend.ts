@@ -19,10 +19,11 @@ import type {
 } from "../backend.ts";
 import type { CommandResult } from "../netns/command.ts";
 import { assertSoundTopology, checkLabName, defaultTopology, type Topology } from "../topology.ts";
-import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "../paths.ts";
+import { defaultConfigPath, REPO_ROOT, userPath } from "../paths.ts";
 import { DEFAULT_RUN_DIR } from "../state.ts";
 import { directorHost, readyLines } from "../programs.ts";
-import { composeFileText } from "./generate.ts";
+import { composeFileText, TOPOLOGY_LABEL } from "./generate.ts";
+import { TOPOLOGIES, topologyNamed } from "../topologies/index.ts";
 import { loadDirectorConfig } from "../../director/config/service-config.ts";
 import { findCompose, runCompose, tail } from "./compose-cli.ts";
 import { demuxBuffer, execBackground, execCollect } from "./docker-exec.ts";
@@ -50,6 +51,8 @@ export interface ComposeStatus {
   name: string;
   up: boolean;
   compose: string;
+  /** The topology its containers are labelled with (TOPOLOGY_LABEL), if any. */
+  topology: string | null;
   containers: ComposeContainerStatus[];
   networks: string[];
   volumes: string[];
@@ -98,7 +101,11 @@ export class ComposeBackend implements LabBackend {
   /** Writes the project's Compose file (the director's program only when it runs). */
   private writeComposeFile(director: boolean): void {
     fs.mkdirSync(path.dirname(this.composeFile), { recursive: true });
-    const text = composeFileText(this.topology, { root: REPO_ROOT, director, project: this.name });
+    const text = composeFileText(this.topology, {
+      root: REPO_ROOT,
+      director,
+      project: this.name,
+    });
     fs.writeFileSync(this.composeFile, text);
   }
 
@@ -177,7 +184,7 @@ export class ComposeBackend implements LabBackend {
     assertSoundTopology(this.topology);
     const log = options.log ?? (() => {});
     const withDirector = options.director !== false && directorHost(this.topology) !== null;
-    const configPath = options.config ? userPath(options.config) : DEFAULT_CONFIG;
+    const configPath = options.config ? userPath(options.config) : defaultConfigPath(this.topology);
     if (!fs.existsSync(configPath)) {
       throw new Error(`service config ${configPath} does not exist; pass --config <file>`);
     }
@@ -381,6 +388,7 @@ export class ComposeBackend implements LabBackend {
       up: status.up,
       healthy: status.up && status.warnings.length === 0,
       detail: `(${status.compose})`,
+      topology: status.topology,
       hosts: status.containers.map((c) => ({
         host: c.host,
         where: c.container,
@@ -403,7 +411,9 @@ export class ComposeBackend implements LabBackend {
     } catch {
       // Status still works through the API.
     }
-    const containers = (await this.containers()).map((c) => ({
+    const listed = await this.containers();
+    const topology = listed.map((c) => c.Labels[TOPOLOGY_LABEL]).find(Boolean) ?? null;
+    const containers = listed.map((c) => ({
       host: c.Labels[SERVICE_LABEL] ?? "?",
       container: c.Names[0]?.replace(/^\//, "") ?? c.Id.slice(0, 12),
       state: c.State,
@@ -417,13 +427,18 @@ export class ComposeBackend implements LabBackend {
     const volumes = ((await this.docker.listVolumes({ filters: this.projectFilter() })).Volumes ??
       []).map((v) => v.Name);
     const warnings: string[] = [];
-    for (const host of this.hosts) {
+    // The hosts of the topology the project was made from, whatever this backend assumed.
+    const hosts = topology !== null && topology !== this.topology.name &&
+        Object.hasOwn(TOPOLOGIES, topology)
+      ? topologyNamed(topology).hosts.map((h) => h.name)
+      : this.hosts;
+    for (const host of hosts) {
       const c = containers.find((x) => x.host === host);
       if (containers.length > 0 && !c) warnings.push(`host '${host}' has no container`);
       else if (c && c.state !== "running") warnings.push(`host '${host}' is ${c.state}`);
     }
     const up = containers.some((c) => c.state === "running");
-    return { name: this.name, up, compose, containers, networks, volumes, warnings };
+    return { name: this.name, up, compose, topology, containers, networks, volumes, warnings };
   }
 
   /** A host's output since it started (stdout and stderr interleaved by stream). */

@@ -4,7 +4,7 @@
 // even briefly. Then each host's addresses (also on lo), routes and kernel settings.
 import { ip } from "./command.ts";
 import { addNamespace, setSysctls } from "./namespaces.ts";
-import { namespaceName, type Topology } from "../topology.ts";
+import { namespaceName, type Route, type Topology } from "../topology.ts";
 import type { LabState } from "../state.ts";
 import { QUIET_IPV6 } from "../topologies/hosts.ts";
 
@@ -58,12 +58,16 @@ export function buildTopology(
       ip(["link", "set", iface.name, "up"], ns);
     }
     for (const address of host.loAddresses ?? []) ip(["addr", "add", address, "dev", "lo"], ns);
-    for (const route of host.routes) {
-      ip(["route", "add", route.destination, "via", route.via], ns);
-    }
+    for (const route of host.routes) ip(routeArgs(route), ns);
     setSysctls(ns, late);
   }
   return built;
+}
+
+/** `ip` arguments that add the route: through its next hop, or on-link out of its device. */
+export function routeArgs(route: Route): string[] {
+  const to = route.dev !== undefined ? ["dev", route.dev] : ["via", route.via];
+  return ["route", "add", route.destination, ...to];
 }
 
 /** Splits settings into those of no particular device and those of the given devices. */

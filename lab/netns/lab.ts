@@ -24,6 +24,7 @@ import {
   type Topology,
 } from "../topology.ts";
 import { directorHost, hostPrograms, PROGRAM_KINDS, type ProgramKind } from "../programs.ts";
+import { TOPOLOGIES, topologyNamed } from "../topologies/index.ts";
 import {
   DEFAULT_RUN_DIR,
   type LabProcess,
@@ -34,7 +35,7 @@ import {
   stateFile,
   writeState,
 } from "../state.ts";
-import { DEFAULT_CONFIG, REPO_ROOT, userPath } from "../paths.ts";
+import { defaultConfigPath, REPO_ROOT, userPath } from "../paths.ts";
 import { loadDirectorConfig } from "../../director/config/service-config.ts";
 import { findVsftpd } from "../../realservers/vsftpd.ts";
 import { requireRoot } from "../root.ts";
@@ -42,7 +43,10 @@ import { requireRoot } from "../root.ts";
 export interface LabUpOptions {
   /** Lab name, the prefix of every namespace (default "lvslab"). */
   name?: string;
-  /** Director service table (default lab/default-services.yaml); relative to the user's cwd. */
+  /**
+   * Director service table (default: the topology's, lab/default-services.yaml for the
+   * article's lab); relative to the user's cwd.
+   */
   config?: string;
   /** Start the director (default true). */
   director?: boolean;
@@ -136,6 +140,7 @@ const NETNS_PROGRAMS: Record<
       host.ftp!.listen,
       "--root",
       path.join(ctx.dir, `${host.name}-ftp`),
+      ...(host.ftp!.pasvAddress ? ["--pasv-address", host.ftp!.pasvAddress] : []),
     ]),
   }),
 };
@@ -144,7 +149,7 @@ const NETNS_PROGRAMS: Record<
 function checkUp(options: LabUpOptions, name: string, topology: Topology): string | null {
   checkLabName(name);
   assertSoundTopology(topology);
-  const configPath = options.config ? userPath(options.config) : DEFAULT_CONFIG;
+  const configPath = options.config ? userPath(options.config) : defaultConfigPath(topology);
   if (!fs.existsSync(configPath)) {
     throw new Error(`service config ${configPath} does not exist; pass --config <file>`);
   }
@@ -175,6 +180,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
     createdAt: new Date().toISOString(),
     repoRoot: REPO_ROOT,
     configPath,
+    topology: topology.name,
     ...built,
     processes: [],
   };
@@ -315,7 +321,6 @@ export function labStatus(
 ): LabStatus {
   requireRoot();
   checkLabName(name);
-  const topology = options.topology ?? defaultTopology();
   const warnings: string[] = [];
   let state: LabState | null = null;
   try {
@@ -323,6 +328,12 @@ export function labStatus(
   } catch (err) {
     warnings.push((err as Error).message);
   }
+  // The hosts of the topology the lab was built with, whatever the caller assumed.
+  const recorded = state?.topology;
+  const topology = recorded !== undefined && recorded !== options.topology?.name &&
+      Object.hasOwn(TOPOLOGIES, recorded)
+    ? topologyNamed(recorded)
+    : options.topology ?? defaultTopology();
   const present = new Set(labNamespacesPresent(name));
   const hosts = [topology.switchHost, ...topology.hosts.map((h) => h.name)].map((host) => {
     const namespace = namespaceName(name, host);

@@ -70,6 +70,7 @@ export class NetnsBackend implements LabBackend {
       healthy: status.up && s !== null && status.warnings.length === 0 &&
         status.hosts.every((h) => h.present) && status.processes.every((p) => p.alive),
       detail: s ? `since ${s.createdAt}, config ${s.configPath ?? "(no director)"}` : "",
+      topology: s?.topology ?? null,
       hosts: status.hosts.map((h) => ({
         host: h.host,
         where: h.namespace,

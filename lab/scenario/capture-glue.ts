@@ -3,12 +3,17 @@
 // assertion kinds that judge captures (assertions/: distribution from the private capture,
 // rewrite correctness, one connection one server, outcomes per port, payload), and sample
 // packet pairs for the report.
+import fs from "node:fs";
 import path from "node:path";
 import type { LabBackend } from "../backend.ts";
 import type { Topology } from "../topology.ts";
 import { type CaptureFile, startCaptures as startTcpdumps } from "../capture/capture.ts";
 import { disableChecksumOffload } from "../capture/offload.ts";
-import { captureSegments } from "../capture/segments.ts";
+import { captureSegments, repliesBypassDirector } from "../capture/segments.ts";
+import { collectHostLinks, writeHostLinks } from "../capture/host-links.ts";
+import { directorPrivateInterface } from "../topology.ts";
+import { scenarioTopology } from "./topology.ts";
+import { drViewFromCaptures, formatDrConnections, serverSegmentFiles } from "./dr-pairs.ts";
 import { readPcap } from "../analysis/read-pcap.ts";
 import { groupConnections } from "../analysis/connections.ts";
 import { matchTwins, type TwinPair, type TwinResult } from "../analysis/twins.ts";
@@ -27,7 +32,11 @@ export interface CaptureSession {
   stop(): Promise<CaptureFile[]>;
 }
 
-/** Turns checksum offload off and starts tcpdump on each segment; pcaps go to `dir`. */
+/**
+ * Turns checksum offload off, saves every host interface's MAC beside the pcaps
+ * (host-links.json: who sent a frame, for DR) and starts tcpdump on each segment; pcaps go
+ * to `dir`.
+ */
 export async function startCaptures(
   backend: LabBackend,
   topology: Topology,
@@ -35,6 +44,8 @@ export async function startCaptures(
   log: (l: string) => void,
 ): Promise<CaptureSession> {
   await disableChecksumOffload(backend, topology);
+  fs.mkdirSync(dir, { recursive: true });
+  writeHostLinks(dir, await collectHostLinks(backend, topology));
   const segments = captureSegments(topology);
   const handle = await startTcpdumps(backend, segments, dir);
   log(`  capturing ${segments.map((s) => `${s.segment} (${s.host} ${s.device})`).join(", ")}`);
@@ -128,24 +139,35 @@ export async function analyseCaptures(
   windows: Map<string, StepWindow>,
 ): Promise<Analysis> {
   const warnings: string[] = [];
+  const topology = scenarioTopology(scenario);
   const file = (segment: string) => files.find((f) => f.segment === segment);
+  // The real servers' network as the director sees it: "private" (NAT), "lan" (DR).
+  const privateSegment = directorPrivateInterface(topology).network;
   const pub = file("public");
-  const priv = file("private");
+  const priv = file(privateSegment);
   if (!pub || !priv) {
-    throw new Error(`the capture files of the public and private segments are missing`);
+    throw new Error(`the capture files of the public and ${privateSegment} segments are missing`);
   }
   for (const f of files) {
     if (f.droppedByKernel) {
       warnings.push(`tcpdump on ${f.segment} lost ${f.droppedByKernel} packets (kernel drops)`);
     }
   }
-  // Packets tcpdump itself lost on the two networks (its ring overflowed under load).
-  const lost = (pub.droppedByKernel ?? 0) + (priv.droppedByKernel ?? 0);
+  const bypass = repliesBypassDirector(topology);
+  const serverFiles = bypass ? serverSegmentFiles(files, topology) : [];
+  // Packets tcpdump itself lost on the networks judged (its ring overflowed under load).
+  const lost = [pub, priv, ...serverFiles].reduce((n, f) => n + (f.droppedByKernel ?? 0), 0);
   const publicPackets: Packet[] = (await readPcap(pub.path)).packets;
-  const privatePackets: Packet[] = (await readPcap(priv.path)).packets;
+  const lanPackets: Packet[] = (await readPcap(priv.path)).packets;
+  const services = serviceSpecs(scenario);
+  const dr = bypass
+    ? await drViewFromCaptures(pub, publicPackets, lanPackets, serverFiles, services)
+    : null;
+  // In DR the LAN also carries the client's packets on their way to the director: what
+  // reached the real servers through the director is what it sent (its source MAC).
+  const privatePackets = dr ? lanPackets.filter((p) => p.srcMac === dr.roles.director) : lanPackets;
   const publicConns = groupConnections(publicPackets);
   const privateConns = groupConnections(privatePackets);
-  const services = serviceSpecs(scenario);
   const used = services.filter((s) => serviceClients(publicPackets, s).size > 0);
   const vips = [...new Set(services.map((s) => s.vip))];
   const twinsByVip = new Map(
@@ -175,9 +197,12 @@ export async function analyseCaptures(
     used,
     lost,
     twinsFor,
+    dr,
   };
   const results = scenario.assertions.map((spec) => evaluateCaptureAssertion(spec, ctx));
-  const samples = samplePairs(twinsByVip.get(scenario.vip)?.pairs ?? []);
+  const samples = dr
+    ? formatDrConnections(dr, { maxConnections: 2, maxPackets: 8 })
+    : samplePairs(twinsByVip.get(scenario.vip)?.pairs ?? []);
   if (samples.length) {
     samples.push(
       `(pcaps: ${files.map((f) => path.basename(f.path)).join(", ")}; open them in Wireshark)`,

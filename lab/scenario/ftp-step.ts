@@ -11,7 +11,7 @@ import path from "node:path";
 import type { LabBackend } from "../backend.ts";
 import type { CommandResult } from "../netns/command.ts";
 import { stateDir } from "../state.ts";
-import { defaultTopology } from "../topology.ts";
+import { defaultTopology, type Topology } from "../topology.ts";
 import type { FtpStep } from "./steps/ftp.ts";
 
 export type FtpOutcome = "intact" | "corrupted" | "failed";
@@ -57,8 +57,8 @@ export interface FtpSummary {
 }
 
 /** The lab host that runs the FTP server (rs2 in the default topology) and its listen address. */
-export function ftpHost(): { host: string; listen: string } {
-  const h = defaultTopology().hosts.find((x) => x.ftp);
+export function ftpHost(topology: Topology = defaultTopology()): { host: string; listen: string } {
+  const h = topology.hosts.find((x) => x.ftp);
   if (!h) throw new Error("the topology has no FTP server host");
   return { host: h.name, listen: h.ftp!.listen };
 }
@@ -201,6 +201,8 @@ export interface FtpRunOptions {
   tag?: string;
   /** The FTP server's anonymous root in its host (default ftpRoot). */
   root?: string;
+  /** The lab's topology, where the FTP server host is found (default: the article's lab). */
+  topology?: Topology;
 }
 
 async function must(what: string, r: Promise<CommandResult>): Promise<CommandResult> {
@@ -271,7 +273,7 @@ export async function runFtpStep(
   vip: string,
   options: FtpRunOptions,
 ): Promise<FtpSummary> {
-  const { host: server } = ftpHost();
+  const { host: server } = ftpHost(options.topology);
   const root = options.root ?? ftpRoot(backend, server);
   const pub = `${root}/pub`;
   const tag = options.tag ?? crypto.randomBytes(4).toString("hex");

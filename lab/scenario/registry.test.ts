@@ -48,12 +48,13 @@ test("each kind is registered once, with a one-line description", () => {
 });
 
 test("the derived lists: steps with a result, assertions that read the captures", () => {
-  assert.deepEqual(RESULT_STEPS, ["http", "udp", "probe", "hold", "ftp", "table"]);
+  assert.deepEqual(RESULT_STEPS, ["http", "udp", "probe", "hold", "ftp", "table", "arp"]);
   assert.deepEqual(CAPTURE_KINDS, [
     "distribution",
     "rewrite",
     "one-connection-one-server",
     "outcomes",
     "payload",
+    "direct-routing",
   ]);
 });

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { LabBackend } from "../backend.ts";
 import { REPO_ROOT } from "../paths.ts";
-import { defaultTopology } from "../topology.ts";
+import type { Topology } from "../topology.ts";
 import { createBackend } from "../backends.ts";
 import type { CheckResult } from "./checks.ts";
 import { CAPTURE_KINDS, evaluateClientAssertion } from "./assertions/index.ts";
@@ -24,6 +24,7 @@ import { verdict } from "../assertions/result.ts";
 import type { RunReport, ScenarioResult } from "./result.ts";
 import type { Scenario } from "./schema.ts";
 import { StepRunner } from "./step-runner.ts";
+import { scenarioTopology } from "./topology.ts";
 
 export interface RunOptions {
   /** Backend kind (default "netns"). */
@@ -32,8 +33,8 @@ export interface RunOptions {
   artifacts?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
-  /** Builds the backend; tests may pass their own (default createBackend). */
-  makeBackend?: (kind: string, name: string) => LabBackend;
+  /** Builds the backend of the scenario's topology; tests may pass their own (default createBackend). */
+  makeBackend?: (kind: string, name: string, topology: Topology) => LabBackend;
 }
 
 /** "2025-01-31T12-00-00" (safe in file names). */
@@ -92,8 +93,8 @@ async function judge(
   captureFiles: CaptureFile[],
   result: ScenarioResult,
 ): Promise<void> {
-  const clientAddress = defaultTopology().hosts.find((h) => h.role === "client")!.interfaces[0]
-    .address.split("/")[0];
+  const clientAddress = scenarioTopology(scenario).hosts.find((h) => h.role === "client")!
+    .interfaces[0].address.split("/")[0];
   const fromClients = scenario.assertions.map((spec) =>
     evaluateClientAssertion(spec, runner.outputs, runner.windows, clientAddress)
   );
@@ -168,9 +169,10 @@ export async function runScenario(
     return result;
   };
 
+  const topology = scenarioTopology(scenario);
   let backend: LabBackend;
   try {
-    backend = (options.makeBackend ?? createBackend)(kind, scenario.lab);
+    backend = (options.makeBackend ?? createBackend)(kind, scenario.lab, topology);
   } catch (err) {
     result.error = (err as Error).message;
     return finish();
@@ -206,7 +208,7 @@ export async function runScenario(
       runner = new StepRunner(backend, scenario, dir, deadline, log);
       try {
         await runner.setUp();
-        if (scenario.capture) capture = await startCaptures(backend, defaultTopology(), dir, log);
+        if (scenario.capture) capture = await startCaptures(backend, topology, dir, log);
       } catch (err) {
         result.error = `the scenario could not be set up: ${(err as Error).message}`;
         return finish();

@@ -305,3 +305,22 @@ assertions:
     /assertions\[0\] \(sticky\): expect\.rs1: /,
   );
 });
+
+test("topology: default or a registered name; direct-routing only in a lab that bypasses", () => {
+  const body = `${SERVICES}steps:\n  - http: { id: a, connections: 3 }\nassertions:\n`;
+  const dr = parseScenario(`topology: dr\n${body}  - direct-routing: {}\n`, "/x/dr.yaml");
+  assert.equal(dr.topology, "dr");
+  assert.equal(dr.vip, "203.0.113.5");
+  assert.match(bad(`topology: tun9\n${body}  - rewrite: {}\n`), /topology is one of default, nat/);
+  assert.match(
+    bad(`${body}  - direct-routing: {}\n`),
+    /topology 'default' sends replies through the director; direct-routing needs a DR lab/,
+  );
+  // Weights by server name (every DR server answers on the VIP:port itself), not mixed.
+  const named = `  - distribution: { step: a, weights: { rs1: 1, rs2: 2 } }\n`;
+  assert.doesNotThrow(() => parseScenario(`topology: dr\n${body}${named}`, "/x/dr.yaml"));
+  assert.match(
+    bad(`${body}  - distribution: { step: a, weights: { rs1: 1, 172.16.0.3:80: 2 } }\n`),
+    /weights keys must all be real server address:port, or all server names/,
+  );
+});

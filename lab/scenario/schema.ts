@@ -10,7 +10,8 @@ import YAML from "yaml";
 import { z } from "zod";
 import { type DirectorConfig, parseDirectorConfig } from "../../director/config/service-config.ts";
 import { parseIPv4 } from "../../director/net/ipv4-address.ts";
-import { defaultTopology, isAllowedAddress, LAB_NAME_PATTERN, parseCidr } from "../topology.ts";
+import { isAllowedAddress, LAB_NAME_PATTERN, parseCidr } from "../topology.ts";
+import { SCENARIO_TOPOLOGIES, scenarioTopology } from "./topology.ts";
 import { id, ipv4, ms } from "./fields.ts";
 import {
   RESULT_STEPS,
@@ -53,8 +54,10 @@ export const fileSchema = z.strictObject({
   lab: z.string().regex(LAB_NAME_PATTERN, {
     message: "a lab name is 1-16 lower-case letters and digits, starting with a letter",
   }).default(DEFAULT_SCENARIO_LAB),
-  topology: z.literal("default", { message: "only the 'default' topology exists so far" })
-    .default("default"),
+  /** The lab's shape: "default" (the article's VS/NAT lab) or a name in lab/topologies/. */
+  topology: z.enum(SCENARIO_TOPOLOGIES, {
+    message: `the topology is one of ${SCENARIO_TOPOLOGIES.join(", ")} (lab/topologies/)`,
+  }).default("default"),
   /** The whole run (traffic and waits, not lab up/down) must end within this. */
   timeoutSeconds: z.number().int().min(1).max(600).default(120),
   /**
@@ -83,7 +86,8 @@ export interface Scenario {
   name: string;
   description: string;
   lab: string;
-  topology: "default";
+  /** "default" or a name in lab/topologies/ (scenarioTopology gives the Topology). */
+  topology: string;
   vip: string;
   timeoutSeconds: number;
   capture: boolean;
@@ -145,7 +149,7 @@ export function stepLabel(step: Step, index: number): string {
 
 /** The programs: unique ids, known hosts, their own addresses. */
 function crossCheckPrograms(s: Omit<Scenario, "file">, problems: string[]): void {
-  const topology = defaultTopology();
+  const topology = scenarioTopology(s);
   const hosts = new Set(topology.hosts.map((h) => h.name));
   const programIds = new Set<string>();
   for (const [i, p] of s.programs.entries()) {
@@ -171,7 +175,7 @@ function crossCheckPrograms(s: Omit<Scenario, "file">, problems: string[]): void
 
 /** The client's extra addresses are on its network; returns all its source addresses. */
 function crossCheckClient(s: Omit<Scenario, "file">, problems: string[]): Set<string> {
-  const client = defaultTopology().hosts.find((h) => h.role === "client")!;
+  const client = scenarioTopology(s).hosts.find((h) => h.role === "client")!;
   const clientNet = parseCidr(client.interfaces[0].address)!;
   for (const a of s.clientAddresses) {
     const addr = parseIPv4(a)!;
@@ -312,7 +316,7 @@ export function parseScenario(text: string, file: string): Scenario {
     description: f.description,
     lab: f.lab,
     topology: f.topology,
-    vip: defaultTopology().vip,
+    vip: scenarioTopology(f).vip,
     timeoutSeconds: f.timeoutSeconds,
     capture: f.capture !== false,
     captureComplete: typeof f.capture === "object" && f.capture.complete,

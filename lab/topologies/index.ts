@@ -1,8 +1,9 @@
 // The registry of the lab's topologies: one file per topology in this folder, one line in
 // TOPOLOGIES. `lvslab up --topology <name>` and the tests find them here; every backend
 // realises any of them from the data alone (lab/topology.ts is the model).
-//   A new topology (DR, TUN next): a file here returning a Topology, and one line below.
+//   A new topology (TUN next): a file here returning a Topology, and one line below.
 import type { Topology } from "../topology.ts";
+import { drTopology } from "./dr.ts";
 import { defaultTopology } from "./nat.ts";
 import { routedTopology } from "./routed.ts";
 
@@ -14,6 +15,10 @@ export interface TopologyEntry {
 
 export const TOPOLOGIES: Record<string, TopologyEntry> = {
   nat: { summary: "VS/NAT, the LVS article's example (the default lab)", build: defaultTopology },
+  dr: {
+    summary: "VS/DR: a router, and one LAN shared by the director and the real servers",
+    build: drTopology,
+  },
   routed: {
     summary: "a router between a client network, a public LAN and two private ones; no director",
     build: routedTopology,
@@ -21,6 +26,20 @@ export const TOPOLOGIES: Record<string, TopologyEntry> = {
 };
 
 export const DEFAULT_TOPOLOGY = "nat";
+
+/**
+ * The lab of each forwarding method (`--method`): the topology that shows it. One line per
+ * method; VS/TUN's ("tun") comes with its topology.
+ */
+export const METHOD_TOPOLOGIES: Readonly<Record<string, string>> = {
+  nat: "nat",
+  dr: "dr",
+};
+
+/** The method whose lab `topology` is, or null (a topology that shows none, e.g. routed). */
+export function methodOf(topology: string): string | null {
+  return Object.entries(METHOD_TOPOLOGIES).find(([, t]) => t === topology)?.[0] ?? null;
+}
 
 /** The topology registered under `name`; throws a sentence naming those there are. */
 export function topologyNamed(name: string): Topology {

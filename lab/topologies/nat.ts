@@ -7,6 +7,7 @@ import { host, QUIET_IPV6 } from "./hosts.ts";
 /** The LVS article's VS/NAT example mapped onto documentation addresses (DESIGN.md). */
 export function defaultTopology(): Topology {
   return {
+    name: "nat",
     switchHost: "net",
     vip: "203.0.113.5",
     networks: [

@@ -12,6 +12,7 @@ import { host } from "./hosts.ts";
 
 export function routedTopology(): Topology {
   return {
+    name: "routed",
     switchHost: "net",
     vip: "203.0.113.5",
     networks: [

@@ -1,8 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_TOPOLOGY, TOPOLOGIES, topologyNamed } from "./index.ts";
-import { defaultTopology, findHost, type Topology, validateTopology } from "../topology.ts";
+import {
+  defaultTopology,
+  directorPrivateInterface,
+  findHost,
+  type Route,
+  type Topology,
+  validateTopology,
+} from "../topology.ts";
 import { routedTopology } from "./routed.ts";
+import { DR_REALSERVER_SYSCTLS, drTopology } from "./dr.ts";
 
 function problems(change: (t: Topology) => void): string {
   const topo = routedTopology();
@@ -15,7 +23,10 @@ test("every registered topology is sound; the default is the article's lab", () 
     assert.deepEqual(validateTopology(topologyNamed(name)), [], name);
   }
   assert.deepEqual(topologyNamed(DEFAULT_TOPOLOGY), defaultTopology());
-  assert.throws(() => topologyNamed("mesh"), /topology 'mesh' is unknown; use one of nat, routed/);
+  assert.throws(
+    () => topologyNamed("mesh"),
+    /topology 'mesh' is unknown; use one of nat, dr, routed/,
+  );
 });
 
 test("the routed topology: a router on four networks, a host on each", () => {
@@ -85,5 +96,56 @@ test("validation says in sentences what is wrong with any shape", () => {
   assert.match(
     problems((t) => (t.networks[3].cidr = "172.16.2.7/24")),
     /network 'lan2': 172\.16\.2\.7\/24 has host bits set/,
+  );
+});
+
+test("the DR topology: one LAN for router, director and real servers; the VIP on lo", () => {
+  const topo = drTopology();
+  assert.equal(topo.name, "dr");
+  assert.equal(topo.services, "dr-services.yaml");
+  const router = findHost(topo, "router");
+  assert.deepEqual(router.interfaces.map((i) => [i.network, i.address]), [
+    ["public", "198.51.100.254/24"],
+    ["lan", "172.16.0.254/24"],
+  ]);
+  // The router finds the VIP by ARP on the LAN (its eth1).
+  assert.deepEqual(router.routes, [{ destination: "203.0.113.5/32", dev: "eth1" }]);
+  assert.equal(router.sysctls["net.ipv4.ip_forward"], "1");
+  const director = findHost(topo, "director");
+  assert.deepEqual(director.interfaces.map((i) => i.address), ["172.16.0.253/24"]);
+  assert.deepEqual(director.loAddresses, ["203.0.113.5/32"]);
+  assert.deepEqual(director.routes, [{ destination: "default", via: "172.16.0.254" }]);
+  assert.equal(director.sysctls["net.ipv4.conf.all.rp_filter"], "0");
+  for (const [name, rip] of [["rs1", "172.16.0.2"], ["rs2", "172.16.0.3"]]) {
+    const rs = findHost(topo, name);
+    assert.deepEqual(rs.interfaces.map((i) => [i.network, i.address]), [["lan", `${rip}/24`]]);
+    assert.deepEqual(rs.loAddresses, ["203.0.113.5/32"]);
+    assert.deepEqual(rs.routes, [{ destination: "default", via: "172.16.0.254" }]);
+    for (const [key, value] of Object.entries(DR_REALSERVER_SYSCTLS)) {
+      assert.equal(rs.sysctls[key], value, `${name} ${key}`);
+    }
+    assert.deepEqual(rs.http?.listen, ["203.0.113.5:80", `${rip}:80`]);
+  }
+  assert.deepEqual(findHost(topo, "rs2").ftp, {
+    listen: "203.0.113.5:21",
+    pasvAddress: "203.0.113.5",
+  });
+  assert.equal(directorPrivateInterface(topo).name, "eth0");
+});
+
+test("on-link routes name one of the host's devices and no next hop", () => {
+  const withRoute = (route: Route) => {
+    const topo = drTopology();
+    findHost(topo, "router").routes = [route];
+    return validateTopology(topo).join("\n");
+  };
+  assert.equal(withRoute({ destination: "203.0.113.5/32", dev: "eth1" }), "");
+  assert.match(
+    withRoute({ destination: "203.0.113.5/32", dev: "eth7" }),
+    /host 'router': on-link route to 203\.0\.113\.5\/32 names device 'eth7'; give one of the host's interfaces \(eth0, eth1\) and no via/,
+  );
+  assert.match(
+    withRoute({ destination: "default", dev: "eth1" }),
+    /host 'router': the default route needs a next hop \(via\), not a device/,
   );
 });

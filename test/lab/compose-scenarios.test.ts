@@ -2,6 +2,7 @@
 // scenario files and assertions as on netns must pass in containers, and each run leaves no
 // container, network or volume of its project. Needs root and a Docker engine:
 // skipped with the reason on a developer's machine without them, a failure under CI=true.
+import { scenarioTopology } from "../../lab/scenario/topology.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -46,7 +47,9 @@ for (const file of allScenarioFiles()) {
     assert.equal(result.backend, "compose");
     assert.equal(result.status, "passed", report);
     assert.ok(result.assertions.length >= scenario.assertions.length, report);
-    for (const segment of ["public", "private", "tun"]) {
+    // A capture of every network of the scenario's topology, and of the TUN device.
+    const networks = scenarioTopology(scenario).networks.map((n) => n.name);
+    for (const segment of [...networks, "tun"]) {
       assert.ok(result.pcaps.some((p) => p.endsWith(`${segment}.pcap`)), report);
     }
     assert.ok(fs.existsSync(path.join(artifacts, name, "junit.xml")));

@@ -4,6 +4,7 @@
 import type { Connection } from "../../analysis/connections.ts";
 import type { Packet } from "../../analysis/packet.ts";
 import type { TwinResult } from "../../analysis/twins.ts";
+import type { DrView } from "../../assertions/direct-routing.ts";
 import { plural, verdict } from "../../assertions/result.ts";
 import type { ServiceSpec } from "../../assertions/service.ts";
 import { FTP_CONTROL_PORT } from "../../../director/apps/ftp.ts";
@@ -25,6 +26,12 @@ export interface CaptureContext {
   readonly lost: number;
   /** Packet twins across the director for a service (loose where a helper rewrites payload). */
   twinsFor(s: ServiceSpec): TwinResult;
+  /**
+   * Where replies bypass the director (VS/DR): each client packet's path through it, from the
+   * client network (public), the director's LAN port (private) and each real server's port.
+   * Null in a NAT lab.
+   */
+  readonly dr: DrView | null;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { CheckResult } from "../checks.ts";
 import type { StepOutput } from "../steps/index.ts";
 import type { StepWindow } from "../steps/types.ts";
 import type { CaptureContext } from "./capture-context.ts";
+import { directRoutingAssertion } from "./direct-routing.ts";
 import { distributionAssertion } from "./distribution.ts";
 import { ftpAssertion } from "./ftp.ts";
 import { heldAssertion } from "./held.ts";
@@ -24,6 +25,7 @@ import { rewriteAssertion } from "./rewrite.ts";
 import { serversAssertion } from "./servers.ts";
 import { stickyAssertion } from "./sticky.ts";
 import { tableAssertion } from "./table.ts";
+import { vipNeighbourAssertion } from "./vip-neighbour.ts";
 import type { AssertionKindDef, ClientContext } from "./types.ts";
 
 /** THE table: every assertion kind, in the order messages list them. */
@@ -39,6 +41,8 @@ export const ASSERTION_TABLE = [
   tableAssertion,
   ftpAssertion,
   payloadAssertion,
+  vipNeighbourAssertion,
+  directRoutingAssertion,
 ] as const;
 
 type Def = (typeof ASSERTION_TABLE)[number];

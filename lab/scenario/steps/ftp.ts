@@ -3,10 +3,10 @@
 // ../ftp-step.ts).
 import path from "node:path";
 import { z } from "zod";
-import { defaultTopology } from "../../topology.ts";
 import { count, id, ipv4, ms, port } from "../fields.ts";
 import { describeFtp, type FtpSummary, runFtpStep } from "../ftp-step.ts";
 import { noTcpService } from "./common.ts";
+import { scenarioTopology } from "../topology.ts";
 import type { StepCheckContext, StepKindDef } from "./types.ts";
 
 /** Largest file an ftp step may create and move (64 MiB). */
@@ -71,7 +71,14 @@ function check(step: FtpStep, ctx: StepCheckContext, where: string, problems: st
   const service = s.services.services.find((v) =>
     v.protocol === "tcp" && v.address === vip && v.port === step.vport
   );
-  const ftpServers = defaultTopology().hosts.flatMap((h) => h.ftp ? [h.ftp.listen] : []);
+  // A host's FTP server by its listen address, or by the host's own addresses at the
+  // listen port (a DR real server listens on the VIP and is addressed by its own).
+  const ftpServers = scenarioTopology(s).hosts.flatMap((h) => {
+    if (!h.ftp) return [];
+    const port = h.ftp.listen.split(":")[1];
+    const own = h.interfaces.map((i) => `${i.address.split("/")[0]}:${port}`);
+    return [...new Set([h.ftp.listen, ...own])];
+  });
   if (!service) {
     problems.push(noTcpService(where, vip, step.vport));
   } else if (
@@ -113,6 +120,7 @@ export const ftpStep: StepKindDef<FtpStep, FtpOutput> = {
   async run(step, ctx) {
     const data = await runFtpStep(ctx.backend, step, ctx.vip, {
       budget: (ms) => ctx.budget(ms),
+      topology: scenarioTopology(ctx.scenario),
       logFile: path.join(ctx.logDir, `ftp-${step.id ?? `step${ctx.index}`}.log`),
     });
     ctx.note(step.id, { kind: "ftp", data }, { vport: step.vport, protocol: "tcp" });

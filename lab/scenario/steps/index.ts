@@ -7,6 +7,7 @@
 // wait.ts are small examples), add one line to STEP_TABLE, and document it in the steps
 // table of scenarios/README.md (a unit test checks that every kind is there).
 import type { z } from "zod";
+import { arpStep } from "./arp.ts";
 import { ftpStep } from "./ftp.ts";
 import { holdStep } from "./hold.ts";
 import { httpStep } from "./http.ts";
@@ -33,6 +34,7 @@ export const STEP_TABLE = [
   startStep,
   waitStep,
   tableStep,
+  arpStep,
 ] as const;
 
 type Def = (typeof STEP_TABLE)[number];
@@ -64,6 +66,7 @@ export function stepFromYaml(kind: StepKind, value: unknown): Step {
   return def.fromYaml ? def.fromYaml(value) : { kind, ...(value as object) } as Step;
 }
 
+export type { ArpStep } from "./arp.ts";
 export type { FtpStep } from "./ftp.ts";
 export type { HoldStep } from "./hold.ts";
 export type { HttpStep } from "./http.ts";
