@@ -52,14 +52,21 @@ function ipQuiet(args: string[]): void {
  * Sets a kernel setting unless it already has that value: in a container /proc/sys is
  * read-only and the container's own sysctls (compose.yaml) are already what is needed.
  */
-function writeSysctl(key: string, value: string): void {
+/**
+ * Writes a kernel setting; returns what it was when the write changed it (so it can be put
+ * back), else null.
+ */
+function writeSysctl(key: string, value: string): string | null {
   const file = `/proc/sys/${key.replaceAll(".", "/")}`;
+  let before: string | null = null;
   try {
-    if (fs.readFileSync(file, "utf8").trim() === value) return;
+    before = fs.readFileSync(file, "utf8").trim();
+    if (before === value) return null;
   } catch {
     // Unreadable: the write below says what is wrong.
   }
   fs.writeFileSync(file, value);
+  return before;
 }
 
 /** Where the `local` table's rule sits while a VIP exists (it is at 0 otherwise). */
@@ -100,6 +107,8 @@ export class HostSetup {
   /** The local table's rule was moved (restored when the last VIP goes). */
   private localRuleMoved = false;
   private vipRulesBase = false;
+  /** Host settings apply() changed, with their values before, in the order written. */
+  private readonly changedSysctls: [key: string, before: string][] = [];
 
   constructor(private readonly options: HostSetupOptions) {}
 
@@ -112,10 +121,12 @@ export class HostSetup {
       );
     }
     ip(["link", "set", tunName, "up"]);
-    writeSysctl("net.ipv4.ip_forward", "1");
-    for (const dev of ["all", "default", tunName, ...(privateDev ? [privateDev] : [])]) {
-      writeSysctl(`net.ipv4.conf.${dev}.rp_filter`, "0");
+    // The host's own settings are put back by teardown(); the TUN device's go with it.
+    this.hostSetting("net.ipv4.ip_forward", "1");
+    for (const dev of ["all", "default", ...(privateDev ? [privateDev] : [])]) {
+      this.hostSetting(`net.ipv4.conf.${dev}.rp_filter`, "0");
     }
+    writeSysctl(`net.ipv4.conf.${tunName}.rp_filter`, "0");
     // The director speaks IPv4 only: keep IPv6 router solicitations off the TUN device.
     if (fs.existsSync(`/proc/sys/net/ipv6/conf/${tunName}`)) {
       writeSysctl(`net.ipv6.conf.${tunName}.disable_ipv6`, "1");
@@ -133,6 +144,12 @@ export class HostSetup {
       this.replaceRule(rulePriority - 1, ["iif", "lo", "ipproto", "icmp"]);
       this.ruleAdded = true;
     }
+  }
+
+  /** Writes a setting of the host's own that teardown() puts back as it was. */
+  private hostSetting(key: string, value: string): void {
+    const before = writeSysctl(key, value);
+    if (before !== null) this.changedSysctls.push([key, before]);
   }
 
   /** Installs `ip rule ... lookup <table>` at a priority, replacing what was there. */
@@ -180,7 +197,7 @@ export class HostSetup {
     if (!isOwnAddress(vip)) return;
     const devices = arpDevices(this.options.tunName);
     for (const dev of devices) {
-      writeSysctl(`net.ipv4.neigh.${dev}.proxy_delay`, "0");
+      this.hostSetting(`net.ipv4.neigh.${dev}.proxy_delay`, "0");
       ip(["neigh", "replace", "proxy", vip, "dev", dev]);
     }
     this.proxiedVips.set(addr, devices);
@@ -254,5 +271,12 @@ export class HostSetup {
       this.ruleAdded = false;
     }
     ipQuiet(["route", "flush", "table", String(this.options.table)]);
+    for (const [key, before] of this.changedSysctls.splice(0).reverse()) {
+      try {
+        writeSysctl(key, before);
+      } catch {
+        // A device that went away (the lab's namespace is being torn down): nothing to undo.
+      }
+    }
   }
 }

@@ -23,11 +23,20 @@ async function inHost(host: string, argv: string[]) {
   return await execIn(host, argv, { name: LAB, timeoutMs: 20_000 });
 }
 
-/** The director host's rules and routes of every table, as text. */
+/** The settings the director changes on its host (and must put back). */
+const HOST_SETTINGS = [
+  "net.ipv4.ip_forward",
+  "net.ipv4.conf.all.rp_filter",
+  "net.ipv4.conf.default.rp_filter",
+  "net.ipv4.conf.eth1.rp_filter",
+];
+
+/** The director host's rules and routes of every table and its settings, as text. */
 async function routing(): Promise<string> {
   const rules = await inHost("director", ["ip", "rule"]);
   const routes = await inHost("director", ["ip", "route", "show", "table", "all"]);
-  return `${rules.stdout}\n${routes.stdout}`;
+  const settings = await inHost("director", ["sysctl", ...HOST_SETTINGS]);
+  return `${rules.stdout}\n${routes.stdout}\n${settings.stdout}`;
 }
 
 async function curl(host: string, timeoutS = 3) {
@@ -39,6 +48,9 @@ for (const dev of ["lo", "eth0"]) {
     if (!requireRoot(t)) return;
     const addr = await inHost("director", ["ip", "addr", "add", `${VIP}/32`, "dev", dev]);
     assert.equal(addr.code, 0, addr.stderr);
+    // Strict reverse-path filtering, which the director turns off while it runs.
+    const strict = HOST_SETTINGS.slice(1).map((k) => `${k}=1`);
+    assert.equal((await inHost("director", ["sysctl", "-qw", ...strict])).code, 0);
     try {
       const before = await routing();
       // Without the director, the director host's kernel takes the VIP's packets itself.
