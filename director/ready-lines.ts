@@ -11,6 +11,8 @@ export const READY_LINES = Object.freeze({
   ftpServer: "ftp-server ready",
   /** realservers/udp-echo-server.ts, bound. */
   udpEchoServer: "udp-echo-server ready",
+  /** realservers/tunnel-decap.ts, its socket and TUN device open (details follow). */
+  decapsulator: "lvslab-decap ready",
   /** clients/tcp-hold.ts, all its connections open (a JSON report follows). */
   tcpHold: "tcp-hold ready",
 });

@@ -46,6 +46,11 @@ export interface TunOptions {
   offload: boolean;
   /** Open the device with IFF_MULTI_QUEUE (one fd per queue). */
   multiQueue?: boolean;
+  /**
+   * Frame every packet with a virtio_net_hdr (default true: the director's fast path). The
+   * real servers' decapsulator only writes whole packets and opens it without.
+   */
+  vnetHeader?: boolean;
 }
 
 export interface TunDevice {
@@ -70,13 +75,15 @@ export function openTun(options: TunOptions): TunDevice {
     throw new Error(
       `cannot open /dev/net/tun (${
         (err as Error).message
-      }); the director needs root and the tun driver`,
+      }); a TUN device needs root and the tun driver`,
     );
   }
   const { ioctl, errno } = libc();
   const ifr = Buffer.alloc(IFREQ_SIZE);
   ifr.write(options.name, 0, "latin1");
-  const flags = IFF_TUN | IFF_NO_PI | IFF_VNET_HDR | (options.multiQueue ? IFF_MULTI_QUEUE : 0);
+  const vnetHeader = options.vnetHeader ?? true;
+  const flags = IFF_TUN | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0) |
+    (options.multiQueue ? IFF_MULTI_QUEUE : 0);
   ifr.writeUInt16LE(flags, IFNAMSIZ);
   const fail = (what: string): never => {
     const code = errno();
@@ -84,6 +91,9 @@ export function openTun(options: TunOptions): TunDevice {
     throw new Error(`${what} on ${options.name} failed (errno ${code})`);
   };
   if (ioctl(fd, TUNSETIFF, "void *", ifr) < 0) fail("TUNSETIFF");
+  if (!vnetHeader) {
+    return { fd, name: ifr.toString("latin1", 0, IFNAMSIZ).replace(/\0.*$/s, ""), offload: false };
+  }
   const hdrSize = Buffer.alloc(4);
   hdrSize.writeInt32LE(VNET_HDR_LEN, 0);
   if (ioctl(fd, TUNSETVNETHDRSZ, "void *", hdrSize) < 0) fail("TUNSETVNETHDRSZ");

@@ -1,0 +1,193 @@
+// `lvslab-decap`: the VS/TUN real server's decapsulator, for kernels without ipip, fou or
+// ip_gre (where they exist, the LVS-TUN recipe needs nothing from lvslab). One command on
+// the real server, after the recipe's VIP/32 on lo and arp_ignore=1/arp_announce=2:
+//
+//   lvslab-decap --director 172.16.1.254 --type ipip|gue|gre [--gue-port 6080] [--vip VIP]
+//
+// It receives the tunnel packets on a raw socket, checks that each comes from a configured
+// director and is well formed (tunnel-decap/outer-packet.ts), and writes the inner packet
+// into a TUN device, so the local stack answers the client with the VIP as source. Counters
+// per drop reason go to --stats-file every second and to stdout on SIGUSR1; SIGTERM/SIGINT
+// undo what it changed (tunnel-decap/host-setup.ts) and exit.
+import fs from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { formatIPv4, parseIPv4 } from "../director/net/ipv4-address.ts";
+import { READY_LINES } from "../director/ready-lines.ts";
+import { openTun } from "../director/tun/tun-device.ts";
+import { DecapLoop } from "./tunnel-decap/decap-loop.ts";
+import { DecapHostSetup } from "./tunnel-decap/host-setup.ts";
+import {
+  innerDestinations,
+  missingVips,
+  readLocalAddresses,
+  readLocalAddressesSync,
+} from "./tunnel-decap/local-addresses.ts";
+import {
+  type DecapPolicy,
+  GUE_DEFAULT_PORT,
+  TUNNEL_PROTOCOL,
+  TUNNEL_TYPES,
+  type TunnelType,
+} from "./tunnel-decap/outer-packet.ts";
+import {
+  closeFd,
+  gueRawFilter,
+  openPortPlaceholder,
+  RawReceiver,
+} from "./tunnel-decap/raw-receiver.ts";
+import { readRawSockets, socketInode } from "./tunnel-decap/raw-socket-table.ts";
+import { statsSnapshot, writeStatsFile } from "./tunnel-decap/stats.ts";
+
+const STATS_INTERVAL_MS = 1000;
+
+interface Options {
+  director: number[];
+  type: TunnelType;
+  guePort: number;
+  tun: string;
+  vip: number[];
+  statsFile?: string;
+  refresh: number;
+}
+
+function address(what: string) {
+  return (text: string, list: number[] = []): number[] => {
+    const a = parseIPv4(text);
+    if (a === null) {
+      throw new InvalidArgumentError(`${what} takes an IPv4 address, e.g. 172.16.1.254`);
+    }
+    return [...list, a];
+  };
+}
+
+function parseOptions(): Options {
+  return new Command()
+    .name("lvslab-decap")
+    .description(
+      "VS/TUN real-server decapsulator: tunnel packets from the directors into a TUN device",
+    )
+    .requiredOption(
+      "--director <addr>",
+      "a director's address (repeat for more)",
+      address("--director"),
+    )
+    .addOption(
+      new Option("--type <type>", "tunnel type the directors send").choices(TUNNEL_TYPES)
+        .makeOptionMandatory(),
+    )
+    .option("--gue-port <port>", "GUE: the UDP port (ipvsadm --tun-port)", (t) => {
+      const port = Number(t);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new InvalidArgumentError("--gue-port takes a port number (1-65535)");
+      }
+      return port;
+    }, GUE_DEFAULT_PORT)
+    .option("--tun <name>", "TUN device to create", "lvsdecap0")
+    .option("--vip <addr>", "accept only these inner destinations (repeat)", address("--vip"), [])
+    .option("--stats-file <path>", "write the counters here as JSON every second")
+    .option("--refresh <seconds>", "re-read the host's addresses this often", (t) => {
+      const seconds = Number(t);
+      if (!(seconds >= 0.1 && seconds <= 3600)) {
+        throw new InvalidArgumentError("--refresh takes seconds between 0.1 and 3600");
+      }
+      return seconds;
+    }, 2)
+    .parse()
+    .opts<Options>();
+}
+
+/** Everything opened so far, closed in reverse on exit or on a failed start. */
+class Resources {
+  tunFd = -1;
+  setup: DecapHostSetup | null = null;
+  receiver: RawReceiver | null = null;
+  placeholderFd = -1;
+  /** The receive socket's inode, to find its drop count in /proc/net/raw. */
+  inode = -1;
+
+  release(): void {
+    this.receiver?.close();
+    if (this.placeholderFd >= 0) closeFd(this.placeholderFd);
+    this.setup?.undo();
+    if (this.tunFd >= 0) fs.closeSync(this.tunFd);
+    this.receiver = null;
+    this.placeholderFd = -1;
+    this.setup = null;
+    this.tunFd = -1;
+  }
+}
+
+function start(opts: Options, res: Resources): DecapLoop {
+  const tun = openTun({ name: opts.tun, offload: false, vnetHeader: false });
+  res.tunFd = tun.fd;
+  res.setup = new DecapHostSetup(tun.name);
+  res.setup.apply();
+  for (const c of res.setup.changes) {
+    if (c.from !== c.to) console.log(`lvslab-decap: ${c.key} ${c.from} -> ${c.to}`);
+  }
+  const protocol = TUNNEL_PROTOCOL[opts.type];
+  if (readRawSockets().some((r) => r.protocol === protocol)) {
+    console.error(
+      `lvslab-decap: another raw socket for IP protocol ${protocol} is open here (another ` +
+        `lvslab-decap?); each gets a copy of every packet, so both would inject it`,
+    );
+  }
+  const filter = opts.type === "gue" ? gueRawFilter(opts.director, opts.guePort) : undefined;
+  res.receiver = RawReceiver.open(protocol, filter);
+  res.inode = socketInode(res.receiver.fd);
+  if (opts.type === "gue") res.placeholderFd = openPortPlaceholder(opts.guePort);
+  const local = readLocalAddressesSync();
+  for (const warning of missingVips(local, opts.vip)) console.error(`lvslab-decap: ${warning}`);
+  const policy: DecapPolicy = {
+    type: opts.type,
+    guePort: opts.guePort,
+    directors: new Set(opts.director.map((a) => a | 0)),
+    innerDestinations: innerDestinations(local, opts.vip),
+  };
+  return new DecapLoop(res.receiver, tun.fd, policy);
+}
+
+function main(): void {
+  const opts = parseOptions();
+  const res = new Resources();
+  let loop: DecapLoop;
+  try {
+    loop = start(opts, res);
+  } catch (err) {
+    res.release();
+    console.error(`lvslab-decap: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  const snapshot = () => {
+    const drops = readRawSockets().find((r) => r.inode === res.inode)?.drops ?? 0;
+    return statsSnapshot(loop, res.receiver!, opts.tun, drops);
+  };
+  const writeStats = () => opts.statsFile && writeStatsFile(opts.statsFile, snapshot());
+  writeStats();
+  const timers = [
+    setInterval(writeStats, STATS_INTERVAL_MS),
+    setInterval(() => {
+      readLocalAddresses().then(
+        (local) => (loop.policy.innerDestinations = innerDestinations(local, opts.vip)),
+        (err) => console.error(`lvslab-decap: cannot read this host's addresses: ${err}`),
+      );
+    }, opts.refresh * 1000),
+  ];
+  const stop = (signal: string) => {
+    loop.stop();
+    for (const t of timers) clearInterval(t);
+    writeStats();
+    res.release();
+    console.log(`lvslab-decap: ${signal}, stopped; changes undone`);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGUSR1", () => console.log(JSON.stringify(snapshot())));
+  loop.start();
+  const dirs = opts.director.map(formatIPv4).join(", ");
+  const port = opts.type === "gue" ? ` port ${opts.guePort}` : "";
+  console.log(`${READY_LINES.decapsulator}: ${opts.type}${port} from ${dirs} into ${opts.tun}`);
+}
+
+main();

@@ -1,0 +1,94 @@
+// The decapsulator's per-packet path (DecapLoop.handle: check, then write(2) of the inner
+// packet to the "TUN" fd, here /dev/null) allocates nothing: measured by heap growth and
+// garbage collections over a million packets of each tunnel type, GUE with remote checksum
+// offload included. Prints the time per packet as a diagnostic (not a benchmark).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { PerformanceObserver } from "node:perf_hooks";
+import { parseIPv4 } from "../../director/net/ipv4-address.ts";
+import { Verdict } from "./drop-reasons.ts";
+import { DecapLoop } from "./decap-loop.ts";
+import type { TunnelType } from "./outer-packet.ts";
+import { gre, gue, icmpEcho, ipip, tcpSyn } from "./test-packets.ts";
+
+const DIRECTOR = "172.16.1.254";
+const RS = "172.16.1.2";
+const VIP = "203.0.113.5";
+const CLIENT = "198.51.100.2";
+
+function packets(type: TunnelType): Uint8Array[] {
+  const echo = icmpEcho(CLIENT, VIP, 1, 1);
+  const syn = tcpSyn(CLIENT, VIP, 40000, 80, true);
+  if (type === "ipip") return [ipip(DIRECTOR, RS, echo), ipip("172.16.1.9", RS, echo)];
+  if (type === "gre") return [gre(DIRECTOR, RS, echo, { checksum: true }), gre(DIRECTOR, RS, echo)];
+  return [
+    gue(DIRECTOR, RS, echo, { udpChecksum: true }),
+    gue(DIRECTOR, RS, syn, { remcsum: { start: 20, offset: 16 } }),
+  ];
+}
+
+/**
+ * A receiver stand-in whose batch holds the given packets; refill() copies them back byte by
+ * byte (remote checksum offload rewrites its field; TypedArray.set would allocate a little).
+ */
+function fakeReceiver(pkts: Uint8Array[]) {
+  const slots = pkts.map((p) => {
+    const slot = new Uint8Array(65536);
+    slot.set(p);
+    return slot;
+  });
+  return {
+    fd: -1,
+    batch: pkts.length,
+    receive: () => pkts.length,
+    slot: (i: number) => slots[i]!,
+    length: (i: number) => pkts[i]!.length,
+    refill: () => {
+      for (let i = 0; i < pkts.length; i++) {
+        const p = pkts[i]!;
+        const slot = slots[i]!;
+        for (let b = 0; b < p.length; b++) slot[b] = p[b]!;
+      }
+    },
+  };
+}
+
+for (const type of ["ipip", "gue", "gre"] as TunnelType[]) {
+  test(`${type}: a million packets through handle() allocate nothing`, async (t) => {
+    const devNull = fs.openSync("/dev/null", "w");
+    const pkts = packets(type);
+    const receiver = fakeReceiver(pkts);
+    const loop = new DecapLoop(receiver, devNull, {
+      type,
+      guePort: 6080,
+      directors: new Set([parseIPv4(DIRECTOR)! | 0]),
+      innerDestinations: new Set([parseIPv4(VIP)! | 0]),
+    });
+    const run = (rounds: number) => {
+      for (let r = 0; r < rounds; r++) {
+        receiver.refill();
+        for (let i = 0; i < pkts.length; i++) loop.handle(i);
+      }
+    };
+    run(50_000);
+    let collections = 0;
+    const observer = new PerformanceObserver((list) => (collections += list.getEntries().length));
+    observer.observe({ entryTypes: ["gc"] });
+    const before = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    const rounds = 500_000;
+    run(rounds);
+    const ns = ((performance.now() - started) * 1e6) / (rounds * pkts.length);
+    const growth = process.memoryUsage().heapUsed - before;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    observer.disconnect();
+    fs.closeSync(devNull);
+    t.diagnostic(`${ns.toFixed(0)} ns per packet (check + write to /dev/null)`);
+    const expectInjected = type === "ipip" ? 1 : 2;
+    assert.equal(loop.counts[Verdict.INJECT], (rounds + 50_000) * expectInjected);
+    assert.equal(loop.counts[Verdict.INJECT_FAILED], 0);
+    assert.ok(growth < 4 * 1024 * 1024, `heap grew ${growth} bytes`);
+    assert.ok(collections <= 4, `${collections} garbage collections`);
+  });
+}
