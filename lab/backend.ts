@@ -42,6 +42,8 @@ export interface StatusView {
   /** A host per line: its name, where it lives (namespace, container), its addresses. */
   hosts: { host: string; where: string; state: string; addresses: string[] }[];
   // state: "" for a host that is simply there, else what is wrong or what Docker says.
+  /** Host → how it decapsulates VS/TUN packets (lab/decapsulation.ts), where known. */
+  decapsulation: Record<string, string>;
   /** The lab's own programs; null where the backend does not track them one by one. */
   processes: { name: string; pid: number; alive: boolean; log: string }[] | null;
   networks: string[];

@@ -35,6 +35,8 @@ const stateSchema = z.object({
     }),
   ),
   processes: z.array(processSchema),
+  /** VS/TUN real servers: host → how it decapsulates (lab/decapsulation.ts summary). */
+  decapsulation: z.record(z.string(), z.string()).optional(),
 });
 
 export type LabProcess = z.infer<typeof processSchema>;

@@ -7,6 +7,7 @@
 //   A new host role: HostRole and HOST_ROLES here; what a role runs is lab/programs.ts.
 //   A new backend: lab/backends.ts.
 import { parseIPv4, prefixMask } from "../director/net/ipv4-address.ts";
+import { TUNNEL_TYPES, type TunnelType } from "../director/service/tunnel-options.ts";
 
 export type HostRole = "client" | "router" | "director" | "realserver";
 
@@ -71,6 +72,21 @@ export interface FtpServerProgram {
   pasvAddress?: string;
 }
 
+/**
+ * What a VS/TUN real server decapsulates: the tunnel its director sends (the service table's
+ * tunType/tunPort for this server). lab/decapsulation.ts picks the kernel's device or
+ * lvslab-decap for it.
+ */
+export interface TunnelEndpoint {
+  type: TunnelType;
+  /** The directors' addresses the tunnel packets come from. */
+  directors: string[];
+  /** GUE only: the UDP port (the table's tunPort). */
+  guePort?: number;
+  /** The VIPs the inner packets may be for. */
+  vips: string[];
+}
+
 export interface Host {
   /** Short name, also the suffix of the namespace name: "client", "director", "rs1". */
   name: string;
@@ -85,6 +101,8 @@ export interface Host {
   http?: HttpServerProgram;
   /** The FTP server this host runs, if any (the article's VIP:21 → 172.16.0.3:21). */
   ftp?: FtpServerProgram;
+  /** A VS/TUN real server's tunnel end, if any. */
+  tunnel?: TunnelEndpoint;
 }
 
 export interface Topology {
@@ -174,14 +192,25 @@ export function findHost(topology: Topology, name: string): Host {
   return host;
 }
 
-/** The director's interface on the network of real servers (the `--private-dev` argument). */
-export function directorPrivateInterface(topology: Topology): HostInterface {
+/**
+ * The director's interface on the network of real servers (the `--private-dev` argument),
+ * or null when it has none: VS/TUN's real servers are routed to, and no reply comes back.
+ */
+export function directorLanInterface(topology: Topology): HostInterface | null {
   const director = topology.hosts.find((h) => h.role === "director");
   const realServer = topology.hosts.find((h) => h.role === "realserver");
   if (!director || !realServer) throw new Error("the topology has no director or no real server");
   const network = realServer.interfaces[0].network;
-  const iface = director.interfaces.find((i) => i.network === network);
-  if (!iface) throw new Error(`the director has no interface on network '${network}'`);
+  return director.interfaces.find((i) => i.network === network) ?? null;
+}
+
+/** directorLanInterface, which must exist (NAT and DR captures, their private segment). */
+export function directorPrivateInterface(topology: Topology): HostInterface {
+  const iface = directorLanInterface(topology);
+  if (!iface) {
+    const network = topology.hosts.find((h) => h.role === "realserver")!.interfaces[0].network;
+    throw new Error(`the director has no interface on network '${network}'`);
+  }
   return iface;
 }
 
@@ -338,6 +367,7 @@ function checkHostSettings(host: Host, problems: string[]): void {
       problems.push(`${where} lo: '${address}' is not an address with prefix in ${PLAN}`);
     }
   }
+  if (host.tunnel) checkTunnel(host, host.tunnel, problems);
   if (host.role === "router") {
     if (host.sysctls["net.ipv4.ip_forward"] !== "1") {
       problems.push(`${where}: a router needs net.ipv4.ip_forward = 1 in its sysctls`);
@@ -345,6 +375,25 @@ function checkHostSettings(host: Host, problems: string[]): void {
     if (host.interfaces.length < 2) {
       problems.push(`${where}: a router needs interfaces on two networks at least`);
     }
+  }
+}
+
+/** A tunnel end: a known type, directors in the plan, a GUE port with GUE only. */
+function checkTunnel(host: Host, tunnel: TunnelEndpoint, problems: string[]): void {
+  const where = `host '${host.name}' tunnel`;
+  if (!TUNNEL_TYPES.includes(tunnel.type)) {
+    problems.push(`${where}: type '${tunnel.type}' is not one of ${TUNNEL_TYPES.join(", ")}`);
+  }
+  for (const addr of [...tunnel.directors, ...tunnel.vips]) {
+    const a = parseIPv4(addr);
+    if (a === null || !inPlan(a)) problems.push(`${where}: '${addr}' is not an address in ${PLAN}`);
+  }
+  if (tunnel.directors.length === 0) problems.push(`${where}: name the director's address`);
+  const port = tunnel.guePort;
+  if ((tunnel.type === "gue") !== (port !== undefined)) {
+    problems.push(`${where}: a GUE tunnel needs guePort, the others take none`);
+  } else if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    problems.push(`${where}: guePort ${port} is not a port number`);
   }
 }
 

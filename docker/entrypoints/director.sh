@@ -1,10 +1,14 @@
 #!/bin/sh
 # Starts the lvslab director in its container. The interface facing the real servers is the
-# one holding LVSLAB_PRIVATE_ADDR: Docker names interfaces in its own order, so look it up.
+# one holding LVSLAB_PRIVATE_ADDR (none: no such interface): Docker names interfaces in its own order, so look it up.
 set -eu
 
 addr="${LVSLAB_PRIVATE_ADDR:-172.16.0.254}"
 config="${LVSLAB_CONFIG:-/lvslab/lab/default-services.yaml}"
+# none: the real servers are not on a network of the director's (VS/TUN), no replies return.
+if [ "$addr" = none ]; then
+  exec node --import tsx director/main.ts --config "$config" "$@"
+fi
 dev="$(ip -o -4 addr show | awk -v a="$addr" 'index($4, a "/") == 1 { print $2; exit }')"
 if [ -z "$dev" ]; then
   echo "lvslab-director: no interface holds $addr; is the director on the private network?" >&2

@@ -28,9 +28,11 @@ test("--method selects the lab of a forwarding method; with --topology they must
     () => selectedTopology({ method: "dr", topology: "nat" }),
     /--method dr is the topology 'dr', but the topology given \(--topology or LVSLAB_TOPOLOGY\) is 'nat'; give only one of them/,
   );
+  assert.equal(selectedTopology({ method: "tun" }), "tun");
+  assert.equal(describeTopology("tun"), "topology tun (method tun)");
   assert.throws(
-    () => selectedTopology({ method: "tun" }),
-    /method 'tun' has no lab; use one of nat, dr/,
+    () => selectedTopology({ method: "masq" }),
+    /method 'masq' has no lab; use one of nat, dr, tun/,
   );
   const backend = labBackend({ backend: "netns", name: "lvslab", method: "dr" });
   assert.equal((backend as unknown as { topology: { name: string } }).topology.name, "dr");

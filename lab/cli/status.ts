@@ -43,6 +43,9 @@ export function statusCommand(): Command {
       const state = h.state ? `${h.state.padEnd(8)} ` : "";
       console.log(`  ${h.host.padEnd(9)} ${h.where.padEnd(22)} ${state}${what}`);
     }
+    for (const [host, how] of Object.entries(status.decapsulation)) {
+      console.log(`  ${host.padEnd(9)} decapsulation: ${how}`);
+    }
     if (status.networks.length > 0) console.log(`networks: ${status.networks.join(", ")}`);
     if (status.processes !== null) {
       console.log("processes:");

@@ -384,6 +384,7 @@ export class ComposeBackend implements LabBackend {
   async status(): Promise<StatusView> {
     const status = await this.composeStatus();
     return {
+      decapsulation: await this.decapsulation(status),
       exists: status.containers.length > 0,
       up: status.up,
       healthy: status.up && status.warnings.length === 0,
@@ -439,6 +440,24 @@ export class ComposeBackend implements LabBackend {
     }
     const up = containers.some((c) => c.state === "running");
     return { name: this.name, up, compose, topology, containers, networks, volumes, warnings };
+  }
+
+  /**
+   * What each running VS/TUN real server chose (docker/entrypoints/realserver.sh prints
+   * "decapsulation: <summary>" before it starts the decapsulator).
+   */
+  private async decapsulation(status: ComposeStatus): Promise<Record<string, string>> {
+    const recorded = status.topology;
+    const topology = recorded !== null && Object.hasOwn(TOPOLOGIES, recorded)
+      ? topologyNamed(recorded)
+      : this.topology;
+    const found: Record<string, string> = {};
+    for (const host of topology.hosts.filter((h) => h.tunnel)) {
+      if (!status.containers.some((c) => c.host === host.name)) continue;
+      const line = /^lvslab-realserver: decapsulation: (.*)$/m.exec(await this.logs(host.name));
+      found[host.name] = line?.[1] ?? "(not said yet)";
+    }
+    return found;
   }
 
   /** A host's output since it started (stdout and stderr interleaved by stream). */

@@ -6,7 +6,8 @@
 // `docker compose -f FILE up`; compose.yaml is this for the default topology, written by
 // hand with comments (lab/compose/generate.test.ts checks they agree).
 import YAML from "yaml";
-import { directorPrivateInterface, type Host, parseCidr, type Topology } from "../topology.ts";
+import { directorLanInterface, type Host, parseCidr, type Topology } from "../topology.ts";
+import { decapArgs, KERNEL_TUNNEL_MODULES, kernelDecapArgs } from "../decapsulation.ts";
 import { formatIPv4 } from "../../director/net/ipv4-address.ts";
 import { directorHost, hostPrograms } from "../programs.ts";
 import { servicesFile } from "../paths.ts";
@@ -72,7 +73,8 @@ function networkEnvironment(host: Host): Record<string, string> {
 
 /** The director: its TUN device, the settings director/host/host-setup.ts needs, its table. */
 function directorService(host: Host, topology: Topology, root: string, service: Service) {
-  const privateAddr = directorPrivateInterface(topology).address;
+  // "none": no LAN shared with the real servers (VS/TUN), so no --private-dev.
+  const privateAddr = directorLanInterface(topology)?.address ?? "none";
   Object.assign(service, {
     devices: ["/dev/net/tun:/dev/net/tun"],
     volumes: [
@@ -96,6 +98,32 @@ function directorService(host: Host, topology: Topology, root: string, service: 
   env.LVSLAB_CONFIG = `/lvslab-config/\${LVSLAB_CONFIG:-${servicesFile(topology)}}`;
 }
 
+/** Where a Compose real server's lvslab-decap writes its counters. */
+export const COMPOSE_DECAP_STATS = "/run/lvslab-decap.json";
+
+/**
+ * A VS/TUN real server's decapsulation, for realserver.sh: the kernel modules its recipe needs
+ * (lab/decapsulation.ts; the script looks for them in /sys/module), the kernel recipe's and
+ * lvslab-decap's arguments. lvslab-decap needs a TUN device and raw sockets.
+ */
+function tunnelService(host: Host, service: Service): void {
+  const tunnel = host.tunnel!;
+  Object.assign(service, {
+    devices: ["/dev/net/tun:/dev/net/tun"],
+    cap_add: [...(service.cap_add as string[]), "NET_RAW"],
+  });
+  const env = service.environment as Record<string, string>;
+  env.LVSLAB_DECAP_TYPE = tunnel.type;
+  env.LVSLAB_DECAP_MODULES = KERNEL_TUNNEL_MODULES[tunnel.type].join(" ");
+  env.LVSLAB_DECAP_KERNEL_ARGS = kernelDecapArgs(tunnel).join(" ");
+  env.LVSLAB_DECAP_ARGS = decapArgs(tunnel, COMPOSE_DECAP_STATS).join(" ");
+  // /proc/sys is read-only in a container: what lvslab-decap would set, set here.
+  Object.assign(service.sysctls as Record<string, string>, {
+    "net.ipv4.conf.all.rp_filter": "0",
+    "net.ipv4.conf.default.rp_filter": "0",
+  });
+}
+
 /** A real server's HTTP server (and vsftpd) through docker/entrypoints/realserver.sh. */
 function serverService(host: Host, service: Service): void {
   if (!host.http) {
@@ -109,6 +137,7 @@ function serverService(host: Host, service: Service): void {
   env.LVSLAB_HTTP_LISTEN = host.http.listen.join(" ");
   if (host.ftp) env.LVSLAB_FTP_LISTEN = host.ftp.listen;
   if (host.ftp?.pasvAddress) env.LVSLAB_FTP_PASV_ADDRESS = host.ftp.pasvAddress;
+  if (host.tunnel) tunnelService(host, service);
   service.command = [`${ENTRY}/realserver.sh`];
 }
 

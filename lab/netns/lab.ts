@@ -18,7 +18,7 @@ import {
   checkLabName,
   DEFAULT_LAB_NAME,
   defaultTopology,
-  directorPrivateInterface,
+  directorLanInterface,
   type Host,
   namespaceName,
   type Topology,
@@ -39,6 +39,13 @@ import { defaultConfigPath, REPO_ROOT, userPath } from "../paths.ts";
 import { loadDirectorConfig } from "../../director/config/service-config.ts";
 import { findVsftpd } from "../../realservers/vsftpd.ts";
 import { requireRoot } from "../root.ts";
+import {
+  chooseDecapsulation,
+  decapArgs,
+  type Decapsulation,
+  KERNEL_DECAP_SCRIPT,
+  kernelDecapArgs,
+} from "../decapsulation.ts";
 
 export interface LabUpOptions {
   /** Lab name, the prefix of every namespace (default "lvslab"). */
@@ -105,24 +112,34 @@ function nodeProgram(script: string, args: string[]): string[] {
   return [process.execPath, "--import", "tsx", path.join(REPO_ROOT, script), ...args];
 }
 
+/** What a host program's command line may depend on. */
+interface ProgramContext {
+  dir: string;
+  configPath: string;
+  topology: Topology;
+  extra: string[];
+  /** Each VS/TUN real server's decapsulation, chosen once at `up`. */
+  decapsulation: Record<string, Decapsulation>;
+}
+
 /** argv of one kind of host program in a namespace lab (lab/programs.ts names the kinds). */
 const NETNS_PROGRAMS: Record<
   ProgramKind,
-  (host: Host, ctx: { dir: string; configPath: string; topology: Topology; extra: string[] }) => {
-    name: string;
-    argv: string[];
-  }
+  (host: Host, ctx: ProgramContext) => { name: string; argv: string[] }
 > = {
-  director: (_host, ctx) => ({
-    name: "director",
-    argv: nodeProgram("director/main.ts", [
-      "--config",
-      ctx.configPath,
-      "--private-dev",
-      directorPrivateInterface(ctx.topology).name,
-      ...ctx.extra,
-    ]),
-  }),
+  director: (_host, ctx) => {
+    // No LAN shared with the real servers (VS/TUN): no replies to route back, no --private-dev.
+    const lan = directorLanInterface(ctx.topology);
+    return {
+      name: "director",
+      argv: nodeProgram("director/main.ts", [
+        "--config",
+        ctx.configPath,
+        ...(lan ? ["--private-dev", lan.name] : []),
+        ...ctx.extra,
+      ]),
+    };
+  },
   http: (host) => ({
     name: `${host.name}-http`,
     argv: nodeProgram("realservers/http-server.ts", [
@@ -143,7 +160,27 @@ const NETNS_PROGRAMS: Record<
       ...(host.ftp!.pasvAddress ? ["--pasv-address", host.ftp!.pasvAddress] : []),
     ]),
   }),
+  decap: (host, ctx) => ({
+    name: `${host.name}-decap`,
+    argv: ctx.decapsulation[host.name].mode === "kernel"
+      ? ["sh", path.join(REPO_ROOT, KERNEL_DECAP_SCRIPT), ...kernelDecapArgs(host.tunnel!)]
+      : nodeProgram("realservers/tunnel-decap.ts", [
+        ...decapArgs(host.tunnel!, decapStatsFile(ctx.dir, host.name)),
+      ]),
+  }),
 };
+
+/** Where a namespace lab's lvslab-decap writes its counters (every second). */
+export function decapStatsFile(dir: string, host: string): string {
+  return path.join(dir, `${host}-decap.json`);
+}
+
+/** Each VS/TUN real server's decapsulation on this kernel. */
+function decapsulations(topology: Topology): Record<string, Decapsulation> {
+  return Object.fromEntries(
+    topology.hosts.filter((h) => h.tunnel).map((h) => [h.name, chooseDecapsulation(h.tunnel!)]),
+  );
+}
 
 /** Checks what `up` needs before it builds anything; returns the director's table or null. */
 function checkUp(options: LabUpOptions, name: string, topology: Topology): string | null {
@@ -189,6 +226,13 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
       `building lab '${name}': ${topology.hosts.length} hosts, ${topology.networks.length} networks`,
     );
     // The state file exists from the first namespace on, so a crash leaves a trace.
+    const decapsulation = decapsulations(topology);
+    if (Object.keys(decapsulation).length > 0) {
+      state.decapsulation = Object.fromEntries(
+        Object.entries(decapsulation).map(([h, d]) => [h, d.summary]),
+      );
+      for (const [h, d] of Object.entries(decapsulation)) log(`${h} decapsulation: ${d.summary}`);
+    }
     writeState(state, runDir);
     buildTopology(name, topology, built);
     Object.assign(state, built);
@@ -198,6 +242,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
       runDir,
       configPath,
       extra: options.directorArgs ?? [],
+      decapsulation,
       readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
       log,
     });
@@ -219,6 +264,7 @@ async function startPrograms(
     runDir: string;
     configPath: string | null;
     extra: string[];
+    decapsulation: Record<string, Decapsulation>;
     readyTimeoutMs: number;
     log: (line: string) => void;
   },

@@ -84,6 +84,7 @@ export class NetnsBackend implements LabBackend {
         alive: p.alive,
         log: p.log,
       })),
+      decapsulation: s?.decapsulation ?? {},
       networks: [],
       warnings: status.warnings,
       raw: status,

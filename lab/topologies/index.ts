@@ -1,11 +1,12 @@
 // The registry of the lab's topologies: one file per topology in this folder, one line in
 // TOPOLOGIES. `lvslab up --topology <name>` and the tests find them here; every backend
 // realises any of them from the data alone (lab/topology.ts is the model).
-//   A new topology (TUN next): a file here returning a Topology, and one line below.
+//   A new topology: a file here returning a Topology, and one line below.
 import type { Topology } from "../topology.ts";
 import { drTopology } from "./dr.ts";
 import { defaultTopology } from "./nat.ts";
 import { routedTopology } from "./routed.ts";
+import { tunTopology } from "./tun.ts";
 
 export interface TopologyEntry {
   /** One line for help texts. */
@@ -19,6 +20,10 @@ export const TOPOLOGIES: Record<string, TopologyEntry> = {
     summary: "VS/DR: a router, and one LAN shared by the director and the real servers",
     build: drTopology,
   },
+  tun: {
+    summary: "VS/TUN: a router; the director and each real server on a network of its own",
+    build: tunTopology,
+  },
   routed: {
     summary: "a router between a client network, a public LAN and two private ones; no director",
     build: routedTopology,
@@ -29,11 +34,12 @@ export const DEFAULT_TOPOLOGY = "nat";
 
 /**
  * The lab of each forwarding method (`--method`): the topology that shows it. One line per
- * method; VS/TUN's ("tun") comes with its topology.
+ * method.
  */
 export const METHOD_TOPOLOGIES: Readonly<Record<string, string>> = {
   nat: "nat",
   dr: "dr",
+  tun: "tun",
 };
 
 /** The method whose lab `topology` is, or null (a topology that shows none, e.g. routed). */

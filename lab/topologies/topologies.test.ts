@@ -11,6 +11,10 @@ import {
 } from "../topology.ts";
 import { routedTopology } from "./routed.ts";
 import { DR_REALSERVER_SYSCTLS, drTopology } from "./dr.ts";
+import { tunTopology } from "./tun.ts";
+import { directorLanInterface } from "../topology.ts";
+import { readyLines } from "../programs.ts";
+import { READY_LINES } from "../../director/ready-lines.ts";
 
 function problems(change: (t: Topology) => void): string {
   const topo = routedTopology();
@@ -25,7 +29,7 @@ test("every registered topology is sound; the default is the article's lab", () 
   assert.deepEqual(topologyNamed(DEFAULT_TOPOLOGY), defaultTopology());
   assert.throws(
     () => topologyNamed("mesh"),
-    /topology 'mesh' is unknown; use one of nat, dr, routed/,
+    /topology 'mesh' is unknown; use one of nat, dr, tun, routed/,
   );
 });
 
@@ -147,5 +151,71 @@ test("on-link routes name one of the host's devices and no next hop", () => {
   assert.match(
     withRoute({ destination: "default", dev: "eth1" }),
     /host 'router': the default route needs a next hop \(via\), not a device/,
+  );
+});
+
+test("the TUN topology: director and real servers on networks of their own, a tunnel each", () => {
+  const topo = tunTopology();
+  assert.equal(topo.services, "tun-services.yaml");
+  const router = findHost(topo, "router");
+  assert.deepEqual(router.interfaces.map((i) => [i.network, i.address]), [
+    ["public", "198.51.100.254/24"],
+    ["dirnet", "172.16.1.254/24"],
+    ["lan2", "172.16.2.254/24"],
+    ["lan3", "172.16.3.254/24"],
+  ]);
+  assert.deepEqual(router.routes, [{ destination: "203.0.113.5/32", via: "172.16.1.2" }]);
+  // Replies from the VIP come in on lan2/lan3 while the VIP is routed to dirnet.
+  assert.equal(router.sysctls["net.ipv4.conf.all.rp_filter"], "0");
+  const director = findHost(topo, "director");
+  assert.deepEqual(director.interfaces.map((i) => i.address), ["172.16.1.2/24"]);
+  assert.deepEqual(director.loAddresses, ["203.0.113.5/32"]);
+  assert.equal(directorLanInterface(topo), null, "no --private-dev: no replies come back");
+  assert.throws(() => directorPrivateInterface(topo), /no interface on network 'lan2'/);
+  for (
+    const [name, net, rip, type] of [
+      ["rs1", "lan2", "172.16.2.2", "ipip"],
+      ["rs2", "lan3", "172.16.3.2", "gue"],
+    ]
+  ) {
+    const rs = findHost(topo, name);
+    assert.deepEqual(rs.interfaces.map((i) => [i.network, i.address]), [[net, `${rip}/24`]]);
+    assert.deepEqual(rs.routes, [{ destination: "default", via: rip.replace(/2$/, "254") }]);
+    assert.deepEqual(rs.loAddresses, ["203.0.113.5/32"]);
+    for (const [key, value] of Object.entries(DR_REALSERVER_SYSCTLS)) {
+      assert.equal(rs.sysctls[key], value, `${name} ${key}`);
+    }
+    assert.equal(rs.tunnel?.type, type);
+    assert.deepEqual(rs.tunnel?.directors, ["172.16.1.2"]);
+  }
+  assert.equal(findHost(topo, "rs2").tunnel?.guePort, 6080);
+  assert.equal(findHost(topo, "rs2").ftp?.pasvAddress, "203.0.113.5");
+  const ready = readyLines(topo, true);
+  assert.ok(ready.rs1.includes(READY_LINES.decapsulator));
+  assert.ok(ready.rs2.includes(READY_LINES.decapsulator));
+});
+
+test("tunnel ends are validated: type, directors, the GUE port", () => {
+  const withTunnel = (change: (t: Topology) => void) => {
+    const topo = tunTopology();
+    change(topo);
+    return validateTopology(topo).join("\n");
+  };
+  const rs = (t: Topology, name: string) => findHost(t, name).tunnel!;
+  assert.match(
+    withTunnel((t) => delete rs(t, "rs2").guePort),
+    /host 'rs2' tunnel: a GUE tunnel needs guePort, the others take none/,
+  );
+  assert.match(
+    withTunnel((t) => (rs(t, "rs1").guePort = 6080)),
+    /host 'rs1' tunnel: a GUE tunnel needs guePort/,
+  );
+  assert.match(
+    withTunnel((t) => (rs(t, "rs1").directors = ["8.8.8.8"])),
+    /host 'rs1' tunnel: '8\.8\.8\.8' is not an address in/,
+  );
+  assert.match(
+    withTunnel((t) => ((rs(t, "rs1") as { type: string }).type = "vxlan")),
+    /host 'rs1' tunnel: type 'vxlan' is not one of ipip, gue, gre/,
   );
 });

@@ -62,6 +62,15 @@ function sysctlPath(key: string): string {
   return `/proc/sys/${key.replaceAll(".", "/")}`;
 }
 
+/**
+ * Writes a setting unless it has the value already: in a container /proc/sys is read-only,
+ * and the container's own sysctls (the Compose lab's default.rp_filter 0, disable_ipv6 1)
+ * already give the new device what it needs.
+ */
+function writeIfDifferent(file: string, value: string): void {
+  if (fs.readFileSync(file, "utf8").trim() !== value) fs.writeFileSync(file, value);
+}
+
 export class DecapHostSetup {
   /** The changes made, in order (printed at start, undone at exit). */
   readonly changes: SysctlChange[] = [];
@@ -79,9 +88,9 @@ export class DecapHostSetup {
     // No router solicitations into a device nobody reads (a per-device setting: it goes
     // with the device).
     const v6 = `/proc/sys/net/ipv6/conf/${this.tun}/disable_ipv6`;
-    if (fs.existsSync(v6)) fs.writeFileSync(v6, "1");
+    if (fs.existsSync(v6)) writeIfDifferent(v6, "1");
     for (const change of planRpFilter(readRpFilters(), this.tun)) {
-      fs.writeFileSync(sysctlPath(change.key), change.to);
+      writeIfDifferent(sysctlPath(change.key), change.to);
       this.changes.push(change);
     }
   }
