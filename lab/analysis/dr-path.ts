@@ -40,14 +40,14 @@ export interface DrPathOptions {
 }
 
 // Clocks of captures in one kernel agree; allow a little disorder between the files.
-const SLACK_S = 0.01;
+export const SLACK_S = 0.01;
 
 /**
  * What stays equal along the path: addresses, ports, TCP seq/ack/flags, payload length,
  * fragment offset; the IP id too for what has no sequence numbers. Not the TTL, nor any
  * byte a faulty director might change (those are compared afterwards, compareDrCopy).
  */
-function pathKey(p: Packet): string {
+export function pathKey(p: Packet): string {
   const base =
     `${p.protocolNumber} ${p.src}:${p.srcPort} ${p.dst}:${p.dstPort} frag ${p.fragmentOffset}`;
   return p.tcp
@@ -56,7 +56,7 @@ function pathKey(p: Packet): string {
 }
 
 /** For each packet of `from`, the earliest unused packet of `to` with its key in the window. */
-function follow(
+export function follow(
   from: readonly Packet[],
   to: readonly Packet[],
   windowS: number,
@@ -81,7 +81,7 @@ function follow(
   return found;
 }
 
-const byTime = (a: Packet, b: Packet) => a.time - b.time || a.index - b.index;
+export const byTime = (a: Packet, b: Packet) => a.time - b.time || a.index - b.index;
 
 /** Pairs every client → VIP packet on the client network with its two copies on the LAN. */
 export function traceDirectRouting(
