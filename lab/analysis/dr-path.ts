@@ -60,10 +60,11 @@ export function follow(
   from: readonly Packet[],
   to: readonly Packet[],
   windowS: number,
+  key: (p: Packet) => string = pathKey,
 ): Map<Packet, Packet> {
   const byKey = new Map<string, Packet[]>();
   for (const p of to) {
-    const k = pathKey(p);
+    const k = key(p);
     const list = byKey.get(k);
     if (list) list.push(p);
     else byKey.set(k, [p]);
@@ -71,7 +72,7 @@ export function follow(
   const used = new Set<Packet>();
   const found = new Map<Packet, Packet>();
   for (const p of from) {
-    const next = (byKey.get(pathKey(p)) ?? []).find((c) =>
+    const next = (byKey.get(key(p)) ?? []).find((c) =>
       !used.has(c) && c.time >= p.time - SLACK_S && c.time <= p.time + windowS
     );
     if (!next) continue;

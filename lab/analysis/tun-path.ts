@@ -26,6 +26,8 @@ export interface TunHop {
   left: TunnelPacket[];
   /** Each of `left` as a real server's own port got it (null: not seen there). */
   delivered: (TunnelPacket | null)[];
+  /** The director's ICMP fragmentation needed for it (too big for the tunnel), or null. */
+  tooBig: Packet | null;
 }
 
 export interface TunPath {
@@ -112,6 +114,18 @@ function deliveries(
   return found;
 }
 
+/** The director's ICMP errors from a VIP, by the quoted packet's addresses, ports and IP id. */
+function icmpAnswers(directorPackets: readonly Packet[], vips: ReadonlySet<string>) {
+  const byQuote = new Map<string, Packet>();
+  for (const p of directorPackets) {
+    const q = p.icmp?.quoted;
+    if (!q || !vips.has(p.src) || p.icmp!.type !== 3 || p.icmp!.code !== 4) continue;
+    byQuote.set(`${q.src}:${q.srcPort} ${q.dst}:${q.dstPort} ${q.ipId}`, p);
+  }
+  return (a: Packet) =>
+    byQuote.get(`${a.src}:${a.srcPort} ${a.dst}:${a.dstPort} ${a.ipId}`) ?? null;
+}
+
 /** Pairs every client → VIP packet with its copy at the director and its tunnel packets. */
 export function traceTunnel(
   publicPackets: readonly Packet[],
@@ -129,7 +143,15 @@ export function traceTunnel(
   const tunnelOf = new Map(tunnels.map((t) => [t.inner!, t]));
   const inbound = follow(clientSent, arrived, windowS);
   const arrivedList = clientSent.flatMap((p) => inbound.has(p) ? [inbound.get(p)!] : []);
-  const outbound = follow(arrivedList, tunnels.map((t) => t.inner!), windowS);
+  // Whole packets keep the client's IP id: with it, a retransmission is not taken for
+  // the copy the director dropped (too big) or never got.
+  const outbound = follow(
+    arrivedList,
+    tunnels.map((t) => t.inner!),
+    windowS,
+    (p) => `${pathKey(p)} id ${p.ipId}`,
+  );
+  const answered = icmpAnswers(directorPackets, options.vips);
   const used = new Set<TunnelPacket>([...outbound.values()].map((p) => tunnelOf.get(p)!));
   const byFlow = new Map<string, TunnelPacket[]>();
   for (const t of tunnels) {
@@ -148,7 +170,13 @@ export function traceTunnel(
     hops: clientSent.map((p) => {
       const a = inbound.get(p) ?? null;
       const left = a ? leftOf.get(a) ?? [] : [];
-      return { public: p, arrived: a, left, delivered: left.map((t) => delivered.get(t) ?? null) };
+      return {
+        public: p,
+        arrived: a,
+        left,
+        delivered: left.map((t) => delivered.get(t) ?? null),
+        tooBig: a && left.length === 0 ? answered(a) : null,
+      };
     }),
     strayLeft: tunnels.filter((t) => !used.has(t)),
     tunnels,

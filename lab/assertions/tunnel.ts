@@ -132,15 +132,19 @@ export function assertTunForwarded(view: TunView, filter: TunFilter = {}): Asser
   const name = "the director tunnels every client packet (VS/TUN)";
   const { hops, refused } = judgedHops(view, filter);
   const notArrived = hops.filter((h) => !h.arrived);
-  const notLeft = hops.filter((h) => h.arrived && h.left.length === 0);
-  const matched = hops.length - notArrived.length - notLeft.length;
-  const data = { matched, unmatched: notArrived.length + notLeft.length, refused };
+  // Too big for the tunnel with DF: answered with fragmentation needed, rightly not sent.
+  const tooBig = hops.filter((h) => h.tooBig).length;
+  const notLeft = hops.filter((h) => h.arrived && h.left.length === 0 && !h.tooBig);
+  const matched = hops.length - notArrived.length - notLeft.length - tooBig;
+  const data = { matched, unmatched: notArrived.length + notLeft.length, refused, tooBig };
   if (hops.length === 0) {
     return verdict(name, false, "no client packet to the VIP was captured", [], data);
   }
-  const aside = refused
-    ? ` (${plural(refused, "packet")} to ports without a service left aside)`
-    : "";
+  const aside =
+    (refused ? ` (${plural(refused, "packet")} to ports without a service left aside)` : "") +
+    (tooBig
+      ? ` (${plural(tooBig, "packet")} too big for the tunnel answered with fragmentation needed)`
+      : "");
   if (data.unmatched === 0) {
     return verdict(
       name,
