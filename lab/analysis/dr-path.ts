@@ -40,14 +40,14 @@ export interface DrPathOptions {
 }
 
 // Clocks of captures in one kernel agree; allow a little disorder between the files.
-const SLACK_S = 0.01;
+export const SLACK_S = 0.01;
 
 /**
  * What stays equal along the path: addresses, ports, TCP seq/ack/flags, payload length,
  * fragment offset; the IP id too for what has no sequence numbers. Not the TTL, nor any
  * byte a faulty director might change (those are compared afterwards, compareDrCopy).
  */
-function pathKey(p: Packet): string {
+export function pathKey(p: Packet): string {
   const base =
     `${p.protocolNumber} ${p.src}:${p.srcPort} ${p.dst}:${p.dstPort} frag ${p.fragmentOffset}`;
   return p.tcp
@@ -56,14 +56,15 @@ function pathKey(p: Packet): string {
 }
 
 /** For each packet of `from`, the earliest unused packet of `to` with its key in the window. */
-function follow(
+export function follow(
   from: readonly Packet[],
   to: readonly Packet[],
   windowS: number,
+  key: (p: Packet) => string = pathKey,
 ): Map<Packet, Packet> {
   const byKey = new Map<string, Packet[]>();
   for (const p of to) {
-    const k = pathKey(p);
+    const k = key(p);
     const list = byKey.get(k);
     if (list) list.push(p);
     else byKey.set(k, [p]);
@@ -71,7 +72,7 @@ function follow(
   const used = new Set<Packet>();
   const found = new Map<Packet, Packet>();
   for (const p of from) {
-    const next = (byKey.get(pathKey(p)) ?? []).find((c) =>
+    const next = (byKey.get(key(p)) ?? []).find((c) =>
       !used.has(c) && c.time >= p.time - SLACK_S && c.time <= p.time + windowS
     );
     if (!next) continue;
@@ -81,7 +82,7 @@ function follow(
   return found;
 }
 
-const byTime = (a: Packet, b: Packet) => a.time - b.time || a.index - b.index;
+export const byTime = (a: Packet, b: Packet) => a.time - b.time || a.index - b.index;
 
 /** Pairs every client → VIP packet on the client network with its two copies on the LAN. */
 export function traceDirectRouting(

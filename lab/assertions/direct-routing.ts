@@ -107,7 +107,9 @@ function judgedHops(view: DrView): { hops: DrHop[]; refused: number } {
  * what the director's choices were, as the servers' own ports show them.
  */
 export function drConnectionsByServer(
-  view: DrView,
+  view: Pick<DrView, "vips" | "connectionOf" | "holders"> & {
+    roles: { servers: ReadonlyMap<string, string> };
+  },
   which: (c: Connection) => boolean,
 ): Record<string, number> {
   const counts: Record<string, number> = {};

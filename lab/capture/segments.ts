@@ -24,6 +24,31 @@ export function repliesBypassDirector(topology: Topology): boolean {
   return !!director && net !== null && !director.interfaces.some((i) => i.network === net);
 }
 
+/**
+ * True when the director shares no network with any real server (VS/TUN): it reaches them
+ * only through a router, inside tunnel packets.
+ */
+export function tunnelsToServers(topology: Topology): boolean {
+  const director = topology.hosts.find((h) => h.role === "director");
+  const nets = new Set(director?.interfaces.map((i) => i.network) ?? []);
+  const servers = topology.hosts.filter((h) => h.role === "realserver");
+  return !!director && servers.length > 0 &&
+    !servers.some((h) => h.interfaces.some((i) => nets.has(i.network)));
+}
+
+/** The network the director's packets are judged on: the real servers' (NAT, DR) or its own. */
+export function directorSegment(topology: Topology): string {
+  const director = topology.hosts.find((h) => h.role === "director");
+  if (!director) throw new Error("the topology has no director");
+  if (tunnelsToServers(topology)) return director.interfaces[0].network;
+  const server = topology.hosts.find((h) => h.role === "realserver");
+  const shared = director.interfaces.find((i) =>
+    server?.interfaces.some((s) => s.network === i.network)
+  );
+  if (!shared) throw new Error("the director has no interface on the real servers' network");
+  return shared.network;
+}
+
 function onHost(host: Host, device: string, segment: string): CaptureSegment {
   return { segment, host: host.name, device };
 }

@@ -2,12 +2,14 @@
 // VIP, show which real server answered each, every packet before and after the director in the
 // article's SOURCE/DEST form, and the director's connection table; leaves the lab up.
 // `--method dr`: the same on the DR lab, each frame before and after the director with its
-// MACs and TTL, and each reply straight from its real server to the router.
+// MACs and TTL, and each reply straight from its real server to the router. `--method tun`:
+// each client packet before the director and the tunnel packet after it, outer and inner
+// headers, and each reply straight from its real server.
 import { Command } from "commander";
 import path from "node:path";
 import type { Topology } from "../topology.ts";
 import type { CaptureFile } from "../capture/capture.ts";
-import { repliesBypassDirector } from "../capture/segments.ts";
+import { repliesBypassDirector, tunnelsToServers } from "../capture/segments.ts";
 import { topologyNamed } from "../topologies/index.ts";
 import type { LabBackend } from "../backend.ts";
 import type { LoadSummary } from "../../clients/http-load.ts";
@@ -22,6 +24,7 @@ import {
 import { type CaptureSession, startCaptures } from "../scenario/capture-glue.ts";
 import { pairsFromPcaps } from "../scenario/packet-pairs.ts";
 import { drPairsFromCaptures } from "../scenario/dr-pairs.ts";
+import { tunPairsFromCaptures } from "../scenario/tun-pairs.ts";
 import { defaultArtifactsDir } from "../scenario/runner.ts";
 
 /** Runs the HTTP client in the client host: its request lines printed, its summary parsed. */
@@ -49,8 +52,16 @@ async function serviceListing(backend: LabBackend, vip: string): Promise<string 
   return r.code === 0 ? r.stdout.trimEnd() : null;
 }
 
-/** Every packet before and after the director: NAT's twins, or DR's frames and replies. */
+/** Every packet before and after the director: NAT's twins, DR's frames, TUN's tunnels. */
 async function packetLines(files: CaptureFile[], topology: Topology): Promise<string[]> {
+  if (tunnelsToServers(topology)) {
+    return [
+      "\nEvery packet before and after the director (VS/TUN: the client's packet, TTL one less, " +
+      "inside an outer header from the director to the real server; replies go from the real " +
+      "server to the router, not through the director):",
+      ...await tunPairsFromCaptures(files, topology),
+    ];
+  }
   if (repliesBypassDirector(topology)) {
     return [
       "\nEvery packet before and after the director (VS/DR: the same IP packet, TTL one less, " +

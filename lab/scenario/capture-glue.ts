@@ -9,11 +9,16 @@ import type { LabBackend } from "../backend.ts";
 import type { Topology } from "../topology.ts";
 import { type CaptureFile, startCaptures as startTcpdumps } from "../capture/capture.ts";
 import { disableChecksumOffload } from "../capture/offload.ts";
-import { captureSegments, repliesBypassDirector } from "../capture/segments.ts";
+import {
+  captureSegments,
+  directorSegment,
+  repliesBypassDirector,
+  tunnelsToServers,
+} from "../capture/segments.ts";
 import { collectHostLinks, writeHostLinks } from "../capture/host-links.ts";
-import { directorPrivateInterface } from "../topology.ts";
 import { scenarioTopology } from "./topology.ts";
 import { drViewFromCaptures, formatDrConnections, serverSegmentFiles } from "./dr-pairs.ts";
+import { formatTunConnections, tunViewFromCaptures } from "./tun-pairs.ts";
 import { readPcap } from "../analysis/read-pcap.ts";
 import { groupConnections } from "../analysis/connections.ts";
 import { matchTwins, type TwinPair, type TwinResult } from "../analysis/twins.ts";
@@ -141,8 +146,9 @@ export async function analyseCaptures(
   const warnings: string[] = [];
   const topology = scenarioTopology(scenario);
   const file = (segment: string) => files.find((f) => f.segment === segment);
-  // The real servers' network as the director sees it: "private" (NAT), "lan" (DR).
-  const privateSegment = directorPrivateInterface(topology).network;
+  // The director's side towards the real servers: "private" (NAT), "lan" (DR), its own
+  // network (TUN: "dirnet").
+  const privateSegment = directorSegment(topology);
   const pub = file("public");
   const priv = file(privateSegment);
   if (!pub || !priv) {
@@ -160,12 +166,21 @@ export async function analyseCaptures(
   const publicPackets: Packet[] = (await readPcap(pub.path)).packets;
   const lanPackets: Packet[] = (await readPcap(priv.path)).packets;
   const services = serviceSpecs(scenario);
-  const dr = bypass
+  const tunnelled = tunnelsToServers(topology);
+  const dr = bypass && !tunnelled
     ? await drViewFromCaptures(pub, publicPackets, lanPackets, serverFiles, services)
     : null;
+  const tun = tunnelled
+    ? await tunViewFromCaptures(pub, publicPackets, lanPackets, serverFiles, services)
+    : null;
   // In DR the LAN also carries the client's packets on their way to the director: what
-  // reached the real servers through the director is what it sent (its source MAC).
-  const privatePackets = dr ? lanPackets.filter((p) => p.srcMac === dr.roles.director) : lanPackets;
+  // reached the real servers through the director is what it sent (its source MAC). In TUN
+  // it is what the director's tunnel packets carry.
+  const privatePackets = dr
+    ? lanPackets.filter((p) => p.srcMac === dr.roles.director)
+    : tun
+    ? tun.path.tunnels.map((t) => t.inner!)
+    : lanPackets;
   const publicConns = groupConnections(publicPackets);
   const privateConns = groupConnections(privatePackets);
   const used = services.filter((s) => serviceClients(publicPackets, s).size > 0);
@@ -198,10 +213,13 @@ export async function analyseCaptures(
     lost,
     twinsFor,
     dr,
+    tun,
   };
   const results = scenario.assertions.map((spec) => evaluateCaptureAssertion(spec, ctx));
   const samples = dr
     ? formatDrConnections(dr, { maxConnections: 2, maxPackets: 8 })
+    : tun
+    ? formatTunConnections(tun, { maxConnections: 2, maxPackets: 8 })
     : samplePairs(twinsByVip.get(scenario.vip)?.pairs ?? []);
   if (samples.length) {
     samples.push(

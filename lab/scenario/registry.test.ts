@@ -56,5 +56,7 @@ test("the derived lists: steps with a result, assertions that read the captures"
     "outcomes",
     "payload",
     "direct-routing",
+    "tunnel",
+    "pmtu",
   ]);
 });

@@ -5,6 +5,7 @@ import type { Connection } from "../../analysis/connections.ts";
 import type { Packet } from "../../analysis/packet.ts";
 import type { TwinResult } from "../../analysis/twins.ts";
 import type { DrView } from "../../assertions/direct-routing.ts";
+import type { TunView } from "../../assertions/tunnel.ts";
 import { plural, verdict } from "../../assertions/result.ts";
 import type { ServiceSpec } from "../../assertions/service.ts";
 import { FTP_CONTROL_PORT } from "../../../director/apps/ftp.ts";
@@ -32,6 +33,12 @@ export interface CaptureContext {
    * Null in a NAT lab.
    */
   readonly dr: DrView | null;
+  /**
+   * Where the director reaches the real servers through tunnels (VS/TUN): each client packet's
+   * path, from the client network, the director's own network (there `privatePackets` are the
+   * inner packets of the director's tunnel packets) and each real server's port. Null else.
+   */
+  readonly tun: TunView | null;
 }
 
 /**

@@ -78,10 +78,13 @@ export const distributionAssertion: AssertionKindDef<DistributionSpec> = {
       name,
     });
   },
-  judgeCapture(spec, { windows, privateConns, dr }) {
+  judgeCapture(spec, { windows, privateConns, dr: drView, tun }) {
+    const dr = drView ?? tun;
     if (!spec.from.includes("capture")) return [];
     const w = windows.get(spec.step);
-    const name = `distribution of '${spec.step}' (${dr ? "DR captures" : "private capture"})`;
+    const name = `distribution of '${spec.step}' (${
+      drView ? "DR captures" : tun ? "TUN captures" : "private capture"
+    })`;
     if (!w) {
       return [
         verdict(name, false, `step '${spec.step}' left no record to match the capture with`),
@@ -89,7 +92,9 @@ export const distributionAssertion: AssertionKindDef<DistributionSpec> = {
     }
     if (dr) {
       if (!byName(spec.weights)) {
-        return [verdict(name, false, "in a DR lab give the weights by server name (rs1: 1)")];
+        return [
+          verdict(name, false, "in a DR or TUN lab give the weights by server name (rs1: 1)"),
+        ];
       }
       return [assertDistribution({
         counts: drConnectionsByServer(

@@ -14,6 +14,8 @@ import type { StepOutput } from "../steps/index.ts";
 import type { StepWindow } from "../steps/types.ts";
 import type { CaptureContext } from "./capture-context.ts";
 import { directRoutingAssertion } from "./direct-routing.ts";
+import { pmtuAssertion } from "./pmtu.ts";
+import { tunnelAssertion } from "./tunnel.ts";
 import { distributionAssertion } from "./distribution.ts";
 import { ftpAssertion } from "./ftp.ts";
 import { heldAssertion } from "./held.ts";
@@ -43,6 +45,8 @@ export const ASSERTION_TABLE = [
   payloadAssertion,
   vipNeighbourAssertion,
   directRoutingAssertion,
+  tunnelAssertion,
+  pmtuAssertion,
 ] as const;
 
 type Def = (typeof ASSERTION_TABLE)[number];

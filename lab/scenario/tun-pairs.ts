@@ -1,0 +1,156 @@
+// Every packet of the captured VS/TUN connections, for `lvslab demo --method tun` and the run
+// report's samples: each client packet as the director got it and the tunnel packet(s) it
+// sent, the outer and inner headers in the LVS article's SOURCE/DEST form with their TTLs,
+// and each reply as the real server sent it, to the router, not through the director.
+import path from "node:path";
+import { type Connection, formatEndpoint } from "../analysis/connections.ts";
+import { flowKey } from "../analysis/dr-path.ts";
+import { describePacket, formatSourceDest } from "../analysis/format.ts";
+import type { Packet } from "../analysis/packet.ts";
+import { readPcap } from "../analysis/read-pcap.ts";
+import { tunnelLabel, type TunnelPacket } from "../analysis/tunnel-decode.ts";
+import type { ServiceSpec } from "../assertions/service.ts";
+import { buildTunView, tunRoles, type TunView } from "../assertions/tunnel.ts";
+import type { CaptureFile } from "../capture/capture.ts";
+import { readHostLinks } from "../capture/host-links.ts";
+import { directorSegment } from "../capture/segments.ts";
+import type { Topology } from "../topology.ts";
+import { serverSegmentFiles } from "./dr-pairs.ts";
+
+/** The TUN path from the captures, with the addresses saved beside them. */
+export async function tunViewFromCaptures(
+  pub: CaptureFile,
+  publicPackets: Packet[],
+  directorPackets: Packet[],
+  serverFiles: readonly CaptureFile[],
+  services: readonly ServiceSpec[],
+): Promise<TunView> {
+  const links = readHostLinks(path.dirname(pub.path));
+  if (!links) {
+    throw new Error(`no host-links.json beside ${pub.path}: the hosts' addresses are unknown`);
+  }
+  const serverPackets = new Map<string, Packet[]>();
+  for (const f of serverFiles) {
+    const read = (await readPcap(f.path)).packets;
+    serverPackets.set(f.host, [...(serverPackets.get(f.host) ?? []), ...read]);
+  }
+  return buildTunView(publicPackets, directorPackets, serverPackets, tunRoles(links), services);
+}
+
+/**
+ * Reads a TUN lab's captures (the client network, the director's network, the servers'
+ * ports) and formats the connections of `vip`:80 (`lvslab demo --method tun`).
+ */
+export async function tunPairsFromCaptures(
+  files: readonly CaptureFile[],
+  topology: Topology,
+  maxConnections?: number,
+): Promise<string[]> {
+  const pub = files.find((f) => f.segment === "public");
+  const dir = files.find((f) => f.segment === directorSegment(topology));
+  if (!pub || !dir) return ["(the captures of the client network and the director's are missing)"];
+  const service: ServiceSpec = { protocol: "tcp", vip: topology.vip, port: 80, servers: [] };
+  const view = await tunViewFromCaptures(
+    pub,
+    (await readPcap(pub.path)).packets,
+    (await readPcap(dir.path)).packets,
+    serverSegmentFiles(files, topology),
+    [service],
+  );
+  return formatTunConnections(view, { maxConnections });
+}
+
+/** "SOURCE a:p DEST b:q TTL 63": one IP header. */
+export function formatHeader(p: Packet): string {
+  return `${formatSourceDest(p)} TTL ${p.ttl}`;
+}
+
+/**
+ * "OUTER 172.16.1.2 -> 172.16.2.2 IPIP TTL 62 | INNER SOURCE 198.51.100.2:33490 DEST
+ * 203.0.113.5:80 TTL 62": a tunnel packet's two headers.
+ */
+export function formatTunnelPacket(view: TunView, t: TunnelPacket): string {
+  const o = t.outer;
+  const to = view.roles.servers.get(o.dst);
+  const df = o.dontFragment ? " DF" : "";
+  return `OUTER ${o.src} -> ${o.dst}${to ? ` (${to})` : ""} ${tunnelLabel(t)} TTL ${o.ttl}${df}` +
+    ` | INNER ${formatHeader(t.inner!)}`;
+}
+
+/** A connection's replies as its real server sent them, on the server's own port. */
+function repliesOf(view: TunView, c: Connection, holder: string | null): Packet[] {
+  if (!holder) return [];
+  const client = formatEndpoint(c.client);
+  const server = formatEndpoint(c.server);
+  return (view.serverPackets.get(holder) ?? []).filter((p) =>
+    `${p.src}:${p.srcPort}` === server && `${p.dst}:${p.dstPort}` === client &&
+    p.time >= c.start - 0.01 && p.time <= c.end + 0.01
+  );
+}
+
+export interface TunFormatOptions {
+  /** Connections shown (default 20). */
+  maxConnections?: number;
+  /** Packets shown per connection (default all). */
+  maxPackets?: number;
+}
+
+/** Lines for one connection: its client packets before/after the director, its replies. */
+function connectionLines(view: TunView, c: Connection, n: number, maxPackets: number): string[] {
+  const key = flowKey(c, view.vips);
+  const holders = (key && view.holders.get(key)) || [];
+  const holder = holders.length === 1 ? holders[0] : null;
+  const lines = [
+    `connection ${n}: client ${formatEndpoint(c.client)} -> VIP ${formatEndpoint(c.server)}` +
+    ` -> ${holder ?? "(no real server answered)"}`,
+  ];
+  const events: { time: number; lines: string[] }[] = [];
+  for (const h of view.path.hops) {
+    if (view.connectionOf.get(h.public) !== c) continue;
+    const to = h.left.length ? view.roles.servers.get(h.left[0].outer.dst) ?? "?" : "nobody";
+    const hopLines = [`  client->${to}  ${describePacket(h.public)}`];
+    hopLines.push(
+      h.arrived
+        ? `    before  ${formatHeader(h.arrived)}`
+        : "    before  (not seen at the director)",
+    );
+    if (h.left.length === 0) hopLines.push("    after   (not sent on)");
+    for (const t of h.left) hopLines.push(`    after   ${formatTunnelPacket(view, t)}`);
+    events.push({ time: h.public.time, lines: hopLines });
+  }
+  for (const r of repliesOf(view, c, holder)) {
+    events.push({
+      time: r.time,
+      lines: [
+        `  ${holder}->client  ${describePacket(r)}  (${holder} -> router -> client, not through ` +
+        "the director)",
+        `    reply   ${formatHeader(r)}`,
+      ],
+    });
+  }
+  events.sort((a, b) => a.time - b.time);
+  const more = events.length > maxPackets
+    ? [`  ... and ${events.length - maxPackets} more packets`]
+    : [];
+  return [...lines, ...events.slice(0, maxPackets).flatMap((e) => e.lines), ...more];
+}
+
+/** The first `maxConnections` connections the director tunnelled, every packet of each. */
+export function formatTunConnections(view: TunView, options: TunFormatOptions = {}): string[] {
+  const maxConnections = options.maxConnections ?? 20;
+  const maxPackets = options.maxPackets ?? Infinity;
+  const conns: Connection[] = [];
+  for (const h of view.path.hops) {
+    const c = view.connectionOf.get(h.public);
+    if (c && !conns.includes(c)) conns.push(c);
+  }
+  const servers = [...view.roles.servers].map(([a, h]) => `${h} ${a}`).sort().join(", ");
+  const lines = [`director ${view.roles.director}; real servers ${servers}`];
+  conns.slice(0, maxConnections).forEach((c, i) =>
+    lines.push(...connectionLines(view, c, i + 1, maxPackets))
+  );
+  if (conns.length > maxConnections) {
+    lines.push(`... and ${conns.length - maxConnections} more connections (see the pcaps)`);
+  }
+  return lines;
+}
