@@ -49,6 +49,12 @@ test("a backend this build does not have: exit 2 with the kinds it has", async (
   assert.match(r.err, /backend 'kvm' is unknown; use one of netns, compose/);
 });
 
+test("--name must be a lab name: exit 2 with the rule", async () => {
+  const r = await capture(() => runVerb(["article"], { backend: "netns", name: "Bad-Name" }));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /lab name 'Bad-Name' is not valid/);
+});
+
 test("names resolve to scenarios/, and every file there is valid", () => {
   assert.equal(path.basename(resolveScenario("article")), "article.yaml");
   const files = allScenarioFiles();

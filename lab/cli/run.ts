@@ -10,6 +10,7 @@ import { runSummary, scenarioReport } from "../scenario/human-report.ts";
 import { exitCode } from "../scenario/result.ts";
 import { runScenarios } from "../scenario/runner.ts";
 import { DEFAULT_SCENARIO_LAB, loadScenario, type Scenario } from "../scenario/schema.ts";
+import { checkLabName } from "../topology.ts";
 
 export const SCENARIO_DIR = path.join(REPO_ROOT, "scenarios");
 
@@ -56,6 +57,8 @@ export interface RunCliOptions {
   artifacts?: string;
   json?: boolean;
   details?: boolean;
+  /** The lab to run on, instead of each file's `lab` (so two runs can share a machine). */
+  name?: string;
 }
 
 /** The verb's body; returns the exit code. */
@@ -65,7 +68,8 @@ export async function runVerb(args: string[], opts: RunCliOptions): Promise<0 | 
     return 2;
   };
   try {
-    createBackend(opts.backend, DEFAULT_SCENARIO_LAB);
+    if (opts.name !== undefined) checkLabName(opts.name);
+    createBackend(opts.backend, opts.name ?? DEFAULT_SCENARIO_LAB);
   } catch (err) {
     return fail((err as Error).message);
   }
@@ -85,14 +89,14 @@ export async function runVerb(args: string[], opts: RunCliOptions): Promise<0 | 
   }
   let scenarios: Scenario[];
   try {
-    scenarios = loadAll(files);
+    scenarios = loadAll(files).map((s) => opts.name === undefined ? s : { ...s, lab: opts.name });
   } catch (err) {
     return fail(`nothing was run; fix these scenario files first:\n${(err as Error).message}`);
   }
   try {
     // Whatever the backend needs (root for namespaces, an engine for Compose), asked before
     // any scenario starts.
-    await createBackend(opts.backend, DEFAULT_SCENARIO_LAB).isUp();
+    await createBackend(opts.backend, opts.name ?? DEFAULT_SCENARIO_LAB).isUp();
   } catch (err) {
     return fail(`nothing was run: ${(err as Error).message}`);
   }
@@ -133,6 +137,11 @@ export function runCommand(): Command {
     .option("--artifacts <dir>", "run folder for pcaps, logs, report.json, junit.xml")
     .option("--json", "print the run report as JSON instead of the human report")
     .option("--details", "print every assertion's details, not only failing ones'")
+    .option(
+      "--name <lab>",
+      `the lab to run on, instead of each file's lab (default ${DEFAULT_SCENARIO_LAB}); ` +
+        "two runs at once need two names",
+    )
     .action(async (args: string[], opts: RunCliOptions) => {
       try {
         process.exitCode = await runVerb(args, opts);
