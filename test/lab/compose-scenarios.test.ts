@@ -3,6 +3,7 @@
 // container, network or volume of its project. Needs root and a Docker engine:
 // skipped with the reason on a developer's machine without them, a failure under CI=true.
 import { scenarioTopology } from "../../lab/scenario/topology.ts";
+import { captureSegments } from "../../lab/capture/segments.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -47,9 +48,8 @@ for (const file of allScenarioFiles()) {
     assert.equal(result.backend, "compose");
     assert.equal(result.status, "passed", report);
     assert.ok(result.assertions.length >= scenario.assertions.length, report);
-    // A capture of every network of the scenario's topology, and of the TUN device.
-    const networks = scenarioTopology(scenario).networks.map((n) => n.name);
-    for (const segment of [...networks, "tun"]) {
+    // A pcap of every capture point the scenario's topology has (lab/capture/segments.ts).
+    for (const { segment } of captureSegments(scenarioTopology(scenario))) {
       assert.ok(result.pcaps.some((p) => p.endsWith(`${segment}.pcap`)), report);
     }
     assert.ok(fs.existsSync(path.join(artifacts, name, "junit.xml")));
