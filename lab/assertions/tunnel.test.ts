@@ -170,3 +170,17 @@ test("filters: by server and by time", () => {
   assert.ok(assertTunPackets(mixed, GRE, { servers: new Set(["rs1"]) }).passed);
   assert.ok(assertTunPackets(mixed, GUE, { when: (t) => t >= 2 }).passed);
 });
+
+test("tunnel packets without their client packet are excusable by capture loss; faults are not", async () => {
+  const { excuseCaptureLoss } = await import("../scenario/assertions/capture-context.ts");
+  const stray = lab(GUE, {
+    tamperInner: (ip, i) => i === 3 ? { ...ip, payload: "GET /x HTTP/1.1\r\n\r\n" } : ip,
+  });
+  const r = assertTunPackets(stray, GUE);
+  assert.equal(r.data.faults, 0);
+  assert.equal(r.data.unmatched, 1);
+  assert.equal(excuseCaptureLoss(r, 0).passed, false, "no loss: no excuse");
+  assert.equal(excuseCaptureLoss(r, 5).passed, true, "tcpdump lost more than is missing");
+  const wrongPort = assertTunPackets(lab(GUE, { tunnel: { type: "gue", port: 6081 } }), GUE);
+  assert.ok(Number(wrongPort.data.faults) > 0, "a wrong header is a fault, never excused");
+});

@@ -262,6 +262,9 @@ export function assertTunPackets(
       wrong.push(...hopFaults(view, h, holder, want));
     }
   }
+  // A tunnel packet whose client packet the capture did not hold: a capture that lost
+  // packets explains it (the caller may excuse these, never the faults above).
+  const faults = wrong.length;
   for (const t of view.path.strayLeft) {
     if (filter.when && !filter.when(t.outer.time)) continue;
     const host = view.roles.servers.get(t.outer.dst);
@@ -269,7 +272,14 @@ export function assertTunPackets(
     wrong.push(`${tunnelName(t)}: sent, but no client packet of it was seen`);
   }
   const servers = [...perServer].sort().map(([h, n]) => `${h}: ${plural(n, "connection")}`);
-  const data = { packets, connections: byConn.size, wrong: wrong.length };
+  const data = {
+    packets,
+    connections: byConn.size,
+    wrong: wrong.length,
+    faults,
+    matched: packets,
+    unmatched: wrong.length - faults,
+  };
   if (packets === 0) {
     return verdict(name, false, "no tunnel packet from the director was captured", [], data);
   }
