@@ -1,6 +1,6 @@
 // A tunnel server's encapsulation, as IPVS keeps it per destination (tun_type, tun_port,
 // tun_flags; Linux 5.2/5.3) and ipvsadm 1.31 sets it (--tun-type, --tun-port, --tun-nocsum,
-// --tun-csum, --tun-remcsum). Data only: the data path does not transmit tunnels yet.
+// --tun-csum, --tun-remcsum); director/forwarding/tunnel-encap.ts builds the headers they ask for.
 
 /** IP_VS_CONN_F_TUNNEL_TYPE_IPIP, _GUE, _GRE, in the kernel's order (0, 1, 2). */
 export const TUNNEL_TYPES = ["ipip", "gue", "gre"] as const;
