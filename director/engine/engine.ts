@@ -223,9 +223,18 @@ export class DirectorEngine implements ConnectionFactory {
 
   /**
    * Handles one packet in buf[0, length) (vnet header first). Rewrites it in place and
-   * returns the number of bytes to write back to the TUN device, or 0 to drop it.
+   * returns the number of bytes to write back to the TUN device, or 0 to drop it. What goes
+   * back, forwarded or the director's own answer, gets back the TTL the kernel takes when it
+   * forwards it out of the TUN device (director/forwarding/kernel-ttl.ts): one place for all.
    */
   process(buf: Uint8Array, length: number): number {
+    const n = this.handle(buf, length);
+    if (n > 0) giveBackForwardingTtl(this.view);
+    return n;
+  }
+
+  /** process() but for the TTL: every path that answers with bytes to write. */
+  private handle(buf: Uint8Array, length: number): number {
     const view = this.view;
     const error = view.parse(buf, length);
     if (error !== 0) {
@@ -297,10 +306,7 @@ export class DirectorEngine implements ConnectionFactory {
     if (slot === NO_SLOT) {
       // A DR or TUN server's reply (source: the VIP it holds) routed through the director's
       // host: not the director's to rewrite; IPVS lets the kernel forward it (NF_ACCEPT).
-      if (this.services.isVirtualAddress(src)) {
-        giveBackForwardingTtl(this.view);
-        return length;
-      }
+      if (this.services.isVirtualAddress(src)) return length;
       this.drops.count(DropReason.NO_CONNECTION);
       return 0;
     }
@@ -401,7 +407,6 @@ export class DirectorEngine implements ConnectionFactory {
         this.drops.count(DropReason.ICMP_UNRELATED);
         return 0;
       }
-      giveBackForwardingTtl(view); // passed on, forwarded once more
       return length;
     }
     if (this.services.isVirtualAddress(view.ip.dst)) {
@@ -413,7 +418,6 @@ export class DirectorEngine implements ConnectionFactory {
       this.drops.count(DropReason.ICMP_UNRELATED);
       return 0;
     }
-    giveBackForwardingTtl(view);
     return length;
   }
 

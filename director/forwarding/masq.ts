@@ -18,7 +18,6 @@ import {
   translateIcmpToRealServer,
 } from "../icmp/icmp-translate.ts";
 import { type ForwardingMethod, ICMP_NOT_HANDLED, type TransmitContext } from "./method.ts";
-import { giveBackForwardingTtl } from "./kernel-ttl.ts";
 
 /** Rewrites the L4 checksum for an address change (oldAddr → newAddr) and a port change. */
 function adjustL4Checksum(
@@ -78,8 +77,7 @@ export function rewriteOutboundMasq(view: PacketView, vaddr: number, vport: numb
 
 /**
  * The method table's entry (ip_vs_nat_xmit and ip_vs_icmp_xmit): both directions pass the
- * director, each rewritten in place and written back with its length unchanged (and the TTL
- * the kernel's second forwarding takes given back: ./kernel-ttl.ts).
+ * director, each rewritten in place and written back with its length unchanged.
  */
 export const MASQ: ForwardingMethod = {
   name: "masq",
@@ -87,36 +85,30 @@ export const MASQ: ForwardingMethod = {
   runsAppHelpers: true,
   transmitInbound({ view, conns }: TransmitContext, slot: number, length: number): number {
     rewriteInboundMasq(view, conns.daddr[slot], conns.dport[slot]);
-    giveBackForwardingTtl(view);
     return length;
   },
   transmitOutbound({ view, conns }: TransmitContext, slot: number, length: number): number {
     rewriteOutboundMasq(view, conns.vaddr[slot], conns.vport[slot]);
-    giveBackForwardingTtl(view);
     return length;
   },
   transmitInboundFragment({ view, conns }: TransmitContext, slot: number, length: number) {
     rewriteFragmentAddresses(view, null, conns.daddr[slot]);
-    giveBackForwardingTtl(view);
     return length;
   },
   transmitOutboundFragment({ view, conns }: TransmitContext, slot: number, length: number) {
     rewriteFragmentAddresses(view, conns.vaddr[slot], null);
-    giveBackForwardingTtl(view);
     return length;
   },
   transmitIcmpInbound({ view, conns }: TransmitContext, emb: EmbeddedPacket, slot: number) {
     if (!translateIcmpToRealServer(view, emb, conns.daddr[slot], conns.dport[slot])) {
       return ICMP_NOT_HANDLED;
     }
-    giveBackForwardingTtl(view);
     return view.packetEnd;
   },
   transmitIcmpOutbound({ view, conns }: TransmitContext, emb: EmbeddedPacket, slot: number) {
     if (!translateIcmpFromRealServer(view, emb, conns.vaddr[slot], conns.vport[slot])) {
       return ICMP_NOT_HANDLED;
     }
-    giveBackForwardingTtl(view);
     return view.packetEnd;
   },
 };

@@ -8,7 +8,6 @@ import type { ConnTable } from "../engine/conn-table.ts";
 import type { DropCounters } from "../engine/drop-counters.ts";
 import type { LinkTable } from "../net/link-table.ts";
 import type { TunnelTable } from "../net/tunnel-table.ts";
-import { giveBackForwardingTtl } from "./kernel-ttl.ts";
 import type { ForwardMethod } from "./method-names.ts";
 
 /** What a method works with: the packet, the tables, and the senders it may hand frames to. */
@@ -35,8 +34,9 @@ export interface ForwardingMethod {
    */
   readonly runsAppHelpers: boolean;
   /**
-   * Client → real server, packet in place. Returns the bytes to write back to the TUN device:
-   * 0 when there is nothing to write (dropped and counted, or handed to a link's sender).
+   * Client → real server, packet in place. Returns the bytes to write back to the TUN device
+   * (the engine then gives back the TTL the kernel takes: ./kernel-ttl.ts): 0 when there is
+   * nothing to write (dropped and counted, or handed to a link's sender).
    */
   transmitInbound(ctx: TransmitContext, slot: number, length: number): number;
   /** Real server → client (a reply that came back through the director). */
@@ -58,7 +58,6 @@ export interface ForwardingMethod {
  * For methods whose replies bypass the director (DR, TUN): a reply that reaches it anyway
  * is not its to change and is routed on, as IPVS lets the kernel forward it.
  */
-export function passOnUnchanged(ctx: TransmitContext, _slot: number, length: number): number {
-  giveBackForwardingTtl(ctx.view);
+export function passOnUnchanged(_ctx: TransmitContext, _slot: number, length: number): number {
   return length;
 }

@@ -1,8 +1,8 @@
 // The next hops' MAC addresses on one interface, learnt from the kernel's neighbour table
 // (net/core/neighbour.c, net/ipv4/arp.c seen from userspace), for VS/DR: a frame to a real
 // server needs its MAC, and a DR real server must be on a network directly attached to
-// that interface. Everything here runs off the packet path, on the control thread: a
-// timer refreshes the cache with `ip` (the interface's routes and addresses, one `ip -j
+// that interface. Everything here runs off the packet path, on the control thread: refresh()
+// (paced by ./route-next-hops.ts) reads the kernel's tables with `ip` (the interface's routes and addresses, one `ip -j
 // neigh` read, one `ip -batch` asking the kernel to resolve what it lacks or holds STALE or
 // FAILED: `neigh replace ADDR dev DEV use`, NTF_USE), and
 // the packet path only reads a prepared MAC table and a status word per entry, both in
@@ -175,8 +175,8 @@ export interface NeighbourEntry {
 
 /**
  * The next hops on one interface. lookup(addr) gives an entry index (the MAC is then at
- * macs[index * 6], valid while status[index] is RESOLVED) or a refusal; refresh() (or the
- * timer of start()) keeps the entries current.
+ * macs[index * 6], valid while status[index] is RESOLVED) or a refusal; refresh() keeps the
+ * entries current.
  */
 export class NeighbourCache {
   /** MAC of entry i at [i * 6, i * 6 + 6); shared memory, for the packet worker. */
@@ -188,7 +188,6 @@ export class NeighbourCache {
   private readonly byAddr = new Map<number, number>();
   private onLink: OnLinkNet[] = [];
   private local: number[] = [];
-  private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly run: IpRunner;
   /** What `ip` said when the last request to resolve failed; null when it did not. */
@@ -320,20 +319,6 @@ export class NeighbourCache {
     ]);
     this.onLink = parseOnLinkRoutes(routes);
     this.local = parseAddresses(addrs);
-  }
-
-  /** Refreshes every intervalMs (default 1000) until stop(); failures are reported to onError. */
-  start(intervalMs = 1000, onError: (err: Error) => void = () => {}): void {
-    this.stop();
-    this.timer = setInterval(() => {
-      this.refresh().catch(onError);
-    }, intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
   }
 }
 

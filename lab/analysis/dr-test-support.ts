@@ -2,7 +2,14 @@
 // captures would hold it, with the DR lab's addresses (lab/topologies/dr.ts) and made-up
 // MACs, and hooks to inject the faults a DR check must catch.
 import type { HostLink } from "../capture/host-links.ts";
-import { buildIpv4, ethernetFrame, type PacketSpec, type PcapRecord } from "./test-support.ts";
+import {
+  buildIpv4,
+  emitExchange,
+  ethernetFrame,
+  mergeServerRecords,
+  type PacketSpec,
+  type PcapRecord,
+} from "./test-support.ts";
 
 /** The DR lab's interfaces, with made-up MACs. */
 export const DR_LINKS: HostLink[] = [
@@ -184,25 +191,14 @@ export function drConnection(c: DrConnectionSpec): DrCaptures {
     }
     t += 0.001;
   };
-  emit(true, "S", cIsn, 0);
-  emit(false, "S.", sIsn, cIsn + 1);
-  emit(true, ".", cIsn + 1, sIsn + 1);
-  emit(true, "P.", cIsn + 1, sIsn + 1, req);
-  emit(false, "P.", sIsn + 1, cIsn + 1 + req.length, resp);
-  emit(true, "F.", cIsn + 1 + req.length, sIsn + 1 + resp.length);
-  emit(false, "F.", sIsn + 1 + resp.length, cIsn + 2 + req.length);
-  emit(true, ".", cIsn + 2 + req.length, sIsn + 2 + resp.length);
+  emitExchange(emit, cIsn, sIsn, req, resp);
   return out;
 }
 
 /** Concatenates captures of several connections, each file in time order. */
 export function mergeDrCaptures(list: readonly DrCaptures[]): DrCaptures {
   const byTime = (a: PcapRecord, b: PcapRecord) => a.time - b.time;
-  const servers: Record<string, PcapRecord[]> = {};
-  for (const c of list) {
-    for (const [h, r] of Object.entries(c.servers)) servers[h] = [...(servers[h] ?? []), ...r];
-  }
-  for (const r of Object.values(servers)) r.sort(byTime);
+  const servers = mergeServerRecords(list);
   return {
     public: list.flatMap((c) => c.public).sort(byTime),
     lan: list.flatMap((c) => c.lan).sort(byTime),

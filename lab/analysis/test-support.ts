@@ -293,6 +293,32 @@ export function natConnection(c: NatConnectionSpec): Conversation {
   }
   emit(true, "S", cIsn, 0);
   if (c.unanswered) return out;
+  emitExchange(emit, cIsn, sIsn, req, resp, false);
+  return out;
+}
+
+/** Emits one packet of a conversation: direction, TCP flags, seq, ack, payload. */
+export type EmitSegment = (
+  fromClient: boolean,
+  flags: string,
+  seq: number,
+  ack: number,
+  payload?: string,
+) => void;
+
+/**
+ * A whole HTTP-like TCP conversation after the client's SYN (when `withSyn` is false) or
+ * from it: SYN-ACK, ACK, request, response, both FINs, the last ACK.
+ */
+export function emitExchange(
+  emit: EmitSegment,
+  cIsn: number,
+  sIsn: number,
+  req: string,
+  resp: string,
+  withSyn = true,
+): void {
+  if (withSyn) emit(true, "S", cIsn, 0);
   emit(false, "S.", sIsn, cIsn + 1);
   emit(true, ".", cIsn + 1, sIsn + 1);
   emit(true, "P.", cIsn + 1, sIsn + 1, req);
@@ -300,7 +326,18 @@ export function natConnection(c: NatConnectionSpec): Conversation {
   emit(true, "F.", cIsn + 1 + req.length, sIsn + 1 + resp.length);
   emit(false, "F.", sIsn + 1 + resp.length, cIsn + 2 + req.length);
   emit(true, ".", cIsn + 2 + req.length, sIsn + 2 + resp.length);
-  return out;
+}
+
+/** Each real server's records of several captures together, in time order. */
+export function mergeServerRecords(
+  list: readonly { servers: Record<string, PcapRecord[]> }[],
+): Record<string, PcapRecord[]> {
+  const servers: Record<string, PcapRecord[]> = {};
+  for (const c of list) {
+    for (const [h, r] of Object.entries(c.servers)) servers[h] = [...(servers[h] ?? []), ...r];
+  }
+  for (const r of Object.values(servers)) r.sort((a, b) => a.time - b.time);
+  return servers;
 }
 
 /** Concatenates conversations and sorts each network's records by time. */

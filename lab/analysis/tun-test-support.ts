@@ -6,7 +6,14 @@
 import { refFold, words } from "../../director/packet/test-support.ts";
 import { parseIPv4 } from "../../director/net/ipv4-address.ts";
 import type { HostLink } from "../capture/host-links.ts";
-import { buildIpv4, ethernetFrame, type PacketSpec, type PcapRecord } from "./test-support.ts";
+import {
+  buildIpv4,
+  emitExchange,
+  ethernetFrame,
+  mergeServerRecords,
+  type PacketSpec,
+  type PcapRecord,
+} from "./test-support.ts";
 
 export const TUN_CLIENT = "198.51.100.2";
 export const TUN_VIP = "203.0.113.5";
@@ -178,25 +185,14 @@ export function tunConnection(c: TunConnectionSpec): TunCaptures {
   };
   const cIsn = 1000;
   const sIsn = 5000;
-  emit(true, "S", cIsn, 0);
-  emit(false, "S.", sIsn, cIsn + 1);
-  emit(true, ".", cIsn + 1, sIsn + 1);
-  emit(true, "P.", cIsn + 1, sIsn + 1, req);
-  emit(false, "P.", sIsn + 1, cIsn + 1 + req.length, resp);
-  emit(true, "F.", cIsn + 1 + req.length, sIsn + 1 + resp.length);
-  emit(false, "F.", sIsn + 1 + resp.length, cIsn + 2 + req.length);
-  emit(true, ".", cIsn + 2 + req.length, sIsn + 2 + resp.length);
+  emitExchange(emit, cIsn, sIsn, req, resp);
   return out;
 }
 
 /** Concatenates captures of several connections, each file in time order. */
 export function mergeTunCaptures(list: readonly TunCaptures[]): TunCaptures {
   const byTime = (a: PcapRecord, b: PcapRecord) => a.time - b.time;
-  const servers: Record<string, PcapRecord[]> = {};
-  for (const c of list) {
-    for (const [h, r] of Object.entries(c.servers)) servers[h] = [...(servers[h] ?? []), ...r];
-  }
-  for (const r of Object.values(servers)) r.sort(byTime);
+  const servers = mergeServerRecords(list);
   return {
     public: list.flatMap((c) => c.public).sort(byTime),
     director: list.flatMap((c) => c.director).sort(byTime),

@@ -2,14 +2,12 @@
 // packet the director took leaves it unchanged but for TTL and checksum, in a frame from the
 // director's MAC to the MAC of the real server that holds the connection, and no reply passes
 // the director.
-import { type Connection, groupConnections } from "../analysis/connections.ts";
+import type { Connection } from "../analysis/connections.ts";
 import {
-  answeringServers,
   compareDrCopy,
   type DrHop,
   type DrPath,
   type DrRoles,
-  flowKey,
   traceDirectRouting,
 } from "../analysis/dr-path.ts";
 import { formatPacket } from "../analysis/format.ts";
@@ -17,22 +15,14 @@ import type { Packet } from "../analysis/packet.ts";
 import type { HostLink } from "../capture/host-links.ts";
 import { type AssertionResult, firstFew, plural, verdict } from "./result.ts";
 import type { ServiceSpec } from "./service.ts";
+import { type BypassView, bypassView, holderOf, holdersOf } from "./bypass-view.ts";
 
 /** What the DR checks read: the traced path and the connections around it. */
-export interface DrView {
+export interface DrView extends BypassView {
   roles: DrRoles;
-  vips: ReadonlySet<string>;
   path: DrPath;
   /** The director's LAN port, every frame. */
   lanPackets: readonly Packet[];
-  /** Each real server's own port, every frame, by host. */
-  serverPackets: ReadonlyMap<string, readonly Packet[]>;
-  /** Each hop's connection on the client network. */
-  connectionOf: ReadonlyMap<Packet, Connection>;
-  /** flowKey → the real servers whose own port shows the connection's VIP side sending. */
-  holders: ReadonlyMap<string, string[]>;
-  /** "tcp 203.0.113.5:80": the services of the table. */
-  servicePorts: ReadonlySet<string>;
 }
 
 /** The director, routers and real servers of one LAN, by MAC; throws without a director. */
@@ -55,20 +45,12 @@ export function buildDrView(
   roles: DrRoles,
   services: readonly ServiceSpec[],
 ): DrView {
-  const vips = new Set(services.map((s) => s.vip));
-  const connectionOf = new Map<Packet, Connection>();
-  for (const c of groupConnections(publicPackets)) {
-    for (const p of c.packets) connectionOf.set(p, c);
-  }
+  const base = bypassView(publicPackets, serverPackets, serverPackets, services);
   return {
+    ...base,
     roles,
-    vips,
-    path: traceDirectRouting(publicPackets, lanPackets, roles, { vips }),
+    path: traceDirectRouting(publicPackets, lanPackets, roles, { vips: base.vips }),
     lanPackets,
-    serverPackets,
-    connectionOf,
-    holders: answeringServers(serverPackets, vips),
-    servicePorts: new Set(services.map((s) => `${s.protocol} ${s.vip}:${s.port}`)),
   };
 }
 
@@ -120,9 +102,8 @@ export function drConnectionsByServer(
     seen.add(c);
     if ((c.protocol === "tcp" && c.clientIsn === null) || !view.vips.has(c.server.addr)) continue;
     if (!which(c)) continue;
-    const key = flowKey(c, view.vips);
-    const holders = (key && view.holders.get(key)) || [];
-    if (holders.length === 1) counts[holders[0]]++;
+    const holder = holderOf(view, c);
+    if (holder) counts[holder]++;
   }
   return counts;
 }
@@ -198,8 +179,7 @@ function frameFault(view: DrView, h: DrHop, holder: string | null): string | nul
 
 /** Problems of one connection as a whole: who holds it, one server for all its frames. */
 function connectionFault(view: DrView, c: Connection, hops: DrHop[]): string | null {
-  const key = flowKey(c, view.vips);
-  const holders = (key && view.holders.get(key)) || [];
+  const holders = holdersOf(view, c);
   const targets = new Set(hops.map((h) => view.roles.servers.get(h.left!.dstMac ?? "") ?? "?"));
   const who = `${c.client.addr}:${c.client.port} -> ${c.server.addr}:${c.server.port}`;
   if (holders.length > 1) return `${who}: answered by ${holders.join(" and ")}`;
@@ -229,9 +209,7 @@ export function assertDrFrames(view: DrView): AssertionResult {
   for (const [c, hops] of byConn) {
     const fault = connectionFault(view, c, hops);
     if (fault) wrong.push(fault);
-    const key = flowKey(c, view.vips);
-    const holders = (key && view.holders.get(key)) || [];
-    const holder = holders.length === 1 ? holders[0] : null;
+    const holder = holderOf(view, c);
     if (holder) perServer.set(holder, (perServer.get(holder) ?? 0) + 1);
     for (const h of hops) {
       const f = frameFault(view, h, holder);

@@ -2,8 +2,7 @@
 // client packet the director took leaves it inside a tunnel packet from the director to the
 // real server holding the connection, with the outer header IPVS writes and the client's
 // packet inside, unchanged but for TTL and checksums; and no reply passes the director.
-import { type Connection, groupConnections } from "../analysis/connections.ts";
-import { answeringServers, flowKey } from "../analysis/dr-path.ts";
+import type { Connection } from "../analysis/connections.ts";
 import { formatPacket } from "../analysis/format.ts";
 import type { Packet } from "../analysis/packet.ts";
 import { innerFault, type OuterExpectation, outerFault } from "../analysis/tun-compare.ts";
@@ -12,22 +11,14 @@ import { decodeTunnel, type TunnelPacket, type TunnelType } from "../analysis/tu
 import type { HostLink } from "../capture/host-links.ts";
 import { type AssertionResult, firstFew, plural, verdict } from "./result.ts";
 import type { ServiceSpec } from "./service.ts";
+import { type BypassView, bypassView, holderOf, holdersOf } from "./bypass-view.ts";
 
 /** What the TUN checks read: the traced path and the connections around it. */
-export interface TunView {
+export interface TunView extends BypassView {
   roles: TunRoles;
-  vips: ReadonlySet<string>;
   path: TunPath;
   /** The director's own network port, every packet. */
   directorPackets: readonly Packet[];
-  /** Each real server's own port, every packet, by host. */
-  serverPackets: ReadonlyMap<string, readonly Packet[]>;
-  /** Each hop's connection on the client network. */
-  connectionOf: ReadonlyMap<Packet, Connection>;
-  /** flowKey → the real servers whose own port shows the connection's VIP side sending. */
-  holders: ReadonlyMap<string, string[]>;
-  /** "tcp 203.0.113.5:80": the services of the table. */
-  servicePorts: ReadonlySet<string>;
 }
 
 /** The director's address and the real servers' addresses; throws without a director. */
@@ -68,20 +59,14 @@ export function buildTunView(
   roles: TunRoles,
   services: readonly ServiceSpec[],
 ): TunView {
-  const vips = new Set(services.map((s) => s.vip));
-  const connectionOf = new Map<Packet, Connection>();
-  for (const c of groupConnections(publicPackets)) {
-    for (const p of c.packets) connectionOf.set(p, c);
-  }
+  // The servers' replies are what they send themselves, not the tunnel packets they get.
+  const replies = unwrapped(serverPackets, roles.director);
+  const base = bypassView(publicPackets, serverPackets, replies, services);
   return {
+    ...base,
     roles,
-    vips,
-    path: traceTunnel(publicPackets, directorPackets, serverPackets, roles, { vips }),
+    path: traceTunnel(publicPackets, directorPackets, serverPackets, roles, { vips: base.vips }),
     directorPackets,
-    serverPackets,
-    connectionOf,
-    holders: answeringServers(unwrapped(serverPackets, roles.director), vips),
-    servicePorts: new Set(services.map((s) => `${s.protocol} ${s.vip}:${s.port}`)),
   };
 }
 
@@ -91,13 +76,6 @@ export interface TunFilter {
   when?: (time: number) => boolean;
   /** Host names of the servers whose connections are judged; all when absent. */
   servers?: ReadonlySet<string>;
-}
-
-function holderOf(view: TunView, c: Connection | undefined): string | null {
-  if (!c) return null;
-  const key = flowKey(c, view.vips);
-  const holders = (key && view.holders.get(key)) || [];
-  return holders.length === 1 ? holders[0] : null;
 }
 
 /**
@@ -217,8 +195,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** One server per connection, and a holder for an accepted one. */
 function connectionFault(view: TunView, c: Connection, hops: TunHop[]): string | null {
-  const key = flowKey(c, view.vips);
-  const holders = (key && view.holders.get(key)) || [];
+  const holders = holdersOf(view, c);
   const targets = new Set(hops.flatMap((h) => h.left.map((t) => hostName(view, t.outer.dst))));
   const who = `${c.client.addr}:${c.client.port} -> ${c.server.addr}:${c.server.port}`;
   if (holders.length > 1) return `${who}: answered by ${holders.join(" and ")}`;

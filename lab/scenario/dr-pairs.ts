@@ -2,9 +2,7 @@
 // report's samples: each client packet as the router handed it to the director and as the
 // director sent it on (MACs named by host, the IP header in the LVS article's SOURCE/DEST
 // form with its TTL), and each reply as the real server sent it, straight to the router.
-import { type Connection, formatEndpoint } from "../analysis/connections.ts";
-import { flowKey } from "../analysis/dr-path.ts";
-import { describePacket, formatSourceDest } from "../analysis/format.ts";
+import { formatSourceDest } from "../analysis/format.ts";
 import type { Packet } from "../analysis/packet.ts";
 import path from "node:path";
 import { readPcap } from "../analysis/read-pcap.ts";
@@ -13,6 +11,7 @@ import type { ServiceSpec } from "../assertions/service.ts";
 import type { CaptureFile } from "../capture/capture.ts";
 import { readHostLinks } from "../capture/host-links.ts";
 import type { Topology } from "../topology.ts";
+import { type BypassFormatOptions, formatBypassConnections } from "./bypass-pairs.ts";
 
 /** The captures of the real servers' own interfaces (DR). */
 export function serverSegmentFiles(
@@ -95,77 +94,22 @@ export function macLegend(view: DrView): string {
   return `MACs on the LAN: ${names.join(", ")}`;
 }
 
-/** A connection's replies as its real server sent them, on the server's own port. */
-function repliesOf(view: DrView, c: Connection, holder: string | null): Packet[] {
-  if (!holder) return [];
-  const client = formatEndpoint(c.client);
-  const server = formatEndpoint(c.server);
-  return (view.serverPackets.get(holder) ?? []).filter((p) =>
-    `${p.src}:${p.srcPort}` === server && `${p.dst}:${p.dstPort}` === client &&
-    p.time >= c.start - 0.01 && p.time <= c.end + 0.01
-  );
-}
-
-export interface DrFormatOptions {
-  /** Connections shown (default 20). */
-  maxConnections?: number;
-  /** Packets shown per connection (default all). */
-  maxPackets?: number;
-}
-
-/** Lines for one connection: its client packets before/after the director, its replies. */
-function connectionLines(view: DrView, c: Connection, n: number, maxPackets: number): string[] {
-  const key = flowKey(c, view.vips);
-  const holders = (key && view.holders.get(key)) || [];
-  const holder = holders.length === 1 ? holders[0] : null;
-  const lines = [
-    `connection ${n}: client ${formatEndpoint(c.client)} -> VIP ${formatEndpoint(c.server)}` +
-    ` -> ${holder ?? "(no real server answered)"}`,
-  ];
-  const events: { time: number; lines: string[] }[] = [];
-  for (const h of view.path.hops) {
-    if (view.connectionOf.get(h.public) !== c) continue;
-    const to = h.left ? hostOfMac(view, h.left.dstMac) : "nobody";
-    const hopLines = [`  client->${to}  ${describePacket(h.public)}`];
-    if (h.arrived) hopLines.push(`    before  ${formatDrFrame(view, h.arrived)}`);
-    else hopLines.push("    before  (not seen at the director)");
-    hopLines.push(
-      h.left ? `    after   ${formatDrFrame(view, h.left)}` : "    after   (not sent on)",
-    );
-    events.push({ time: h.public.time, lines: hopLines });
-  }
-  for (const r of repliesOf(view, c, holder)) {
-    events.push({
-      time: r.time,
-      lines: [
-        `  ${holder}->client  ${describePacket(r)}  (${holder} -> router -> client, not through ` +
-        "the director)",
-        `    reply   ${formatDrFrame(view, r)}`,
-      ],
-    });
-  }
-  events.sort((a, b) => a.time - b.time);
-  const more = events.length > maxPackets
-    ? [`  ... and ${events.length - maxPackets} more packets`]
-    : [];
-  return [...lines, ...events.slice(0, maxPackets).flatMap((e) => e.lines), ...more];
-}
+export type DrFormatOptions = BypassFormatOptions;
 
 /** The first `maxConnections` connections the director forwarded, every packet of each. */
 export function formatDrConnections(view: DrView, options: DrFormatOptions = {}): string[] {
-  const maxConnections = options.maxConnections ?? 20;
-  const maxPackets = options.maxPackets ?? Infinity;
-  const conns: Connection[] = [];
-  for (const h of view.path.hops) {
-    const c = view.connectionOf.get(h.public);
-    if (c && !conns.includes(c)) conns.push(c);
-  }
-  const lines = [macLegend(view)];
-  conns.slice(0, maxConnections).forEach((c, i) =>
-    lines.push(...connectionLines(view, c, i + 1, maxPackets))
-  );
-  if (conns.length > maxConnections) {
-    lines.push(`... and ${conns.length - maxConnections} more connections (see the pcaps)`);
-  }
-  return lines;
+  return formatBypassConnections({
+    view,
+    hops: view.path.hops,
+    publicOf: (h) => h.public,
+    targetOf: (h) => h.left ? hostOfMac(view, h.left.dstMac) : "nobody",
+    hopLines: (h) => [
+      h.arrived
+        ? `    before  ${formatDrFrame(view, h.arrived)}`
+        : "    before  (not seen at the director)",
+      h.left ? `    after   ${formatDrFrame(view, h.left)}` : "    after   (not sent on)",
+    ],
+    replyLine: (r) => formatDrFrame(view, r),
+    legend: macLegend(view),
+  }, options);
 }

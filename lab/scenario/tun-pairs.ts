@@ -3,9 +3,7 @@
 // sent, the outer and inner headers in the LVS article's SOURCE/DEST form with their TTLs,
 // and each reply as the real server sent it, to the router, not through the director.
 import path from "node:path";
-import { type Connection, formatEndpoint } from "../analysis/connections.ts";
-import { flowKey } from "../analysis/dr-path.ts";
-import { describePacket, formatSourceDest } from "../analysis/format.ts";
+import { formatSourceDest } from "../analysis/format.ts";
 import type { Packet } from "../analysis/packet.ts";
 import { readPcap } from "../analysis/read-pcap.ts";
 import { tunnelLabel, type TunnelPacket } from "../analysis/tunnel-decode.ts";
@@ -16,6 +14,7 @@ import { readHostLinks } from "../capture/host-links.ts";
 import { directorSegment } from "../capture/segments.ts";
 import type { Topology } from "../topology.ts";
 import { serverSegmentFiles } from "./dr-pairs.ts";
+import { type BypassFormatOptions, formatBypassConnections } from "./bypass-pairs.ts";
 
 /** The TUN path from the captures, with the addresses saved beside them. */
 export async function tunViewFromCaptures(
@@ -77,80 +76,24 @@ export function formatTunnelPacket(view: TunView, t: TunnelPacket): string {
     ` | INNER ${formatHeader(t.inner!)}`;
 }
 
-/** A connection's replies as its real server sent them, on the server's own port. */
-function repliesOf(view: TunView, c: Connection, holder: string | null): Packet[] {
-  if (!holder) return [];
-  const client = formatEndpoint(c.client);
-  const server = formatEndpoint(c.server);
-  return (view.serverPackets.get(holder) ?? []).filter((p) =>
-    `${p.src}:${p.srcPort}` === server && `${p.dst}:${p.dstPort}` === client &&
-    p.time >= c.start - 0.01 && p.time <= c.end + 0.01
-  );
-}
-
-export interface TunFormatOptions {
-  /** Connections shown (default 20). */
-  maxConnections?: number;
-  /** Packets shown per connection (default all). */
-  maxPackets?: number;
-}
-
-/** Lines for one connection: its client packets before/after the director, its replies. */
-function connectionLines(view: TunView, c: Connection, n: number, maxPackets: number): string[] {
-  const key = flowKey(c, view.vips);
-  const holders = (key && view.holders.get(key)) || [];
-  const holder = holders.length === 1 ? holders[0] : null;
-  const lines = [
-    `connection ${n}: client ${formatEndpoint(c.client)} -> VIP ${formatEndpoint(c.server)}` +
-    ` -> ${holder ?? "(no real server answered)"}`,
-  ];
-  const events: { time: number; lines: string[] }[] = [];
-  for (const h of view.path.hops) {
-    if (view.connectionOf.get(h.public) !== c) continue;
-    const to = h.left.length ? view.roles.servers.get(h.left[0].outer.dst) ?? "?" : "nobody";
-    const hopLines = [`  client->${to}  ${describePacket(h.public)}`];
-    hopLines.push(
-      h.arrived
-        ? `    before  ${formatHeader(h.arrived)}`
-        : "    before  (not seen at the director)",
-    );
-    if (h.left.length === 0) hopLines.push("    after   (not sent on)");
-    for (const t of h.left) hopLines.push(`    after   ${formatTunnelPacket(view, t)}`);
-    events.push({ time: h.public.time, lines: hopLines });
-  }
-  for (const r of repliesOf(view, c, holder)) {
-    events.push({
-      time: r.time,
-      lines: [
-        `  ${holder}->client  ${describePacket(r)}  (${holder} -> router -> client, not through ` +
-        "the director)",
-        `    reply   ${formatHeader(r)}`,
-      ],
-    });
-  }
-  events.sort((a, b) => a.time - b.time);
-  const more = events.length > maxPackets
-    ? [`  ... and ${events.length - maxPackets} more packets`]
-    : [];
-  return [...lines, ...events.slice(0, maxPackets).flatMap((e) => e.lines), ...more];
-}
+export type TunFormatOptions = BypassFormatOptions;
 
 /** The first `maxConnections` connections the director tunnelled, every packet of each. */
 export function formatTunConnections(view: TunView, options: TunFormatOptions = {}): string[] {
-  const maxConnections = options.maxConnections ?? 20;
-  const maxPackets = options.maxPackets ?? Infinity;
-  const conns: Connection[] = [];
-  for (const h of view.path.hops) {
-    const c = view.connectionOf.get(h.public);
-    if (c && !conns.includes(c)) conns.push(c);
-  }
   const servers = [...view.roles.servers].map(([a, h]) => `${h} ${a}`).sort().join(", ");
-  const lines = [`director ${view.roles.director}; real servers ${servers}`];
-  conns.slice(0, maxConnections).forEach((c, i) =>
-    lines.push(...connectionLines(view, c, i + 1, maxPackets))
-  );
-  if (conns.length > maxConnections) {
-    lines.push(`... and ${conns.length - maxConnections} more connections (see the pcaps)`);
-  }
-  return lines;
+  return formatBypassConnections({
+    view,
+    hops: view.path.hops,
+    publicOf: (h) => h.public,
+    targetOf: (h) => h.left.length ? view.roles.servers.get(h.left[0].outer.dst) ?? "?" : "nobody",
+    hopLines: (h) => [
+      h.arrived
+        ? `    before  ${formatHeader(h.arrived)}`
+        : "    before  (not seen at the director)",
+      ...(h.left.length === 0 ? ["    after   (not sent on)"] : []),
+      ...h.left.map((t) => `    after   ${formatTunnelPacket(view, t)}`),
+    ],
+    replyLine: formatHeader,
+    legend: `director ${view.roles.director}; real servers ${servers}`,
+  }, options);
 }

@@ -21,7 +21,6 @@ before(async () => {
 
 after(() => {
   if (!canRun) return;
-  cache.stop();
   pair.remove();
 });
 
