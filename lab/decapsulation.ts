@@ -1,5 +1,5 @@
-// How a VS/TUN real server of the lab decapsulates (its Host.tunnel): with the kernel's own
-// tunnel device where the kernel has the modules (the LVS-TUN recipe: tunl0 up; for GUE also
+// How a VS/TUN real server of the lab decapsulates (its Host.tunnel, one or several types):
+// with the kernel's own tunnel devices where the kernel has the modules (the LVS-TUN recipe: tunl0 up; for GUE also
 // `ip fou add port N gue`; gre0 for GRE), else with lvslab-decap (realservers/tunnel-decap.ts),
 // a userspace decapsulator. The lab picks by itself, per server, and says which in
 // `lvslab status`. Both backends follow this: lab/netns/lab.ts at `up`, and the Compose real
@@ -29,20 +29,44 @@ export function kernelHasModule(module: string, sysModule = "/sys/module"): bool
   return fs.existsSync(`${sysModule}/${module}`);
 }
 
-/** The decapsulation a tunnel end gets on a kernel with the modules `has` says. */
+/** Every module the kernel recipe needs for all of the end's types, each once. */
+export function kernelModules(tunnel: TunnelEndpoint): string[] {
+  return [...new Set(tunnel.types.flatMap((t) => KERNEL_TUNNEL_MODULES[t]))];
+}
+
+/** "ipip, gue port 6080, gre": the end's types as the summaries and ready lines say them. */
+function typesText(tunnel: TunnelEndpoint): string {
+  return tunnel.types.map((t) => (t === "gue" ? `gue port ${tunnel.guePort}` : t)).join(", ");
+}
+
+/**
+ * The summaries of both ways, for the Compose real server's entry script, which tests the
+ * modules itself (the userspace one then gets ", kernel has no <missing>").
+ */
+export function decapSummaries(tunnel: TunnelEndpoint): { kernel: string; userspace: string } {
+  const fou = tunnel.types.includes("gue") ? `fou port ${tunnel.guePort} gue, ` : "";
+  const devices = [...new Set(tunnel.types.map((t) => KERNEL_DEVICE[t]))].join(", ");
+  return {
+    kernel: `kernel (${fou}${devices} up)`,
+    userspace: `userspace (lvslab-decap ${typesText(tunnel)})`,
+  };
+}
+
+/**
+ * The decapsulation a tunnel end gets on a kernel with the modules `has` says: the kernel's
+ * devices when it has every module all the end's types need, else lvslab-decap for all of
+ * them (one program receives them all; half and half would gain nothing).
+ */
 export function chooseDecapsulation(
   tunnel: TunnelEndpoint,
   has: (module: string) => boolean = kernelHasModule,
 ): Decapsulation {
-  const missing = KERNEL_TUNNEL_MODULES[tunnel.type].filter((m) => !has(m));
-  const port = tunnel.type === "gue" ? ` port ${tunnel.guePort}` : "";
-  if (missing.length === 0) {
-    const fou = tunnel.type === "gue" ? `fou${port} gue, ` : "";
-    return { mode: "kernel", summary: `kernel (${fou}${KERNEL_DEVICE[tunnel.type]} up)` };
-  }
+  const missing = kernelModules(tunnel).filter((m) => !has(m));
+  const summaries = decapSummaries(tunnel);
+  if (missing.length === 0) return { mode: "kernel", summary: summaries.kernel };
   return {
     mode: "userspace",
-    summary: `userspace (lvslab-decap ${tunnel.type}${port}), kernel has no ${missing.join(", ")}`,
+    summary: `${summaries.userspace}, kernel has no ${missing.join(", ")}`,
   };
 }
 
@@ -51,17 +75,17 @@ export function decapArgs(tunnel: TunnelEndpoint, statsFile?: string): string[] 
   return [
     ...tunnel.directors.flatMap((d) => ["--director", d]),
     "--type",
-    tunnel.type,
+    tunnel.types.join(","),
     ...(tunnel.guePort !== undefined ? ["--gue-port", String(tunnel.guePort)] : []),
     ...tunnel.vips.flatMap((v) => ["--vip", v]),
     ...(statsFile ? ["--stats-file", statsFile] : []),
   ];
 }
 
-/** The kernel recipe's script (both backends): sets the device up, prints the ready line. */
+/** The kernel recipe's script (both backends): sets the devices up, prints the ready line. */
 export const KERNEL_DECAP_SCRIPT = "realservers/kernel-tunnel.sh";
 
-/** The script's arguments: the type and, for GUE, the port. */
+/** The script's arguments: each type and, after GUE, its port ("ipip gre", "gue 6080 gre"). */
 export function kernelDecapArgs(tunnel: TunnelEndpoint): string[] {
-  return [tunnel.type, ...(tunnel.guePort !== undefined ? [String(tunnel.guePort)] : [])];
+  return tunnel.types.flatMap((t) => (t === "gue" ? [t, String(tunnel.guePort)] : [t]));
 }

@@ -78,10 +78,14 @@ export interface FtpServerProgram {
  * lvslab-decap for it.
  */
 export interface TunnelEndpoint {
-  type: TunnelType;
+  /**
+   * The tunnel types its directors send it, one per way the table reaches it (rs1 by IPIP
+   * for one service and GRE for another): the decapsulator takes them all.
+   */
+  types: TunnelType[];
   /** The directors' addresses the tunnel packets come from. */
   directors: string[];
-  /** GUE only: the UDP port (the table's tunPort). */
+  /** With GUE only: the UDP port (the table's tunPort). */
   guePort?: number;
   /** The VIPs the inner packets may be for. */
   vips: string[];
@@ -378,11 +382,19 @@ function checkHostSettings(host: Host, problems: string[]): void {
   }
 }
 
-/** A tunnel end: a known type, directors in the plan, a GUE port with GUE only. */
+/** A tunnel end: known types, each once, directors in the plan, a GUE port with GUE only. */
 function checkTunnel(host: Host, tunnel: TunnelEndpoint, problems: string[]): void {
   const where = `host '${host.name}' tunnel`;
-  if (!TUNNEL_TYPES.includes(tunnel.type)) {
-    problems.push(`${where}: type '${tunnel.type}' is not one of ${TUNNEL_TYPES.join(", ")}`);
+  if (tunnel.types.length === 0) {
+    problems.push(`${where}: name its types (${TUNNEL_TYPES.join(", ")})`);
+  }
+  for (const type of tunnel.types) {
+    if (!TUNNEL_TYPES.includes(type)) {
+      problems.push(`${where}: type '${type}' is not one of ${TUNNEL_TYPES.join(", ")}`);
+    }
+  }
+  if (new Set(tunnel.types).size !== tunnel.types.length) {
+    problems.push(`${where}: types ${tunnel.types.join(", ")} name one twice`);
   }
   for (const addr of [...tunnel.directors, ...tunnel.vips]) {
     const a = parseIPv4(addr);
@@ -390,7 +402,7 @@ function checkTunnel(host: Host, tunnel: TunnelEndpoint, problems: string[]): vo
   }
   if (tunnel.directors.length === 0) problems.push(`${where}: name the director's address`);
   const port = tunnel.guePort;
-  if ((tunnel.type === "gue") !== (port !== undefined)) {
+  if (tunnel.types.includes("gue") !== (port !== undefined)) {
     problems.push(`${where}: a GUE tunnel needs guePort, the others take none`);
   } else if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
     problems.push(`${where}: guePort ${port} is not a port number`);

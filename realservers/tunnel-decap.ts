@@ -2,9 +2,12 @@
 // ip_gre (where they exist, the LVS-TUN recipe needs nothing from lvslab). One command on
 // the real server, after the recipe's VIP/32 on lo and arp_ignore=1/arp_announce=2:
 //
-//   lvslab-decap --director 172.16.1.254 --type ipip|gue|gre [--gue-port 6080] [--vip VIP]
+//   lvslab-decap --director 172.16.1.254 --type ipip|gue|gre[,...] [--gue-port 6080] [--vip VIP]
 //
-// It receives the tunnel packets on a raw socket, checks that each comes from a configured
+// --type takes one type or several (comma-separated or repeated), as a kernel real server may
+// have tunl0, fou and gre0 at once: the services of one director may reach the server by
+// different tunnels. It receives each type's packets on a raw socket of its own (protocol 4,
+// UDP, 47), checks that each comes from a configured
 // director and is well formed (tunnel-decap/outer-packet.ts), and writes the inner packet
 // into a TUN device, so the local stack answers the client with the VIP as source. Counters
 // per drop reason go to --stats-file every second and to stdout on SIGUSR1; SIGTERM/SIGINT
@@ -14,7 +17,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { formatIPv4, parseIPv4 } from "../director/net/ipv4-address.ts";
 import { READY_LINES } from "../director/ready-lines.ts";
 import { openTun } from "../director/tun/tun-device.ts";
-import { DecapLoop } from "./tunnel-decap/decap-loop.ts";
+import { DecapChannel, DecapLoop } from "./tunnel-decap/decap-loop.ts";
 import { DecapHostSetup } from "./tunnel-decap/host-setup.ts";
 import {
   innerDestinations,
@@ -36,13 +39,13 @@ import {
   RawReceiver,
 } from "./tunnel-decap/raw-receiver.ts";
 import { readRawSockets, socketInode } from "./tunnel-decap/raw-socket-table.ts";
-import { statsSnapshot, writeStatsFile } from "./tunnel-decap/stats.ts";
+import { type StatsChannel, statsSnapshot, writeStatsFile } from "./tunnel-decap/stats.ts";
 
 const STATS_INTERVAL_MS = 1000;
 
 interface Options {
   director: number[];
-  type: TunnelType;
+  type: TunnelType[];
   guePort: number;
   tun: string;
   vip: number[];
@@ -60,6 +63,20 @@ function address(what: string) {
   };
 }
 
+/** --type's value: one type or several, comma-separated, added to those given before. */
+function tunnelTypes(text: string, list: TunnelType[] = []): TunnelType[] {
+  const out = [...list];
+  for (const word of text.split(",").map((w) => w.trim())) {
+    if (!(TUNNEL_TYPES as readonly string[]).includes(word)) {
+      throw new InvalidArgumentError(
+        `'${word}' is not a tunnel type; give ${TUNNEL_TYPES.join(", ")} (e.g. --type ipip,gre)`,
+      );
+    }
+    if (!out.includes(word as TunnelType)) out.push(word as TunnelType);
+  }
+  return out;
+}
+
 function parseOptions(): Options {
   return new Command()
     .name("lvslab-decap")
@@ -72,8 +89,12 @@ function parseOptions(): Options {
       address("--director"),
     )
     .addOption(
-      new Option("--type <type>", "tunnel type the directors send").choices(TUNNEL_TYPES)
-        .makeOptionMandatory(),
+      new Option(
+        "--type <types>",
+        `tunnel types the directors send: ${
+          TUNNEL_TYPES.join(", ")
+        } (several: comma-separated or repeated)`,
+      ).argParser(tunnelTypes).makeOptionMandatory(),
     )
     .option("--gue-port <port>", "GUE: the UDP port (ipvsadm --tun-port)", (t) => {
       const port = Number(t);
@@ -100,17 +121,18 @@ function parseOptions(): Options {
 class Resources {
   tunFd = -1;
   setup: DecapHostSetup | null = null;
-  receiver: RawReceiver | null = null;
+  /** One raw socket per type, in --type's order. */
+  channels: StatsChannel[] = [];
+  /** Each receive socket's inode, to find its drop count in /proc/net/raw. */
+  inodes = new Map<StatsChannel, number>();
   placeholderFd = -1;
-  /** The receive socket's inode, to find its drop count in /proc/net/raw. */
-  inode = -1;
 
   release(): void {
-    this.receiver?.close();
+    for (const c of this.channels) c.receiver.close();
     if (this.placeholderFd >= 0) closeFd(this.placeholderFd);
     this.setup?.undo();
     if (this.tunFd >= 0) fs.closeSync(this.tunFd);
-    this.receiver = null;
+    this.channels = [];
     this.placeholderFd = -1;
     this.setup = null;
     this.tunFd = -1;
@@ -125,26 +147,29 @@ function start(opts: Options, res: Resources): DecapLoop {
   for (const c of res.setup.changes) {
     if (c.from !== c.to) console.log(`lvslab-decap: ${c.key} ${c.from} -> ${c.to}`);
   }
-  const protocol = TUNNEL_PROTOCOL[opts.type];
-  if (readRawSockets().some((r) => r.protocol === protocol)) {
-    console.error(
-      `lvslab-decap: another raw socket for IP protocol ${protocol} is open here (another ` +
-        `lvslab-decap?); each gets a copy of every packet, so both would inject it`,
-    );
+  const open = readRawSockets();
+  for (const type of opts.type) {
+    const protocol = TUNNEL_PROTOCOL[type];
+    if (open.some((r) => r.protocol === protocol)) {
+      console.error(
+        `lvslab-decap: another raw socket for IP protocol ${protocol} is open here (another ` +
+          `lvslab-decap?); each gets a copy of every packet, so both would inject it`,
+      );
+    }
+    const filter = type === "gue" ? gueRawFilter(opts.director, opts.guePort) : undefined;
+    const channel = new DecapChannel(type, RawReceiver.open(protocol, filter));
+    res.channels.push(channel);
+    res.inodes.set(channel, socketInode(channel.receiver.fd));
+    if (type === "gue") res.placeholderFd = openPortPlaceholder(opts.guePort);
   }
-  const filter = opts.type === "gue" ? gueRawFilter(opts.director, opts.guePort) : undefined;
-  res.receiver = RawReceiver.open(protocol, filter);
-  res.inode = socketInode(res.receiver.fd);
-  if (opts.type === "gue") res.placeholderFd = openPortPlaceholder(opts.guePort);
   const local = readLocalAddressesSync();
   for (const warning of missingVips(local, opts.vip)) console.error(`lvslab-decap: ${warning}`);
   const policy: DecapPolicy = {
-    type: opts.type,
     guePort: opts.guePort,
     directors: new Set(opts.director.map((a) => a | 0)),
     innerDestinations: innerDestinations(local, opts.vip),
   };
-  return new DecapLoop(res.receiver, tun.fd, policy);
+  return new DecapLoop(res.channels, tun.fd, policy);
 }
 
 function main(): void {
@@ -159,8 +184,9 @@ function main(): void {
     process.exit(1);
   }
   const snapshot = () => {
-    const drops = readRawSockets().find((r) => r.inode === res.inode)?.drops ?? 0;
-    return statsSnapshot(loop, res.receiver!, opts.tun, drops);
+    const raw = readRawSockets();
+    const drops = (c: StatsChannel) => raw.find((r) => r.inode === res.inodes.get(c))?.drops ?? 0;
+    return statsSnapshot(loop, res.channels, opts.tun, drops);
   };
   const writeStats = () => opts.statsFile && writeStatsFile(opts.statsFile, snapshot());
   writeStats();
@@ -186,8 +212,8 @@ function main(): void {
   process.on("SIGUSR1", () => console.log(JSON.stringify(snapshot())));
   loop.start();
   const dirs = opts.director.map(formatIPv4).join(", ");
-  const port = opts.type === "gue" ? ` port ${opts.guePort}` : "";
-  console.log(`${READY_LINES.decapsulator}: ${opts.type}${port} from ${dirs} into ${opts.tun}`);
+  const types = opts.type.map((t) => (t === "gue" ? `gue port ${opts.guePort}` : t)).join(", ");
+  console.log(`${READY_LINES.decapsulator}: ${types} from ${dirs} into ${opts.tun}`);
 }
 
 main();

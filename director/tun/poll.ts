@@ -46,3 +46,33 @@ export function createWakePipe(): [number, number] {
   if (pipe2Fn!(fds, O_NONBLOCK | O_CLOEXEC) !== 0) throw new Error("pipe2 failed");
   return [fds[0], fds[1]];
 }
+
+/**
+ * poll(2) over a fixed set of fds (the decapsulator's raw sockets, one per tunnel type): the
+ * struct pollfd array is made once, so waiting allocates nothing.
+ */
+export class PollSet {
+  private readonly fds: Int32Array;
+  private readonly shorts: Int16Array;
+
+  constructor(fds: readonly number[]) {
+    if (fds.length > 31) throw new Error("PollSet takes at most 31 fds");
+    this.fds = new Int32Array(fds.length * 2);
+    this.shorts = new Int16Array(this.fds.buffer);
+    fds.forEach((fd, i) => {
+      this.fds[i * 2] = fd;
+      this.shorts[i * 4 + 2] = POLLIN;
+    });
+  }
+
+  /** Waits up to timeoutMs; a bit set of the readable fds by index, 0 on timeout. */
+  wait(timeoutMs: number): number {
+    const n = this.fds.length / 2;
+    for (let i = 0; i < n; i++) this.shorts[i * 4 + 3] = 0;
+    if (pollFn === null) bind();
+    if (pollFn!(this.fds, n, timeoutMs) <= 0) return 0;
+    let ready = 0;
+    for (let i = 0; i < n; i++) if (this.shorts[i * 4 + 3] !== 0) ready |= 1 << i;
+    return ready;
+  }
+}

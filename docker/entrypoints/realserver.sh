@@ -5,10 +5,11 @@
 #   LVSLAB_HTTP_LISTEN   address:port of the HTTP server (several: separated by spaces)
 #   LVSLAB_FTP_LISTEN    address:port of the FTP server (optional)
 #   LVSLAB_FTP_PASV_ADDRESS  the address its 227 replies name (optional; a DR server's VIP)
-#   LVSLAB_DECAP_TYPE    a VS/TUN server's tunnel type (optional; lab/decapsulation.ts): with
-#     LVSLAB_DECAP_MODULES all in /sys/module the kernel recipe runs
-#     (realservers/kernel-tunnel.sh LVSLAB_DECAP_KERNEL_ARGS), else lvslab-decap
-#     LVSLAB_DECAP_ARGS; either way one "decapsulation: ..." line says which (lvslab status)
+#   LVSLAB_DECAP_TYPE    a VS/TUN server's tunnel types, "ipip,gre" (optional;
+#     lab/decapsulation.ts): with LVSLAB_DECAP_MODULES all in /sys/module the kernel recipe
+#     runs (realservers/kernel-tunnel.sh LVSLAB_DECAP_KERNEL_ARGS), else lvslab-decap
+#     LVSLAB_DECAP_ARGS; either way one "decapsulation: ..." line says which (lvslab status),
+#     LVSLAB_DECAP_KERNEL_SUMMARY or LVSLAB_DECAP_USERSPACE_SUMMARY and the missing modules
 # Stays the programs' parent: SIGTERM reaches both, and either ending ends the host.
 set -euo pipefail
 
@@ -29,18 +30,12 @@ fi
 if [ -n "${LVSLAB_DECAP_TYPE:-}" ]; then
   missing=""
   for m in ${LVSLAB_DECAP_MODULES:-}; do [ -d "/sys/module/$m" ] || missing="$missing${missing:+, }$m"; done
-  # The summaries lab/decapsulation.ts's chooseDecapsulation writes for the netns backend.
-  port=""
-  if [ "$LVSLAB_DECAP_TYPE" = gue ]; then port=" port ${LVSLAB_DECAP_KERNEL_ARGS#gue }"; fi
   if [ -z "$missing" ]; then
-    dev=tunl0 fou=""
-    if [ "$LVSLAB_DECAP_TYPE" = gre ]; then dev=gre0; fi
-    if [ "$LVSLAB_DECAP_TYPE" = gue ]; then fou="fou$port gue, "; fi
-    echo "lvslab-realserver: decapsulation: kernel (${fou}$dev up)"
+    echo "lvslab-realserver: decapsulation: $LVSLAB_DECAP_KERNEL_SUMMARY"
     # shellcheck disable=SC2086 # the arguments are words
     sh realservers/kernel-tunnel.sh $LVSLAB_DECAP_KERNEL_ARGS &
   else
-    echo "lvslab-realserver: decapsulation: userspace (lvslab-decap $LVSLAB_DECAP_TYPE$port), kernel has no $missing"
+    echo "lvslab-realserver: decapsulation: $LVSLAB_DECAP_USERSPACE_SUMMARY, kernel has no $missing"
     # shellcheck disable=SC2086
     node --import tsx realservers/tunnel-decap.ts $LVSLAB_DECAP_ARGS &
   fi

@@ -120,7 +120,7 @@ test("the TUN topology: a director without --private-dev, decapsulating real ser
   assert.equal(director.environment.LVSLAB_PRIVATE_ADDR, "none");
   assert.equal(director.environment.LVSLAB_GATEWAY, "172.16.1.254");
   assert.deepEqual(project.services.router.environment.LVSLAB_ROUTES, "203.0.113.5/32=172.16.1.2");
-  for (const [name, type] of [["rs1", "ipip"], ["rs2", "gue"]]) {
+  for (const [name, type] of [["rs1", "ipip,gre"], ["rs2", "gue,gre"]]) {
     const rs = project.services[name];
     assert.deepEqual(rs.devices, ["/dev/net/tun:/dev/net/tun"], name);
     assert.deepEqual(rs.cap_add, ["NET_ADMIN", "NET_RAW"], name);
@@ -128,11 +128,19 @@ test("the TUN topology: a director without --private-dev, decapsulating real ser
     assert.equal(rs.sysctls["net.ipv4.conf.default.rp_filter"], "0");
     assert.equal(rs.command[0], "/usr/local/lib/lvslab/realserver.sh");
   }
-  assert.equal(project.services.rs2.environment.LVSLAB_DECAP_MODULES, "fou ipip");
+  assert.equal(project.services.rs2.environment.LVSLAB_DECAP_MODULES, "fou ipip ip_gre");
   assert.equal(
     project.services.rs2.environment.LVSLAB_DECAP_ARGS,
-    "--director 172.16.1.2 --type gue --gue-port 6080 --vip 203.0.113.5 --stats-file " +
+    "--director 172.16.1.2 --type gue,gre --gue-port 6080 --vip 203.0.113.5 --stats-file " +
       "/run/lvslab-decap.json",
   );
-  assert.equal(project.services.rs2.environment.LVSLAB_DECAP_KERNEL_ARGS, "gue 6080");
+  assert.equal(project.services.rs2.environment.LVSLAB_DECAP_KERNEL_ARGS, "gue 6080 gre");
+  assert.equal(
+    project.services.rs2.environment.LVSLAB_DECAP_USERSPACE_SUMMARY,
+    "userspace (lvslab-decap gue port 6080, gre)",
+  );
+  assert.equal(
+    project.services.rs1.environment.LVSLAB_DECAP_KERNEL_SUMMARY,
+    "kernel (tunl0, gre0 up)",
+  );
 });

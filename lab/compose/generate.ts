@@ -7,7 +7,7 @@
 // hand with comments (lab/compose/generate.test.ts checks they agree).
 import YAML from "yaml";
 import { directorLanInterface, type Host, parseCidr, type Topology } from "../topology.ts";
-import { decapArgs, KERNEL_TUNNEL_MODULES, kernelDecapArgs } from "../decapsulation.ts";
+import { decapArgs, decapSummaries, kernelDecapArgs, kernelModules } from "../decapsulation.ts";
 import { formatIPv4 } from "../../director/net/ipv4-address.ts";
 import { directorHost, hostPrograms } from "../programs.ts";
 import { servicesFile } from "../paths.ts";
@@ -102,9 +102,9 @@ function directorService(host: Host, topology: Topology, root: string, service: 
 export const COMPOSE_DECAP_STATS = "/run/lvslab-decap.json";
 
 /**
- * A VS/TUN real server's decapsulation, for realserver.sh: the kernel modules its recipe needs
- * (lab/decapsulation.ts; the script looks for them in /sys/module), the kernel recipe's and
- * lvslab-decap's arguments. lvslab-decap needs a TUN device and raw sockets.
+ * A VS/TUN real server's decapsulation, for realserver.sh: its types, the kernel modules its
+ * recipe needs for them all (lab/decapsulation.ts; the script looks for them in /sys/module),
+ * the kernel recipe's and lvslab-decap's arguments and what either way says. lvslab-decap needs a TUN device and raw sockets.
  */
 function tunnelService(host: Host, service: Service): void {
   const tunnel = host.tunnel!;
@@ -113,8 +113,12 @@ function tunnelService(host: Host, service: Service): void {
     cap_add: [...(service.cap_add as string[]), "NET_RAW"],
   });
   const env = service.environment as Record<string, string>;
-  env.LVSLAB_DECAP_TYPE = tunnel.type;
-  env.LVSLAB_DECAP_MODULES = KERNEL_TUNNEL_MODULES[tunnel.type].join(" ");
+  env.LVSLAB_DECAP_TYPE = tunnel.types.join(",");
+  env.LVSLAB_DECAP_MODULES = kernelModules(tunnel).join(" ");
+  // The script prints one of these (`lvslab status`), as chooseDecapsulation says it.
+  const summaries = decapSummaries(tunnel);
+  env.LVSLAB_DECAP_KERNEL_SUMMARY = summaries.kernel;
+  env.LVSLAB_DECAP_USERSPACE_SUMMARY = summaries.userspace;
   env.LVSLAB_DECAP_KERNEL_ARGS = kernelDecapArgs(tunnel).join(" ");
   env.LVSLAB_DECAP_ARGS = decapArgs(tunnel, COMPOSE_DECAP_STATS).join(" ");
   // /proc/sys is read-only in a container: what lvslab-decap would set, set here.

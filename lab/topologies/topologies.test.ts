@@ -174,8 +174,8 @@ test("the TUN topology: director and real servers on networks of their own, a tu
   assert.throws(() => directorPrivateInterface(topo), /no interface on network 'lan2'/);
   for (
     const [name, net, rip, type] of [
-      ["rs1", "lan2", "172.16.2.2", "ipip"],
-      ["rs2", "lan3", "172.16.3.2", "gue"],
+      ["rs1", "lan2", "172.16.2.2", "ipip,gre"],
+      ["rs2", "lan3", "172.16.3.2", "gue,gre"],
     ]
   ) {
     const rs = findHost(topo, name);
@@ -185,7 +185,8 @@ test("the TUN topology: director and real servers on networks of their own, a tu
     for (const [key, value] of Object.entries(DR_REALSERVER_SYSCTLS)) {
       assert.equal(rs.sysctls[key], value, `${name} ${key}`);
     }
-    assert.equal(rs.tunnel?.type, type);
+    assert.equal(rs.tunnel?.types.join(","), type);
+    assert.deepEqual(rs.http?.listen, ["203.0.113.5:80", "203.0.113.5:8080", `${rip}:80`]);
     assert.deepEqual(rs.tunnel?.directors, ["172.16.1.2"]);
   }
   assert.equal(findHost(topo, "rs2").tunnel?.guePort, 6080);
@@ -215,7 +216,15 @@ test("tunnel ends are validated: type, directors, the GUE port", () => {
     /host 'rs1' tunnel: '8\.8\.8\.8' is not an address in/,
   );
   assert.match(
-    withTunnel((t) => ((rs(t, "rs1") as { type: string }).type = "vxlan")),
+    withTunnel((t) => ((rs(t, "rs1").types as string[]).push("vxlan"))),
     /host 'rs1' tunnel: type 'vxlan' is not one of ipip, gue, gre/,
+  );
+  assert.match(
+    withTunnel((t) => rs(t, "rs1").types.push("gre")),
+    /host 'rs1' tunnel: types ipip, gre, gre name one twice/,
+  );
+  assert.match(
+    withTunnel((t) => (rs(t, "rs1").types = [])),
+    /host 'rs1' tunnel: name its types/,
   );
 });

@@ -1,9 +1,10 @@
 // VS/TUN (DESIGN.md, research/wave2-forwarding.md §1.2-1.3, §3): the director sits on a network
 // of its own; the real servers on two others, reached only through the router. The director
-// puts the client's packet inside an outer IPv4 packet to the real server (IPIP to rs1, GUE to
-// rs2, as lab/tun-services.yaml says); each real server decapsulates it (lab/decapsulation.ts:
-// the kernel's tunl0 where it has ipip/fou, lvslab-decap where not) and answers the client
-// itself, with the VIP as source, through the router:
+// puts the client's packet inside an outer IPv4 packet to the real server (for VIP:80 IPIP to
+// rs1, GUE to rs2; for VIP:8080 GRE to both, with its checksum to rs1, as
+// lab/tun-services.yaml says); each real server decapsulates both of its types
+// (lab/decapsulation.ts: the kernel's tunl0/gre0 where it has ipip/fou/ip_gre, lvslab-decap
+// where not) and answers the client itself, with the VIP as source, through the router:
 //
 //   client .2 ─ public 198.51.100.0/24 ─ .254 ┐
 //   director .2 ─ dirnet 172.16.1.0/24 ── .254 ├ router (VIP/32 via 172.16.1.2)
@@ -20,6 +21,11 @@ const VIP = "203.0.113.5";
 const DIRECTOR = "172.16.1.2";
 /** The GUE port of rs2 (the table's tunPort; IPVS's examples use 6080). */
 export const TUN_GUE_PORT = 6080;
+/**
+ * The VIP's second HTTP port, the GRE service's: TUN cannot change ports (ipvsadm -i), so
+ * the servers listen on it too.
+ */
+export const TUN_GRE_HTTP_PORT = 8080;
 
 /**
  * A TUN real server: alone on its network behind the router, the VIP on lo with the DR
@@ -39,8 +45,8 @@ function realServer(
     loAddresses: [`${VIP}/32`],
     sysctls: DR_REALSERVER_SYSCTLS,
     tunnel: { ...tunnel, directors: [DIRECTOR], vips: [VIP] },
-    // The VIP's port for the clients, the RIP's for checks (the director cannot see the VIP).
-    http: { name, listen: [`${VIP}:80`, `${address}:80`] },
+    // The VIP's ports for the clients, the RIP's for checks (the director cannot see the VIP).
+    http: { name, listen: [`${VIP}:80`, `${VIP}:${TUN_GRE_HTTP_PORT}`, `${address}:80`] },
     ...more,
   });
 }
@@ -89,8 +95,8 @@ export function tunTopology(): Topology {
           "net.ipv4.conf.eth0.rp_filter": "0",
         },
       }),
-      realServer("rs1", "lan2", "172.16.2.2", { type: "ipip" }),
-      realServer("rs2", "lan3", "172.16.3.2", { type: "gue", guePort: TUN_GUE_PORT }, {
+      realServer("rs1", "lan2", "172.16.2.2", { types: ["ipip", "gre"] }),
+      realServer("rs2", "lan3", "172.16.3.2", { types: ["gue", "gre"], guePort: TUN_GUE_PORT }, {
         ftp: { listen: `${VIP}:21`, pasvAddress: VIP },
       }),
     ],

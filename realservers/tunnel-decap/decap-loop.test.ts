@@ -8,7 +8,7 @@ import fs from "node:fs";
 import { PerformanceObserver } from "node:perf_hooks";
 import { parseIPv4 } from "../../director/net/ipv4-address.ts";
 import { Verdict } from "./drop-reasons.ts";
-import { DecapLoop } from "./decap-loop.ts";
+import { DecapChannel, DecapLoop } from "./decap-loop.ts";
 import type { TunnelType } from "./outer-packet.ts";
 import { gre, gue, icmpEcho, ipip, tcpSyn } from "./test-packets.ts";
 
@@ -59,8 +59,8 @@ for (const type of ["ipip", "gue", "gre"] as TunnelType[]) {
     const devNull = fs.openSync("/dev/null", "w");
     const pkts = packets(type);
     const receiver = fakeReceiver(pkts);
-    const loop = new DecapLoop(receiver, devNull, {
-      type,
+    const channel = new DecapChannel(type, receiver);
+    const loop = new DecapLoop([channel], devNull, {
       guePort: 6080,
       directors: new Set([parseIPv4(DIRECTOR)! | 0]),
       innerDestinations: new Set([parseIPv4(VIP)! | 0]),
@@ -68,7 +68,7 @@ for (const type of ["ipip", "gue", "gre"] as TunnelType[]) {
     const run = (rounds: number) => {
       for (let r = 0; r < rounds; r++) {
         receiver.refill();
-        for (let i = 0; i < pkts.length; i++) loop.handle(i);
+        for (let i = 0; i < pkts.length; i++) loop.handle(channel, i);
       }
     };
     run(50_000);
@@ -86,9 +86,34 @@ for (const type of ["ipip", "gue", "gre"] as TunnelType[]) {
     fs.closeSync(devNull);
     t.diagnostic(`${ns.toFixed(0)} ns per packet (check + write to /dev/null)`);
     const expectInjected = type === "ipip" ? 1 : 2;
-    assert.equal(loop.counts[Verdict.INJECT], (rounds + 50_000) * expectInjected);
-    assert.equal(loop.counts[Verdict.INJECT_FAILED], 0);
+    assert.equal(channel.counts[Verdict.INJECT], (rounds + 50_000) * expectInjected);
+    assert.equal(channel.counts[Verdict.INJECT_FAILED], 0);
     assert.ok(growth < 4 * 1024 * 1024, `heap grew ${growth} bytes`);
     assert.ok(collections <= 4, `${collections} garbage collections`);
   });
 }
+
+test("one loop, three types: each channel decapsulates its own and counts apart", () => {
+  const devNull = fs.openSync("/dev/null", "w");
+  const types: TunnelType[] = ["ipip", "gue", "gre"];
+  const channels = types.map((type) => new DecapChannel(type, fakeReceiver(packets(type))));
+  const loop = new DecapLoop(channels, devNull, {
+    guePort: 6080,
+    directors: new Set([parseIPv4(DIRECTOR)! | 0]),
+    innerDestinations: new Set([parseIPv4(VIP)! | 0]),
+  });
+  // The GRE packets on the IPIP channel: its raw socket would never get them; if it did,
+  // they are not tunnel packets of that type.
+  const wrong = new DecapChannel("ipip", fakeReceiver(packets("gre")));
+  for (const c of [...channels, wrong]) {
+    for (let i = 0; i < c.receiver.batch; i++) loop.handle(c, i);
+  }
+  fs.closeSync(devNull);
+  const counts = (c: DecapChannel) =>
+    Object.fromEntries([...c.counts].map((n, v) => [v, n]).filter(([, n]) => n > 0));
+  assert.deepEqual(counts(channels[0]!), { [Verdict.INJECT]: 1, [Verdict.NOT_DIRECTOR]: 1 });
+  assert.deepEqual(counts(channels[1]!), { [Verdict.INJECT]: 2 });
+  assert.deepEqual(counts(channels[2]!), { [Verdict.INJECT]: 2 });
+  assert.deepEqual(counts(wrong), { [Verdict.NOT_TUNNEL]: 2 });
+  assert.equal(loop.channel("gre"), channels[2]);
+});

@@ -29,9 +29,8 @@ const CLIENT = "198.51.100.2";
 
 const int = (a: string) => parseIPv4(a)! | 0;
 
-function policy(type: TunnelType, guePort = 6080): DecapPolicy {
+function policy(guePort = 6080): DecapPolicy {
   return {
-    type,
     guePort,
     directors: new Set([int(DIRECTOR)]),
     innerDestinations: new Set([int(VIP), int(RS)]),
@@ -43,7 +42,7 @@ function run(pkt: Uint8Array, type: TunnelType, guePort = 6080) {
   const buf = new Uint8Array(pkt.length + 16);
   buf.set(pkt);
   const out = new Decapsulated();
-  const verdict = decapsulate(buf, pkt.length, policy(type, guePort), out);
+  const verdict = decapsulate(buf, pkt.length, type, policy(guePort), out);
   const inner = verdict === Verdict.INJECT
     ? buf.slice(out.innerOffset, out.innerOffset + out.innerLength)
     : null;
@@ -195,6 +194,14 @@ describe("bad input is dropped with its reason", () => {
     ["GUE IPv6 inner", gue(DIRECTOR, RS, echo, { proto: 41 }), "gue", "inner-not-ipv4"],
     ["GRE IPv6 inner", gre(DIRECTOR, RS, echo, { protocol: 0x86dd }), "gre", "inner-not-ipv4"],
     ["GRE key flag", gre(DIRECTOR, RS, echo, { flags: 0x2000 }), "gre", "gre-bad-flags"],
+    ["GRE with a key", gre(DIRECTOR, RS, echo, { key: 42 }), "gre", "gre-bad-flags"],
+    ["GRE with a sequence number", gre(DIRECTOR, RS, echo, { seq: 1 }), "gre", "gre-bad-flags"],
+    [
+      "GRE checksum and key",
+      gre(DIRECTOR, RS, echo, { checksum: true, key: 7 }),
+      "gre",
+      "gre-bad-flags",
+    ],
     ["GRE version 1", gre(DIRECTOR, RS, echo, { flags: 0x0001 }), "gre", "gre-bad-flags"],
     [
       "bad GRE checksum",
@@ -261,7 +268,7 @@ describe("fuzzed mutations", () => {
       for (let m = 1 + rng.int(4); m > 0; m--) buf[rng.int(buf.length)] = rng.u32() & 0xff;
       if (rng.int(2) === 0) refreshIpChecksum(buf, 0);
       const length = rng.int(4) === 0 ? rng.int(buf.length + 1) : buf.length;
-      const verdict = decapsulate(buf, length, policy(type), out);
+      const verdict = decapsulate(buf, length, type, policy(), out);
       assert.ok(verdict >= 0 && verdict < VERDICT_NAMES.length);
       if (verdict === Verdict.INJECT) {
         assert.ok(out.innerOffset >= 20 && out.innerOffset + out.innerLength <= length);

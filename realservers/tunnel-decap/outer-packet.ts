@@ -43,15 +43,21 @@ export const GUE_DEFAULT_PORT = 6080;
 // checksum and a reserved word when C is set.
 export const GRE_HEADER_LEN = 4;
 export const GRE_FLAG_CSUM = 0x8000;
+/** RFC 2890's key and sequence number flags: refused (IPVS sets neither). */
+export const GRE_FLAG_KEY = 0x2000;
+export const GRE_FLAG_SEQ = 0x1000;
 export const GRE_CSUM_LEN = 4;
 export const ETH_P_IP = 0x0800;
 
 const ECN_MASK = 0x03;
 const ECN_CE = 0x03;
 
-/** What the decapsulator accepts: set by the CLI, address sets refreshed by the caller. */
+/**
+ * What the decapsulator accepts, for every type it receives (each type has a raw socket of
+ * its own, so the caller says which one a packet came from): set by the CLI, address sets
+ * refreshed by the caller.
+ */
 export interface DecapPolicy {
-  type: TunnelType;
   guePort: number;
   /** Directors' addresses as signed 32-bit numbers (Ipv4View.srcInt's form). */
   directors: ReadonlySet<number>;
@@ -77,13 +83,15 @@ function u16(buf: Uint8Array, at: number): number {
 }
 
 /**
- * Checks one received packet buf[0, length) (outer IPv4 header first) against the policy.
- * Returns Verdict.INJECT with out.innerOffset/innerLength set, or the reason not to. On a GUE
- * packet with remote checksum offload, the inner L4 checksum is finished in place.
+ * Checks one packet buf[0, length) (outer IPv4 header first) that the raw socket of `type`
+ * received against the policy. Returns Verdict.INJECT with out.innerOffset/innerLength set,
+ * or the reason not to. On a GUE packet with remote checksum offload, the inner L4 checksum
+ * is finished in place.
  */
 export function decapsulate(
   buf: Uint8Array,
   length: number,
+  type: TunnelType,
   policy: DecapPolicy,
   out: Decapsulated,
 ): number {
@@ -93,14 +101,14 @@ export function decapsulate(
   const payload = outer.headerLength;
   out.payloadEnd = outer.totalLength;
   out.remcsumStart = -1;
-  if (outer.protocol !== TUNNEL_PROTOCOL[policy.type]) return Verdict.NOT_TUNNEL;
+  if (outer.protocol !== TUNNEL_PROTOCOL[type]) return Verdict.NOT_TUNNEL;
   let inner: number;
-  if (policy.type === "gue") {
+  if (type === "gue") {
     inner = parseGue(buf, payload, src, outer.dstInt, policy, out);
   } else if (!policy.directors.has(src)) {
     return Verdict.NOT_DIRECTOR;
   } else {
-    inner = policy.type === "gre" ? parseGre(buf, payload, out) : payload;
+    inner = type === "gre" ? parseGre(buf, payload, out) : payload;
   }
   if (inner < 0) return -inner;
   return checkInner(buf, inner, outer.tos, policy, out);
@@ -175,7 +183,9 @@ function gueFlags(buf: Uint8Array, gue: number, optionsLength: number, out: Deca
 function parseGre(buf: Uint8Array, gre: number, out: Decapsulated): number {
   if (gre + GRE_HEADER_LEN > out.payloadEnd) return -Verdict.TRUNCATED_OUTER;
   const flags = u16(buf, gre);
-  // Version bits and every flag but C (key, sequence, routing, recursion) are refused.
+  // Version bits and every flag but C (key, sequence, routing, recursion) are refused: IPVS
+  // sends none of them. This end has no keyed device, so a key is a mismatch, dropped as
+  // ip_gre drops one for a keyed tunnel (its catch-all gre0 would take it; we do not).
   if ((flags & ~GRE_FLAG_CSUM) !== 0) return -Verdict.GRE_BAD_FLAGS;
   const checksummed = (flags & GRE_FLAG_CSUM) !== 0;
   const inner = gre + GRE_HEADER_LEN + (checksummed ? GRE_CSUM_LEN : 0);

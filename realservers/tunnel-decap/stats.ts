@@ -1,18 +1,14 @@
 // The decapsulator's counters as one JSON object: written to --stats-file every second (and
-// at exit), printed on SIGUSR1. Control path only.
+// at exit), printed on SIGUSR1. Per tunnel type (each has its raw socket) and summed over
+// them, so a reader of one type's instance finds its numbers at the top. Control path only.
 import fs from "node:fs";
 import { formatIPv4 } from "../../director/net/ipv4-address.ts";
 import { verdictCounts } from "./drop-reasons.ts";
-import type { DecapLoop } from "./decap-loop.ts";
+import type { DecapChannel, DecapLoop } from "./decap-loop.ts";
 import type { RawReceiver } from "./raw-receiver.ts";
 
-export interface DecapStats {
-  type: string;
-  tun: string;
-  guePort?: number;
-  directors: string[];
-  /** Inner destinations accepted right now (local addresses, narrowed to --vip). */
-  innerDestinations: string[];
+/** One type's raw socket: what it received and what became of it. */
+export interface TypeStats {
   received: number;
   batches: number;
   receiveErrors: number;
@@ -20,28 +16,70 @@ export interface DecapStats {
   socketDrops: number;
   /** Packets by verdict: "injected" and each drop reason. */
   verdicts: Record<string, number>;
+}
+
+export interface DecapStats extends TypeStats {
+  /** The types received, as --type gave them. */
+  types: string[];
+  /** The same, comma-separated ("ipip,gre"). */
+  type: string;
+  tun: string;
+  guePort?: number;
+  directors: string[];
+  /** Inner destinations accepted right now (local addresses, narrowed to --vip). */
+  innerDestinations: string[];
+  /** Each type's own counters; the fields above sum them. */
+  byType: Record<string, TypeStats>;
   updatedAt: string;
+}
+
+export type StatsChannel = DecapChannel<RawReceiver>;
+
+function typeStats(c: StatsChannel, socketDrops: number): TypeStats {
+  return {
+    received: c.receiver.packets,
+    batches: c.receiver.batches,
+    receiveErrors: c.receiveErrors,
+    socketDrops,
+    verdicts: verdictCounts(c.counts),
+  };
+}
+
+/** Sums the types' counters field by field. */
+function total(parts: readonly TypeStats[]): TypeStats {
+  const verdicts: Record<string, number> = {};
+  for (const p of parts) {
+    for (const [k, v] of Object.entries(p.verdicts)) verdicts[k] = (verdicts[k] ?? 0) + v;
+  }
+  const sum = (f: (p: TypeStats) => number) => parts.reduce((n, p) => n + f(p), 0);
+  return {
+    received: sum((p) => p.received),
+    batches: sum((p) => p.batches),
+    receiveErrors: sum((p) => p.receiveErrors),
+    socketDrops: sum((p) => p.socketDrops),
+    verdicts,
+  };
 }
 
 export function statsSnapshot(
   loop: DecapLoop,
-  receiver: RawReceiver,
+  channels: readonly StatsChannel[],
   tun: string,
-  socketDrops: number,
+  socketDrops: (c: StatsChannel) => number,
 ): DecapStats {
   const p = loop.policy;
   const text = (set: ReadonlySet<number>) => [...set].map((a) => formatIPv4(a >>> 0));
+  const byType = Object.fromEntries(channels.map((c) => [c.type, typeStats(c, socketDrops(c))]));
+  const types = channels.map((c) => c.type);
   return {
-    type: p.type,
+    types,
+    type: types.join(","),
     tun,
-    ...(p.type === "gue" ? { guePort: p.guePort } : {}),
+    ...(types.includes("gue") ? { guePort: p.guePort } : {}),
     directors: text(p.directors),
     innerDestinations: text(p.innerDestinations),
-    received: receiver.packets,
-    batches: receiver.batches,
-    receiveErrors: loop.receiveErrors,
-    socketDrops,
-    verdicts: verdictCounts(loop.counts),
+    ...total(Object.values(byType)),
+    byType,
     updatedAt: new Date().toISOString(),
   };
 }

@@ -8,6 +8,8 @@ import { parseIPv4 } from "../../director/net/ipv4-address.ts";
 import {
   ETH_P_IP,
   GRE_FLAG_CSUM,
+  GRE_FLAG_KEY,
+  GRE_FLAG_SEQ,
   GUE_DEFAULT_PORT,
   GUE_FLAG_PRIV,
   GUE_PFLAG_REMCSUM,
@@ -166,12 +168,24 @@ export function gre(
   outerSrc: string,
   outerDst: string,
   inner: Uint8Array,
-  options: { checksum?: boolean; flags?: number; protocol?: number } = {},
+  options: {
+    checksum?: boolean;
+    flags?: number;
+    protocol?: number;
+    /** RFC 2890's key and sequence number words (K and S set), which IPVS never sends. */
+    key?: number;
+    seq?: number;
+  } = {},
 ): Uint8Array {
-  const hlen = options.checksum ? 8 : 4;
+  const words = [options.key, options.seq].filter((w) => w !== undefined);
+  const at = options.checksum ? 8 : 4;
+  const hlen = at + 4 * words.length;
   const body = new Uint8Array(hlen + inner.length);
-  put16(body, 0, options.flags ?? (options.checksum ? GRE_FLAG_CSUM : 0));
+  const flags = (options.checksum ? GRE_FLAG_CSUM : 0) |
+    (options.key !== undefined ? GRE_FLAG_KEY : 0) | (options.seq !== undefined ? GRE_FLAG_SEQ : 0);
+  put16(body, 0, options.flags ?? flags);
   put16(body, 2, options.protocol ?? ETH_P_IP);
+  words.forEach((w, i) => put32(body, at + 4 * i, w));
   body.set(inner, hlen);
   if (options.checksum) put16(body, 4, internetChecksum(body, 0, body.length));
   return ipv4(outerSrc, outerDst, IPPROTO_GRE, body, { tos: inner[1], ttl: inner[8] });

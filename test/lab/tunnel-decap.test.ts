@@ -16,7 +16,7 @@
 // what A's client sends; SIGTERM removes the TUN device and restores rp_filter.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -204,6 +204,102 @@ describe("with the decapsulator", () => {
       assert.equal(rpFilters(), before, "rp_filter values restored");
     });
   }
+});
+
+describe("one decapsulator for several types", () => {
+  test("--type ipip,gre --type gue: each type decapsulated, GRE with and without checksum; keyed and sequenced GRE counted apart per type", async (t) => {
+    if (!requireRoot(t)) return;
+    const before = rpFilters();
+    const statsFile = path.join(tmp, "multi.json");
+    const decap = await spawnReady(pair.b, [
+      process.execPath,
+      "--import",
+      "tsx",
+      path.join(REPO_ROOT, "realservers", "tunnel-decap.ts"),
+      "--director",
+      pair.addrA,
+      "--type",
+      "ipip,gre",
+      "--type",
+      "gue",
+      "--stats-file",
+      statsFile,
+    ], READY_LINES.decapsulator);
+    try {
+      const echo = (id: number) => icmpEcho(CLIENT, VIP, id, 1);
+      const a = pair.addrA;
+      const b = pair.addrB;
+      const good = [
+        ipip(a, b, echo(501)),
+        gue(a, b, echo(502), { udpChecksum: true }),
+        gre(a, b, echo(503), { checksum: true }),
+        gre(a, b, echo(504)),
+        gre(a, b, tcpSyn(CLIENT, VIP, 40504, 80)),
+      ];
+      const bad = [
+        gre(a, b, echo(511), { key: 42 }),
+        gre(a, b, echo(512), { seq: 7 }),
+        gre(a, b, echo(513), { checksum: true, key: 1 }),
+        badTunnelChecksum("gre", gre(a, b, echo(514), { checksum: true })),
+        gue(a, b, echo(515), { port: 6081 }),
+        ipip(STRANGER, b, echo(516)),
+      ];
+      const seen = exchange([...good, ...bad]);
+      const echoes = seen.filter((s) => s.proto === 1 && s.type === 0).map((s) => s.id).sort();
+      assert.deepEqual(echoes, [501, 502, 503, 504], JSON.stringify(seen));
+      assert.ok(
+        seen.some((s) => s.proto === 6 && s.src === VIP && s.dport === 40504 && s.flags === 0x12),
+        `a SYN-ACK for the GRE SYN: ${JSON.stringify(seen)}`,
+      );
+      assert.deepEqual(unreachable(seen, 2), [], "no protocol unreachable");
+      const stats = await statsAfter(statsFile, good.length + bad.length);
+      const nonZero = (v: Record<string, number>) =>
+        Object.fromEntries(Object.entries(v).filter(([, n]) => n > 0));
+      assert.deepEqual(stats.types, ["ipip", "gre", "gue"]);
+      assert.equal(stats.guePort, 6080);
+      assert.deepEqual(nonZero(stats.byType.ipip!.verdicts), { injected: 1, "not-director": 1 });
+      assert.deepEqual(nonZero(stats.byType.gre!.verdicts), {
+        injected: 3,
+        "gre-bad-flags": 3,
+        "bad-gre-checksum": 1,
+      });
+      assert.deepEqual(nonZero(stats.byType.gue!.verdicts), {
+        injected: 1,
+        "gue-wrong-port": 1,
+      });
+      assert.equal(stats.byType.gre!.received, 7);
+      assert.equal(stats.received, good.length + bad.length);
+      assert.deepEqual(nonZero(stats.verdicts), {
+        injected: 5,
+        "not-director": 1,
+        "gre-bad-flags": 3,
+        "bad-gre-checksum": 1,
+        "gue-wrong-port": 1,
+      });
+      assert.equal(stats.socketDrops, 0);
+      const printed = await onSigusr1(decap);
+      assert.equal(printed.type, "ipip,gre,gue");
+      assert.equal(printed.byType.gre!.verdicts.injected, 3);
+    } finally {
+      await stopChild(decap);
+    }
+    assert.equal(pair.exec(pair.b, ["ip", "-o", "link", "show"]).includes("lvsdecap0"), false);
+    assert.equal(rpFilters(), before, "rp_filter values restored");
+  });
+
+  test("a wrong --type is refused with a sentence", () => {
+    const r = spawnSync(process.execPath, [
+      "--import",
+      "tsx",
+      path.join(REPO_ROOT, "realservers", "tunnel-decap.ts"),
+      "--director",
+      "172.16.1.2",
+      "--type",
+      "ipip,vxlan",
+    ], { encoding: "utf8", cwd: REPO_ROOT });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /'vxlan' is not a tunnel type; give ipip, gue, gre/);
+  });
 });
 
 /** Sends SIGUSR1; resolves with the JSON line the decapsulator prints. */
