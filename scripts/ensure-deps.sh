@@ -16,7 +16,8 @@ lvslab_ensure_npm() {
 }
 
 # Each entry: command:debian-package
-LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping"
+# tshark: the TUN scenario's outside decoder (lab/assertions/tshark-tunnel.ts).
+LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping tshark:tshark"
 
 lvslab_ensure_debian() {
   local missing=""
@@ -26,6 +27,9 @@ lvslab_ensure_debian() {
   [ -z "$missing" ] && return 0
   echo "lvslab: installing Debian packages:$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # wireshark-common asks whether non-root users may capture: answer no beforehand, so
+  # nothing waits for an answer (tshark here only reads files, as root).
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
   apt-get update -qq >&2
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >&2

@@ -16,6 +16,8 @@ export interface OuterExpectation {
   type: TunnelType;
   /** GUE: the --tun-port. */
   port?: number;
+  /** A GRE checksum (C bit) or GUE UDP checksum present (true) or absent (false); either. */
+  checksum?: boolean;
 }
 
 const ECN_MASK = 3;
@@ -52,6 +54,12 @@ export function outerFault(t: TunnelPacket, want: OuterExpectation): string | nu
     return `GUE to UDP port ${t.port}, not the --tun-port ${want.port}`;
   }
   if (t.fault) return t.fault;
+  if (want.checksum !== undefined && (t.checksum !== "none") !== want.checksum) {
+    const what = t.type === "gre" ? "GRE checksum (C bit)" : "UDP checksum";
+    return want.checksum
+      ? `no ${what}, though the table asks for one (--tun-csum)`
+      : `a ${what}, though the table gives --tun-nocsum`;
+  }
   if (t.checksum === "bad") {
     return t.type === "gre"
       ? "the GRE checksum does not verify"

@@ -43,7 +43,7 @@ function view(c: TunCaptures): TunView {
 
 /** Three connections: rs1, rs2, rs2, all of one tunnel type; the second as `fault` says. */
 function lab(want: TunnelExpectation, fault: Partial<TunConnectionSpec> = {}): TunView {
-  const tunnel = { type: want.type, port: want.port };
+  const tunnel = { type: want.type, port: want.port, checksum: want.checksum };
   return view(mergeTunCaptures([
     tunConnection({ clientPort: 40001, server: "rs1", t0: 1, tunnel }),
     tunConnection({ clientPort: 40002, server: "rs2", t0: 2, ipId: 300, tunnel, ...fault }),
@@ -183,4 +183,38 @@ test("tunnel packets without their client packet are excusable by capture loss; 
   assert.equal(excuseCaptureLoss(r, 5).passed, true, "tcpdump lost more than is missing");
   const wrongPort = assertTunPackets(lab(GUE, { tunnel: { type: "gue", port: 6081 } }), GUE);
   assert.ok(Number(wrongPort.data.faults) > 0, "a wrong header is a fault, never excused");
+});
+
+test("the checksum the table asks for: present with --tun-csum, absent with --tun-nocsum", () => {
+  const csum = { ...GRE, checksum: true };
+  const nocsum = { ...GRE, checksum: false };
+  const withC = lab(csum);
+  const withoutC = lab(nocsum);
+  assert.ok(assertTunPackets(withC, csum).passed);
+  assert.ok(assertTunPackets(withoutC, nocsum).passed);
+  fails(withoutC, csum, /no GRE checksum \(C bit\), though the table asks for one/);
+  fails(withC, nocsum, /a GRE checksum \(C bit\), though the table gives --tun-nocsum/);
+  assert.match(assertTunPackets(withC, csum).name, /GRE with checksum/);
+  const gueNoCsum = lab(GUE);
+  fails(gueNoCsum, { ...GUE, checksum: true }, /no UDP checksum, though the table asks/);
+});
+
+test("filters: by the client's destination port (one server, one tunnel per service)", () => {
+  const mixed = view(mergeTunCaptures([
+    tunConnection({ clientPort: 40001, server: "rs1", t0: 1, tunnel: { type: "ipip" } }),
+    tunConnection({
+      clientPort: 40002,
+      server: "rs1",
+      t0: 2,
+      vport: 8080,
+      tunnel: { type: "gre", checksum: true },
+    }),
+  ]));
+  assert.equal(assertTunPackets(mixed, IPIP).passed, false);
+  assert.ok(assertTunPackets(mixed, IPIP, { vport: (p) => p === 80 }).passed);
+  const gre = assertTunPackets(mixed, { type: "gre", checksum: true }, {
+    vport: (p) => p === 8080,
+  });
+  assert.ok(gre.passed, gre.line);
+  assert.equal(gre.data.connections, 1);
 });

@@ -76,6 +76,11 @@ export interface TunFilter {
   when?: (time: number) => boolean;
   /** Host names of the servers whose connections are judged; all when absent. */
   servers?: ReadonlySet<string>;
+  /**
+   * The client packet's destination port → whether it is judged (one service's tunnel of a
+   * server reached by several); all when absent.
+   */
+  vport?: (port: number) => boolean;
 }
 
 /**
@@ -93,6 +98,7 @@ function judgedHops(view: TunView, filter: TunFilter): { hops: TunHop[]; refused
   let refused = 0;
   for (const h of view.path.hops) {
     if (filter.when && !filter.when(h.public.time)) continue;
+    if (filter.vport && !filter.vport(h.public.dstPort ?? 0)) continue;
     const c = view.connectionOf.get(h.public);
     if (filter.servers) {
       const holder = holderOf(view, c) ?? view.roles.servers.get(h.left[0]?.outer.dst ?? "");
@@ -148,10 +154,25 @@ export function assertTunForwarded(view: TunView, filter: TunFilter = {}): Asser
   );
 }
 
-/** The tunnel a server is to get: its type and GUE port. */
+/** The tunnel a server is to get: its type, GUE port, and whether a checksum is in it. */
 export interface TunnelExpectation {
   type: TunnelType;
   port?: number;
+  /**
+   * GRE: the C bit and its checksum (--tun-csum) present or absent; GUE: a UDP checksum
+   * (--tun-csum, --tun-remcsum) or zero. Either, when absent.
+   */
+  checksum?: boolean;
+}
+
+/** How messages name an expectation: "GRE with checksum", "GUE (UDP 6080)". */
+export function expectationName(want: TunnelExpectation): string {
+  const kind = want.type === "gue"
+    ? `GUE (UDP ${want.port ?? "any port"})`
+    : want.type.toUpperCase();
+  return want.checksum === undefined
+    ? kind
+    : `${kind} ${want.checksum ? "with" : "without"} ${want.type === "gue" ? "UDP " : ""}checksum`;
 }
 
 function tunnelName(t: TunnelPacket): string {
@@ -216,9 +237,7 @@ export function assertTunPackets(
   want: TunnelExpectation,
   filter: TunFilter = {},
 ): AssertionResult {
-  const kind = want.type === "gue"
-    ? `GUE (UDP ${want.port ?? "any port"})`
-    : want.type.toUpperCase();
+  const kind = expectationName(want);
   const name = `tunnel packets from the director: ${kind}, the client's packet inside`;
   const forwarded = judgedHops(view, filter).hops.filter((h) => h.arrived && h.left.length);
   const byConn = new Map<Connection, TunHop[]>();
@@ -246,6 +265,7 @@ export function assertTunPackets(
     if (filter.when && !filter.when(t.outer.time)) continue;
     const host = view.roles.servers.get(t.outer.dst);
     if (filter.servers && (!host || !filter.servers.has(host))) continue;
+    if (filter.vport && t.inner && !filter.vport(t.inner.dstPort ?? 0)) continue;
     wrong.push(`${tunnelName(t)}: sent, but no client packet of it was seen`);
   }
   const servers = [...perServer].sort().map(([h, n]) => `${h}: ${plural(n, "connection")}`);

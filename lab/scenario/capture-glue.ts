@@ -214,6 +214,7 @@ export async function analyseCaptures(
     twinsFor,
     dr,
     tun,
+    directorPcap: priv.path,
   };
   const results = scenario.assertions.map((spec) => evaluateCaptureAssertion(spec, ctx));
   const samples = dr

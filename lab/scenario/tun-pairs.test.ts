@@ -28,3 +28,27 @@ test("each client packet shows before the director and as its tunnel packet afte
     "    reply   SOURCE 203.0.113.5:80 DEST 198.51.100.2:40001 TTL 64",
   ]);
 });
+
+test("a GRE tunnel packet names GRE and whether its checksum is there", () => {
+  for (const [checksum, label] of [[true, "GRE csum"], [false, "GRE"]] as const) {
+    const c = tunConnection({
+      clientPort: 40002,
+      server: "rs2",
+      t0: 1,
+      vport: 8080,
+      tunnel: { type: "gre", checksum },
+    });
+    const view = buildTunView(
+      decodeRecords(c.public),
+      decodeRecords(c.director),
+      new Map(Object.entries(c.servers).map(([h, r]) => [h, decodeRecords(r)])),
+      tunRoles(TUN_LINKS),
+      [{ protocol: "tcp", vip: TUN_VIP, port: 8080, servers: [] }],
+    );
+    assert.equal(
+      formatTunConnections(view)[4],
+      `    after   OUTER 172.16.1.2 -> 172.16.3.2 (rs2) ${label} TTL 62 DF | INNER SOURCE ` +
+        "198.51.100.2:40002 DEST 203.0.113.5:8080 TTL 62",
+    );
+  }
+});

@@ -1,7 +1,8 @@
 // The VS/TUN lab (lab/topologies/tun.ts) on network namespaces: it comes up with a decapsulator
 // on each real server (userspace where the kernel has no ipip/fou, which `status` records);
 // HTTP to the VIP is served by both servers, wrr 1:2, each reached through its tunnel (IPIP to
-// rs1, GUE to rs2: their captures and counters show the director's packets); the replies go
+// rs1, GUE to rs2: their captures and counters show the director's packets), and on VIP:8080
+// 1:1 by GRE (rs1 with the GRE checksum, rs2 without; the same decapsulators); the replies go
 // real server → router → client, never through the director; FTP through the VIP; a 20 MB
 // upload through each tunnel after the director's fragmentation needed (1480 IPIP, 1468 GUE);
 // a 20 MB download with DF, byte for byte; `down` leaves nothing. Needs root, tcpdump, iperf3
@@ -23,6 +24,8 @@ import { stateDir } from "../../lab/state.ts";
 import { readPcap } from "../../lab/analysis/read-pcap.ts";
 import type { Packet } from "../../lab/analysis/packet.ts";
 import { findVsftpd } from "../../realservers/vsftpd.ts";
+import type { DecapStats } from "../../realservers/tunnel-decap/stats.ts";
+import { decodeTunnel } from "../../lab/analysis/tunnel-decode.ts";
 
 const LAB = "lvshtun";
 const VIP = "203.0.113.5";
@@ -30,6 +33,8 @@ const CLIENT = "198.51.100.2";
 const DIRECTOR = "172.16.1.2";
 const RIPS = { rs1: "172.16.2.2", rs2: "172.16.3.2" };
 const MB20 = 20 * 1024 * 1024;
+/** The download's service: any port the table leaves free. */
+const BIG_PORT = 8090;
 const topology = tunTopology();
 const missing = ["tcpdump", "iperf3", "python3"].find((t) =>
   spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0
@@ -75,7 +80,7 @@ function ipvsadm(...args: string[]) {
   });
 }
 
-function decapStats(host: string): { received: number; verdicts: Record<string, number> } {
+function decapStats(host: string): DecapStats {
   return JSON.parse(fs.readFileSync(decapStatsFile(stateDir(LAB), host), "utf8"));
 }
 
@@ -137,6 +142,53 @@ test("the VS/TUN lab: tunnels to two networks, replies around the director, PMTU
       assert.ok(replies.length > 0, `the router saw no reply from ${rs}`);
     }
     assert.deepEqual(p.director.map((x) => `${x.src} > ${x.dst}`), [], "replies via the director");
+  });
+
+  await t.test("HTTP to VIP:8080: GRE to both, with its checksum to rs1 only, wrr 1:1", async () => {
+    const userspace = ["rs1", "rs2"].every((rs) =>
+      chooseDecapsulation(topology.hosts.find((h) => h.name === rs)!.tunnel!).mode === "userspace"
+    );
+    const greInjected = (rs: string) =>
+      userspace ? decapStats(rs).byType.gre!.verdicts.injected! : 0;
+    const before = { rs1: greInjected("rs1"), rs2: greInjected("rs2") };
+    const caps = {
+      rs1: await capture("rs1", "eth0", `src host ${DIRECTOR} and ip proto 47`),
+      rs2: await capture("rs2", "eth0", `src host ${DIRECTOR} and ip proto 47`),
+    };
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < 4; i++) {
+      const r = await backend.exec("client", [
+        "curl",
+        "-s",
+        "-S",
+        "-m",
+        "5",
+        `http://${VIP}:8080/`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      seen[serverOf(r.stdout)] = (seen[serverOf(r.stdout)] ?? 0) + 1;
+    }
+    assert.deepEqual(seen, { rs1: 2, rs2: 2 });
+    await new Promise((r) => setTimeout(r, 1200));
+    // The captures keep 128 bytes: the C bit is read here; that the checksum is right, the
+    // decapsulator (which counts a wrong one) and the scenario's full captures show.
+    for (const [rs, checksumBit] of [["rs1", true], ["rs2", false]] as const) {
+      const packets = await caps[rs].stop();
+      assert.ok(packets.length > 0, `${rs} saw no GRE packet`);
+      for (const x of packets) {
+        assert.equal((x.payload[0]! & 0x80) !== 0, checksumBit, `${rs}: GRE C bit`);
+        assert.equal(x.payload[1]! & 0x07, 0, `${rs}: GRE version`);
+        const g = decodeTunnel(x, DIRECTOR);
+        assert.equal(g?.type, "gre", rs);
+        assert.equal(g!.inner?.dst, VIP, rs);
+        assert.equal(g!.inner?.dstPort, 8080, rs);
+      }
+      if (userspace) {
+        const gre = decapStats(rs).byType.gre!;
+        assert.ok(gre.verdicts.injected! >= before[rs] + packets.length, `${rs}: GRE injected`);
+        assert.equal(gre.verdicts["bad-gre-checksum"], 0, rs);
+      }
+    }
   });
 
   await t.test("FTP through the VIP: rs2's 227 names the VIP", {
@@ -213,15 +265,20 @@ test("the VS/TUN lab: tunnels to two networks, replies around the director, PMTU
     fs.mkdirSync(www);
     const body = crypto.randomBytes(MB20);
     fs.writeFileSync(path.join(www, "big.bin"), body);
-    await ipvsadm("-A", "-t", `${VIP}:8080`, "-s", "rr");
-    await ipvsadm("-a", "-t", `${VIP}:8080`, "-r", RIPS.rs1, "-i");
+    // 8080 is the table's GRE service (and the lab servers' port): a port of its own here.
+    await ipvsadm("-A", "-t", `${VIP}:${BIG_PORT}`, "-s", "rr");
+    await ipvsadm("-a", "-t", `${VIP}:${BIG_PORT}`, "-r", RIPS.rs1, "-i");
     const log = path.join(lab.workDir, "http-big.log");
     const server = await backend.spawn(
       "rs1",
-      ["python3", "-u", "-m", "http.server", "8080", "--bind", VIP, "--directory", www],
+      ["python3", "-u", "-m", "http.server", String(BIG_PORT), "--bind", VIP, "--directory", www],
       log,
     );
-    const replies = await capture("router", "eth2", `tcp and src host ${VIP} and src port 8080`);
+    const replies = await capture(
+      "router",
+      "eth2",
+      `tcp and src host ${VIP} and src port ${BIG_PORT}`,
+    );
     try {
       const deadline = Date.now() + 10_000;
       while (!fs.existsSync(log) || !fs.readFileSync(log, "utf8").includes("Serving")) {
@@ -237,7 +294,7 @@ test("the VS/TUN lab: tunnels to two networks, replies around the director, PMTU
         "60",
         "-o",
         out,
-        `http://${VIP}:8080/big.bin`,
+        `http://${VIP}:${BIG_PORT}/big.bin`,
       ], { timeoutMs: 70_000 });
       assert.equal(r.code, 0, r.stderr);
       const got = fs.readFileSync(out);

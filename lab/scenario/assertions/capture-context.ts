@@ -39,6 +39,8 @@ export interface CaptureContext {
    * inner packets of the director's tunnel packets) and each real server's port. Null else.
    */
   readonly tun: TunView | null;
+  /** The capture file of the director's side judged (the path), for outside decoders. */
+  readonly directorPcap: string;
 }
 
 /**

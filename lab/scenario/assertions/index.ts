@@ -16,6 +16,7 @@ import type { CaptureContext } from "./capture-context.ts";
 import { directRoutingAssertion } from "./direct-routing.ts";
 import { pmtuAssertion } from "./pmtu.ts";
 import { tunnelAssertion } from "./tunnel.ts";
+import { tsharkAssertion } from "./tshark.ts";
 import { distributionAssertion } from "./distribution.ts";
 import { ftpAssertion } from "./ftp.ts";
 import { heldAssertion } from "./held.ts";
@@ -46,6 +47,7 @@ export const ASSERTION_TABLE = [
   vipNeighbourAssertion,
   directRoutingAssertion,
   tunnelAssertion,
+  tsharkAssertion,
   pmtuAssertion,
 ] as const;
 
