@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { LINKTYPE_ETHERNET } from "../analysis/decode.ts";
-import { writePcap } from "../analysis/test-support.ts";
+import { type PacketSpec, writePcap } from "../analysis/test-support.ts";
 import {
   mergeTunCaptures,
   TUN_DIRECTOR,
@@ -19,7 +19,12 @@ import {
   tunConnection,
   type TunConnectionSpec,
 } from "../analysis/tun-test-support.ts";
-import { judgeTsharkTunnels, runTshark, type TsharkExpectation } from "./tshark-tunnel.ts";
+import {
+  judgeTsharkTunnels,
+  runTshark,
+  type TsharkExpectation,
+  type TsharkRow,
+} from "./tshark-tunnel.ts";
 import type { TunnelExpectation } from "./tunnel.ts";
 
 const skip = spawnSync("sh", ["-c", "command -v tshark"]).status === 0
@@ -53,7 +58,11 @@ function expectation(groups = Object.entries(TABLE)): TsharkExpectation {
 type Faults = Partial<Record<"ipip" | "gue" | "greCsum" | "gre", Partial<TunConnectionSpec>>>;
 
 /** Four connections, one per tunnel of the table, each changed as `faults` says. */
-function judge(faults: Faults = {}, e = expectation()) {
+function judge(
+  faults: Faults = {},
+  e = expectation(),
+  change: (rows: TsharkRow[]) => void = () => {},
+) {
   const spec = (
     key: keyof Faults,
     server: "rs1" | "rs2",
@@ -81,6 +90,7 @@ function judge(faults: Faults = {}, e = expectation()) {
     writePcap(file, LINKTYPE_ETHERNET, c.director);
     const run = runTshark(file, [6080]);
     if ("error" in run) throw new Error(run.error);
+    change(run.rows);
     return judgeTsharkTunnels(run.rows, e);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -162,3 +172,34 @@ test("a tunnel of the table seen nowhere fails", { skip }, () => {
   assert.equal(r.passed, false);
   assert.match(r.line, /no IPIP packet to rs2 was decoded/);
 });
+
+test(
+  "an inner TCP checksum the director broke fails; the client's own, kept, passes",
+  { skip },
+  () => {
+    const broken = {
+      greCsum: { tamperInner: (ip: PacketSpec) => ({ ...ip, badL4Checksum: true }) },
+    };
+    fails(
+      broken,
+      /to rs1 \(inner port 8080\): inner tcp\.checksum 0x[0-9a-f]+ status bad, not the client's/,
+    );
+    // The same, had the client sent those checksums itself: the arrived segments carry them.
+    const r = judge(broken, expectation(), (rows) => {
+      const tunnelled = rows.filter((x) =>
+        x["ip.src"].length === 2 && x["tcp.dstport"][0] === "8080" &&
+        x["ip.dst"][0] === TUN_SERVERS.rs1
+      );
+      for (const t of tunnelled) {
+        const twin = rows.find((x) =>
+          x["ip.src"].length === 1 && x["ip.id"][0] === t["ip.id"][1] &&
+          x["tcp.dstport"][0] === "8080"
+        )!;
+        twin["tcp.checksum"] = t["tcp.checksum"];
+      }
+    });
+    assert.ok(r.passed, r.line);
+    assert.equal(r.data.kept, 5);
+    assert.match(r.line, /5 inner TCP checksums tshark calls bad the client's own, kept/);
+  },
+);

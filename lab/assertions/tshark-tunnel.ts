@@ -6,7 +6,7 @@
 // protocol 0x0800, no key, sequence or routing, version 0, the C bit as the table says and
 // its checksum good; GUE version 0, protocol 4, the UDP checksum good where there is one),
 // and the inner packet, the client's as the director received it (same capture) but for TTL,
-// one less, with good IP and TCP checksums. Wireshark 4.0 has no GUE dissector:
+// one less, with good IP and TCP checksums (or the client's own TCP checksum, left alone). Wireshark 4.0 has no GUE dissector:
 // gue-dissector.lua reads GUE's 4-byte header and hands the rest to Wireshark's IPv4.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
@@ -48,6 +48,7 @@ export const TSHARK_FIELDS = [
   "tcp.flags",
   "tcp.len",
   "tcp.window_size_value",
+  "tcp.checksum",
   "tcp.checksum.status",
 ] as const;
 type Field = (typeof TSHARK_FIELDS)[number];
@@ -75,6 +76,10 @@ export function tsharkArgv(pcap: string, guePorts: readonly number[]): string[] 
     ...guePorts.flatMap((p) => ["-d", `udp.port==${p},gue`]),
     // Wireshark verifies none of these by default.
     ...["ip", "udp", "tcp"].flatMap((p) => ["-o", `${p}.check_checksum:TRUE`]),
+    // Headers only: no stream analysis, reassembly or application dissectors (five times
+    // faster on the TUN scenario's 40 000 packets).
+    ...["-o", "tcp.analyze_sequence_numbers:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE"],
+    ...["http", "ftp", "ftp-data"].flatMap((p) => ["--disable-protocol", p]),
     "-T",
     "fields",
     "-E",
@@ -223,10 +228,20 @@ function layersFault(r: TsharkRow): string | null {
   }
   const [outerDf, innerDf] = r["ip.flags"].map((v) => (parseInt(v, 16) & IP_FLAG_DF) !== 0);
   if (outerDf !== innerDf) return `outer DF ${outerDf ? "set" : "clear"}, inner not`;
-  if (r["tcp.checksum.status"].length && num(r["tcp.checksum.status"][0]) !== CHECKSUM_GOOD) {
-    return `inner tcp.checksum.status ${statusName(r["tcp.checksum.status"][0])}`;
-  }
   return null;
+}
+
+/**
+ * The inner TCP checksum: good, or the client's own as it reached the director (the director
+ * leaves it alone; a client may send 0xffff where Wireshark, after RFC 1624, wants 0x0000).
+ * "kept" when it is not good but the client's; a sentence when the director broke it.
+ */
+function tcpChecksumFault(r: TsharkRow, twins: readonly TsharkRow[] | undefined): string | null {
+  const status = r["tcp.checksum.status"][0];
+  if (status === undefined || num(status) === CHECKSUM_GOOD) return null;
+  const check = r["tcp.checksum"][0];
+  if (twins?.some((a) => a["tcp.checksum"][0] === check)) return "kept";
+  return `inner tcp.checksum ${check} status ${statusName(status)}, not the client's`;
 }
 
 /** The client's segment as it reached the director against the one in the tunnel. */
@@ -270,6 +285,7 @@ export function judgeTsharkTunnels(
   const seen = new Map<string, number>();
   let tunnels = 0;
   let compared = 0;
+  let kept = 0;
   for (const r of rows) {
     if (!isTunnelCandidate(r, e)) continue;
     tunnels++;
@@ -293,6 +309,9 @@ export function judgeTsharkTunnels(
     seen.set(k, (seen.get(k) ?? 0) + 1);
     // A segment the director cut from a larger one has no twin of its length: left aside.
     const twins = arrived.get(segmentKey(r, 1));
+    const tcp = tcpChecksumFault(r, twins);
+    if (tcp === "kept") kept++;
+    else if (tcp) faults.push(`${where}: ${tcp}`);
     if (twins) {
       compared++;
       const f = innerFault(twins, r);
@@ -304,7 +323,10 @@ export function judgeTsharkTunnels(
     if (!seen.has(k)) faults.push(`no ${expectationName(g.want)} packet to ${g.host} was decoded`);
   }
   const counts = [...seen].sort().map(([k, n]) => `${k}: ${plural(n, "packet")}`);
-  const data = { packets: rows.length, tunnels, compared, faults: faults.length };
+  const data = { packets: rows.length, tunnels, compared, kept, faults: faults.length };
+  const keptText = kept
+    ? ` (${plural(kept, "inner TCP checksum")} tshark calls bad the client's own, kept)`
+    : "";
   if (faults.length === 0) {
     return verdict(
       name,
@@ -312,7 +334,7 @@ export function judgeTsharkTunnels(
       `tshark decoded all ${plural(tunnels, "tunnel packet")} from the director as the tunnel ` +
         "the table gives each server for its port (outer header, tunnel header and checksums " +
         `good), ${compared} of them matched to the client's segment: the same but for TTL, ` +
-        "one less",
+        `one less${keptText}`,
       counts,
       data,
     );
