@@ -57,6 +57,7 @@ test("the derived lists: steps with a result, assertions that read the captures"
     "payload",
     "direct-routing",
     "tunnel",
+    "tshark",
     "pmtu",
   ]);
 });

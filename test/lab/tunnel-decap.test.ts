@@ -173,24 +173,30 @@ async function statsAfter(file: string, count: number): Promise<DecapStats> {
   }
 }
 
+const DECAP = path.join(REPO_ROOT, "realservers", "tunnel-decap.ts");
+
+/** lvslab-decap in B, A as its director; resolves once it prints its ready line. */
+function startDecap(types: string[], statsFile: string): Promise<ChildProcess> {
+  return spawnReady(pair.b, [
+    process.execPath,
+    "--import",
+    "tsx",
+    DECAP,
+    "--director",
+    pair.addrA,
+    ...types,
+    "--stats-file",
+    statsFile,
+  ], READY_LINES.decapsulator);
+}
+
 describe("with the decapsulator", () => {
   for (const [n, type] of (["ipip", "gue", "gre"] as TunnelType[]).entries()) {
     test(`${type}: answered from the VIP; bad input counted and unanswered; undone on SIGTERM`, async (t) => {
       if (!requireRoot(t)) return;
       const before = rpFilters();
       const statsFile = path.join(tmp, `${type}.json`);
-      const decap = await spawnReady(pair.b, [
-        process.execPath,
-        "--import",
-        "tsx",
-        path.join(REPO_ROOT, "realservers", "tunnel-decap.ts"),
-        "--director",
-        pair.addrA,
-        "--type",
-        type,
-        "--stats-file",
-        statsFile,
-      ], READY_LINES.decapsulator);
+      const decap = await startDecap(["--type", type], statsFile);
       try {
         await checkOneType(type, 100 * (n + 1), statsFile);
         const printed = await onSigusr1(decap);
@@ -211,20 +217,7 @@ describe("one decapsulator for several types", () => {
     if (!requireRoot(t)) return;
     const before = rpFilters();
     const statsFile = path.join(tmp, "multi.json");
-    const decap = await spawnReady(pair.b, [
-      process.execPath,
-      "--import",
-      "tsx",
-      path.join(REPO_ROOT, "realservers", "tunnel-decap.ts"),
-      "--director",
-      pair.addrA,
-      "--type",
-      "ipip,gre",
-      "--type",
-      "gue",
-      "--stats-file",
-      statsFile,
-    ], READY_LINES.decapsulator);
+    const decap = await startDecap(["--type", "ipip,gre", "--type", "gue"], statsFile);
     try {
       const echo = (id: number) => icmpEcho(CLIENT, VIP, id, 1);
       const a = pair.addrA;
@@ -291,7 +284,7 @@ describe("one decapsulator for several types", () => {
     const r = spawnSync(process.execPath, [
       "--import",
       "tsx",
-      path.join(REPO_ROOT, "realservers", "tunnel-decap.ts"),
+      DECAP,
       "--director",
       "172.16.1.2",
       "--type",
