@@ -17,6 +17,7 @@ import {
 } from "./format.ts";
 import type { ConnectionSnapshot, TimeoutsSnapshot } from "./snapshot-types.ts";
 import { usageText, versionText } from "./usage.ts";
+import { exitAfterOutput } from "../control/host-tool.ts";
 
 /** Runs one ipvsadm invocation; returns the exit code. */
 export async function runIpvsadm(argv: string[], stdin: () => string): Promise<number> {
@@ -86,10 +87,10 @@ async function list(cmd: Extract<IpvsadmCommand, { kind: "list" }>): Promise<num
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   runIpvsadm(process.argv.slice(2), () => fs.readFileSync(0, "utf8")).then(
-    (code) => process.exit(code),
+    (code) => exitAfterOutput(code),
     (err: Error) => {
       process.stderr.write(`${err.message}\n`);
-      process.exit(err instanceof IpvsadmUsageError ? err.exitCode : 1);
+      exitAfterOutput(err instanceof IpvsadmUsageError ? err.exitCode : 1);
     },
   );
 }
