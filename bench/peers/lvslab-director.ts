@@ -10,6 +10,12 @@ import { HTTP_PORT, IPERF_PORT, RS1, RS2, VIP } from "../config.ts";
 import { READY_LINES } from "../../director/ready-lines.ts";
 import type { TunnelType } from "../../director/service/tunnel-options.ts";
 
+/**
+ * How long a node program of the repo may take to start (tsx compiles it first): long enough
+ * for a machine shared with other loads, where 15 s was seen to be too short.
+ */
+export const START_TIMEOUT_MS = 45_000;
+
 /** How the director forwards to the real servers (the YAML's `method`). */
 export type LvslabMethod = "masq" | "route" | "tunnel";
 
@@ -90,6 +96,7 @@ export async function startLvslabDirector(
   return await startIn("director", "lvslab-director", argv, {
     logFile: path.join(ctx.workDir, `${options.fileTag}.log`),
     ready: { text: READY_LINES.director },
+    timeoutMs: START_TIMEOUT_MS,
     cwd: REPO_ROOT,
     env,
   });

@@ -17,7 +17,7 @@ import path from "node:path";
 import type { Peer, PeerContext } from "./peer.ts";
 import { type Background, startIn } from "../procs.ts";
 import { DIRECTOR_PRIVATE, VIP } from "../config.ts";
-import { BENCH_GUE_PORT, startLvslabDirector } from "./lvslab-director.ts";
+import { BENCH_GUE_PORT, START_TIMEOUT_MS, startLvslabDirector } from "./lvslab-director.ts";
 import {
   checkDirectReturn,
   DirectReturnHosts,
@@ -86,6 +86,7 @@ export function lvslabTunPeer(options: LvslabTunOptions = {}): Peer {
             {
               logFile: path.join(ctx.workDir, `${host}-decap${tag}.log`),
               ready: { text: READY_LINES.decapsulator },
+              timeoutMs: START_TIMEOUT_MS,
               cwd: REPO_ROOT,
             },
           ),
