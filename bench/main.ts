@@ -2,7 +2,8 @@
 // VS/DR) side by side, in one run on one netns lab (lvsbench): bulk TCP, new connections per
 // second with latency, small-packet UDP, CPU per packet, per connection and per GB served; then the engine alone at a million connections, the
 // packet worker's GC counters and its CPU profile. Writes bench/results/<date>.json and
-// bench/results/latest.md and prints the markdown (or the JSON with --json).
+// bench/results/latest.md and prints the markdown (or the JSON with --json). With --scaling it
+// measures how lvslab's cost grows instead (bench/scaling/run.ts) and writes bench/results/scaling/.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -101,7 +102,7 @@ const program = new Command()
     "--scaling",
     "how lvslab's cost grows instead: new connections/s and latency with 0, 100k and 1M " +
       "entries in the table, director CPU per packet with 2-64 real servers and 1-1,000 " +
-      "services, table memory at 1M and 4M entries; writes bench/results/scaling/ (about 6 minutes)",
+      "services, table memory at 1M and 4M entries; writes bench/results/scaling/ (7 minutes or less)",
     false,
   )
   .option("--lab <name>", "lab name (default lvsbench), so a run can sit beside another lab")
