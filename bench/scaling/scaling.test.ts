@@ -1,11 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import YAML from "yaml";
 import { parseDirectorConfig } from "../../director/config/service-config.ts";
 import { extraServerPorts, realServer, scalingConfig, scalingPoints } from "./plan.ts";
 import { foldRounds } from "./run.ts";
 import { formatCount, scalingCharts } from "./plots.ts";
 import { renderScalingReport, scalingTable } from "./report.ts";
+import { renderScalingFrom, writeScalingResult } from "./output.ts";
+import { renderChart } from "../plot/svg-chart.ts";
 import type { ConnTableResult, ScalingResult, ScalingSample } from "../types.ts";
 
 test("each dimension varies alone from 2 servers, 1 service and an empty table", () => {
@@ -205,4 +210,39 @@ test("plots: one chart per question, values taken from the points", () => {
     "4M",
     "1.5M",
   ]);
+});
+
+test("a result is written as JSON, latest.md and its plots, and drawn again from the JSON", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-scaling-test-"));
+  try {
+    const r = result();
+    const lines: string[] = [];
+    const markdown = writeScalingResult(r, out, (l) => lines.push(l));
+    const dir = path.join(out, "scaling");
+    const files = fs.readdirSync(dir).sort();
+    assert.deepEqual(files, [
+      "2026-12-02T03-00-00-000Z.json",
+      "latest.md",
+      "memory.svg",
+      "servers-cpu.svg",
+      "services-cpu.svg",
+      "table-conn-rate.svg",
+      "table-latency.svg",
+    ]);
+    assert.equal(fs.readFileSync(path.join(dir, "latest.md"), "utf8"), markdown);
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, files[0]), "utf8")) as ScalingResult;
+    assert.deepEqual(saved.plots, scalingCharts(r).map((c) => c.file));
+    assert.match(markdown, /Plots, beside this file: `table-conn-rate\.svg`, `table-latency\.svg`/);
+    const chart = scalingCharts(saved).find((c) => c.file === "servers-cpu.svg")!;
+    assert.equal(
+      fs.readFileSync(path.join(dir, "servers-cpu.svg"), "utf8"),
+      renderChart(chart.spec),
+    );
+    fs.rmSync(path.join(dir, "memory.svg"));
+    assert.equal(renderScalingFrom(saved, out, false), markdown);
+    assert.ok(fs.existsSync(path.join(dir, "memory.svg")), "--from draws the plots again");
+    assert.match(lines.join("\n"), /latest\.md and 5 plots/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });
