@@ -3,21 +3,21 @@
 // per second with latency, small-packet UDP, CPU per packet, per connection, per GB served
 // (the director's) and per GB received (the real server's, VS/TUN's decapsulator apart); then
 // the engine alone at a million connections, the packet worker's GC counters and the director
-// threads' CPU profiles. Writes bench/results/<date>.json and
-// bench/results/latest.md and prints the markdown (or the JSON with --json).
+// threads' CPU profiles. Writes bench/results/<date>.json and bench/results/latest.md and
+// prints the markdown (or the JSON with --json). With --scaling it measures how lvslab's cost
+// grows instead (bench/scaling/run.ts) and writes bench/results/scaling/.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { labDown, labUp } from "../lab/netns/lab.ts";
 import { requireRoot } from "../lab/root.ts";
-import { setSysctls } from "../lab/netns/namespaces.ts";
-import { namespaceName } from "../lab/topology.ts";
 import { REPO_ROOT } from "../lab/paths.ts";
 import { runSync } from "../lab/netns/command.ts";
-import { benchTopology, LAB, VIP } from "./config.ts";
+import { useLab, VIP } from "./config.ts";
 import { stopAll } from "./procs.ts";
-import { startRealServers } from "./realservers.ts";
+import { onBenchLab } from "./bench-lab.ts";
+import { runScaling } from "./scaling/run.ts";
+import { renderScalingFrom, writeScalingResult } from "./scaling/output.ts";
 import { labNetState, stateDiff, vipSockets } from "./net-state.ts";
 import type { Peer } from "./peers/peer.ts";
 import { kernelForwardingPeer } from "./peers/kernel-forwarding.ts";
@@ -37,7 +37,7 @@ import { workerProfiles } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
 import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
-import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
+import type { BenchResult, Measurement, PeerId, ProfileResult, ScalingResult } from "./types.ts";
 
 const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-dr", "lvslab-tun"];
 /** The peers whose packets to the VIP must reach lvslab's TUN device. */
@@ -78,6 +78,8 @@ interface Options {
   out: string;
   from?: string;
   lvslabArgs: string;
+  scaling: boolean;
+  lab?: string;
 }
 
 const program = new Command()
@@ -116,7 +118,18 @@ const program = new Command()
     "more lvslab-director options for every lvslab peer, space-separated (e.g. --transmit=off)",
     "",
   )
-  .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
+  .option(
+    "--scaling",
+    "how lvslab's cost grows instead: new connections/s and latency with 0, 100k and 1M " +
+      "entries in the table, director CPU per packet with 2-64 real servers and 1-1,000 " +
+      "services, table memory at 1M and 4M entries; writes bench/results/scaling/ (7 minutes or less)",
+    false,
+  )
+  .option("--lab <name>", "lab name (default lvsbench), so a run can sit beside another lab")
+  .option(
+    "--from <json>",
+    "only re-render the markdown (and a scaling result's plots) of a saved result (no lab, no root)",
+  )
   .option("--out <dir>", "where results are written", path.join(REPO_ROOT, "bench", "results"));
 
 function commandLine(): string {
@@ -176,6 +189,25 @@ function makePeer(
 }
 
 type Log = (line: string) => void;
+
+/** What every result records about its run, read before anything runs. */
+function runFacts(log: Log) {
+  const commit = benchCommit();
+  const writeSyncUs = writeSyncMicros();
+  log(`one fs.writeSync of 64 bytes costs ${writeSyncUs.toFixed(2)} µs on this host`);
+  return {
+    command: commandLine(),
+    machine: {
+      cpus: os.cpus().length,
+      kernel: os.release(),
+      node: process.version,
+      clockTicksPerSecond: clockTicksPerSecond(),
+      kernelBuild: os.version(),
+      writeSyncMicros: writeSyncUs,
+    },
+    commit,
+  };
+}
 
 interface Window {
   startMs: number;
@@ -462,26 +494,6 @@ async function profiledRun(
   return profiles;
 }
 
-/** The bench's lab, tuned for tens of thousands of short connections, with nginx and iperf3. */
-async function prepareLab(workDir: string, log: Log): Promise<number[]> {
-  await labDown(LAB);
-  log(`bringing up lab '${LAB}' (work files in ${workDir})`);
-  await labUp({ name: LAB, director: false, topology: benchTopology() });
-  const ns = (host: string) => namespaceName(LAB, host);
-  // Wide port range, quick port reuse, deep backlogs.
-  setSysctls(ns("client"), {
-    "net.ipv4.ip_local_port_range": "1024 65000",
-    "net.ipv4.tcp_tw_reuse": "1",
-  });
-  for (const host of ["director", "rs1", "rs2"]) {
-    setSysctls(ns(host), {
-      "net.core.somaxconn": "4096",
-      "net.ipv4.tcp_max_syn_backlog": "4096",
-    });
-  }
-  return (await startRealServers(workDir)).iperf3.map((p) => p.pid);
-}
-
 /** Writes <date>.json and latest.md, and prints the markdown (or the JSON). */
 function writeResult(result: BenchResult, opts: Options, started: number, log: Log): void {
   const markdown = renderReport(result);
@@ -497,18 +509,55 @@ function writeResult(result: BenchResult, opts: Options, started: number, log: L
   process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : markdown);
 }
 
+/** Seconds per load run and rounds: the full bench, --quick, --scaling (shorter: 9 points). */
+const FULL_DEFAULTS = { seconds: 5, rounds: 3 };
+const QUICK_DEFAULTS = { seconds: 2, rounds: 1 };
+const SCALING_DEFAULTS = { seconds: 4, rounds: 1 };
+
+/** --scaling: the growth measurements on the bench's lab, then the JSON, markdown and plots. */
+async function scalingMain(opts: Options, seconds: number, rounds: number, log: Log) {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-scaling-"));
+  const started = Date.now();
+  const facts = runFacts(log);
+  const directorArgs = opts.lvslabArgs.split(/\s+/).filter((arg) => arg !== "");
+  let run;
+  try {
+    run = await runScaling({ workDir, seconds, rounds, directorArgs, log });
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  const result: ScalingResult = {
+    kind: "scaling",
+    ...facts,
+    date: new Date(started).toISOString(),
+    seconds,
+    rounds,
+    ...run,
+    plots: [],
+  };
+  const markdown = writeScalingResult(result, opts.out, log);
+  log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : markdown);
+}
+
 async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
+  if (opts.lab) useLab(opts.lab);
   if (opts.from) {
-    const saved = JSON.parse(fs.readFileSync(opts.from, "utf8")) as BenchResult;
-    const markdown = renderReport(saved);
+    const saved = JSON.parse(fs.readFileSync(opts.from, "utf8")) as BenchResult | ScalingResult;
+    if ("kind" in saved && saved.kind === "scaling") {
+      process.stdout.write(renderScalingFrom(saved, opts.out, opts.json));
+      return;
+    }
+    const markdown = renderReport(saved as BenchResult);
     fs.mkdirSync(opts.out, { recursive: true });
     fs.writeFileSync(path.join(opts.out, "latest.md"), markdown);
     process.stdout.write(opts.json ? JSON.stringify(saved, null, 2) + "\n" : markdown);
     return;
   }
-  const seconds = Math.max(1, Math.min(60, Number(opts.seconds ?? (opts.quick ? 2 : 5)) || 5));
-  const rounds = Math.max(1, Math.min(9, Number(opts.rounds ?? (opts.quick ? 1 : 3)) || 3));
+  const defaults = opts.scaling ? SCALING_DEFAULTS : opts.quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
+  const seconds = Math.max(1, Math.min(60, Number(opts.seconds ?? defaults.seconds) || 5));
+  const rounds = Math.max(1, Math.min(9, Number(opts.rounds ?? defaults.rounds) || 1));
   const peerIds = listOption(opts.peers, ALL_PEERS, "peer", "--peers");
   const rows = listOption(opts.rows, ROW_GROUPS, "row group", "--rows");
   const tunType = opts.tunType as TunnelType;
@@ -525,6 +574,7 @@ async function main(): Promise<void> {
     );
   }
   const log: Log = (line) => console.error(`bench: ${line}`);
+  if (opts.scaling) return await scalingMain(opts, seconds, rounds, log);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-bench-"));
   const statsFile = path.join(workDir, "worker-stats.jsonl");
   const roundMeasurements: Measurement[][] = [];
@@ -532,24 +582,7 @@ async function main(): Promise<void> {
   const lvslabWindows: Window[] = [];
   let profiles: ProfileResult[] = [];
   const started = Date.now();
-  // Read before anything runs: the commit the bench measures, and the syscall cost on an
-  // idle machine.
-  const commit = benchCommit();
-  const syscallMicros = writeSyncMicros();
-  log(`one fs.writeSync of 64 bytes costs ${syscallMicros.toFixed(2)} µs on this host`);
-
-  let cleaning: Promise<void> | null = null;
-  const cleanup = () =>
-    cleaning ??= (async () => {
-      await stopAll().catch(() => {});
-      await labDown(LAB).catch((err: Error) => log(`lab teardown: ${err.message}`));
-    })();
-  const onSignal = (sig: NodeJS.Signals) => {
-    log(`${sig}: stopping the load and removing lab '${LAB}'`);
-    void cleanup().then(() => process.exit(130));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const facts = runFacts(log);
 
   // Shown in the order (a)..(e), run in RUN_ORDER.
   const directorArgs = opts.lvslabArgs.split(/\s+/).filter((arg) => arg !== "");
@@ -559,8 +592,7 @@ async function main(): Promise<void> {
   // The profiled runs follow the last lvslab peer of the first round (before HAProxy's).
   const lastLvslab = RUN_ORDER.filter((id) => LVSLAB_PEERS.includes(id) && peerIds.includes(id))
     .at(-1);
-  try {
-    const serverPids = await prepareLab(workDir, log);
+  await onBenchLab(workDir, log, async (serverPids) => {
     for (let round = 0; round < rounds; round++) {
       if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
       const measurements: Measurement[] = [];
@@ -576,9 +608,7 @@ async function main(): Promise<void> {
         }
       }
     }
-  } finally {
-    await cleanup();
-  }
+  });
 
   let connTable = null;
   if (opts.engine) {
@@ -590,17 +620,8 @@ async function main(): Promise<void> {
     : null;
 
   const result: BenchResult = {
-    command: commandLine(),
+    ...facts,
     date: new Date(started).toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      kernel: os.release(),
-      node: process.version,
-      clockTicksPerSecond: clockTicksPerSecond(),
-      kernelBuild: os.version(),
-      writeSyncMicros: syscallMicros,
-    },
-    commit,
     seconds,
     quick: opts.quick,
     rounds,

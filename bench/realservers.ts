@@ -11,8 +11,16 @@ import { HTTP_PORT, IPERF_PORT, LAB, RS1, RS2, VIP } from "./config.ts";
 import { setSysctls } from "../lab/netns/namespaces.ts";
 import { namespaceName } from "../lab/topology.ts";
 
-/** nginx configuration for one real server (pure, for the unit test). */
-export function nginxConfig(name: string, addr: string, dir: string): string {
+/**
+ * nginx configuration for one real server (pure, for the unit test); `extraPorts` are more
+ * ports on its own address (the scaling bench's real servers beyond the first two).
+ */
+export function nginxConfig(
+  name: string,
+  addr: string,
+  dir: string,
+  extraPorts: number[] = [],
+): string {
   const tmp = (what: string) => path.join(dir, `nginx-${name}-${what}`);
   return `worker_processes 1;
 pid ${tmp("pid")};
@@ -29,7 +37,9 @@ http {
   server {
     listen ${addr}:${HTTP_PORT} backlog=4096;
     listen ${VIP}:${HTTP_PORT} backlog=4096;
-    location / { return 200 "${name}\\n"; }
+${
+    extraPorts.map((port) => `    listen ${addr}:${port} backlog=4096;\n`).join("")
+  }    location / { return 200 "${name}\\n"; }
   }
 }
 `;
@@ -57,13 +67,17 @@ export interface RealServerPrograms {
   iperf3: Background[];
 }
 
-export async function startRealServers(workDir: string): Promise<RealServerPrograms> {
+/** nginx on each real server (also on `extraPorts`) and rs1's iperf3 servers. */
+export async function startRealServers(
+  workDir: string,
+  extraPorts: number[] = [],
+): Promise<RealServerPrograms> {
   const started: Background[] = [];
   try {
     for (const [host, addr] of [["rs1", RS1], ["rs2", RS2]] as const) {
       setSysctls(namespaceName(LAB, host), { "net.ipv4.ip_nonlocal_bind": "1" });
       const conf = path.join(workDir, `nginx-${host}.conf`);
-      fs.writeFileSync(conf, nginxConfig(host, addr, workDir));
+      fs.writeFileSync(conf, nginxConfig(host, addr, workDir, extraPorts));
       started.push(
         await startIn(host, `nginx (${host})`, [
           "nginx",

@@ -87,3 +87,51 @@ export interface BenchResult {
   profiles: ProfileResult[];
   warnings: string[];
 }
+
+/** What one load run at one scaling point measured. */
+export interface ScalingSample {
+  connRate: number;
+  latP50Ms: number | null;
+  latP99Ms: number | null;
+  /** Director process CPU time ÷ the packets it counted (in + out) during the load. */
+  cpuPerPacketNs: number | null;
+  /** Director process CPU time ÷ the requests wrk completed (one connection each). */
+  cpuPerConnUs: number | null;
+  packets: number;
+  requests: number;
+  /** wrk's socket errors and non-2xx answers. */
+  errors: number;
+  /** Table points with a fill: how long the fill took, and the director's RSS growth per entry. */
+  fillMs?: number;
+  rssBytesPerEntry?: number;
+}
+
+/** One point of `--scaling`: the median of its rounds, and each round's sample. */
+export interface ScalingPoint extends ScalingSample {
+  /** What varies: entries in the table, real servers of the service, services on the VIP. */
+  dimension: "table" | "servers" | "services";
+  /** Its value at this point. */
+  at: number;
+  samples: ScalingSample[];
+}
+
+/** `npm run bench -- --scaling`: how the director's cost grows (bench/scaling/). */
+export interface ScalingResult {
+  kind: "scaling";
+  command: string;
+  date: string;
+  machine: BenchResult["machine"];
+  commit?: string;
+  seconds: number;
+  rounds: number;
+  /** Every service's scheduler. */
+  scheduler: string;
+  /** The director's table limit at every point. */
+  maxConnections: number;
+  points: ScalingPoint[];
+  /** The engine alone (no network) at each table size. */
+  memory: ConnTableResult[];
+  /** The SVG files written, beside the JSON and latest.md (bench/results/scaling/). */
+  plots: string[];
+  warnings: string[];
+}

@@ -59,6 +59,8 @@ export interface DirectorStart {
   method: LvslabMethod;
   /** method tunnel: the encapsulation (default ipip). */
   tunType?: TunnelType;
+  /** The whole config file (YAML); default: lvslabServices(method). */
+  config?: string;
   /** The interface facing the real servers, whose replies are routed into the TUN device. */
   privateDev?: string;
   /** Append the packet worker's heap/GC samples to this file. */
@@ -69,6 +71,8 @@ export interface DirectorStart {
   directorArgs?: string[];
   /** Names the config and log files in the work directory. */
   fileTag: string;
+  /** How long it may take to be ready (default: startIn's 15 s). */
+  readyTimeoutMs?: number;
 }
 
 /** Starts lvslab-director in the director host with the bench's table; resolves once ready. */
@@ -77,7 +81,7 @@ export async function startLvslabDirector(
   options: DirectorStart,
 ): Promise<Background> {
   const config = path.join(ctx.workDir, `${options.fileTag}-services.yaml`);
-  fs.writeFileSync(config, lvslabServices(options.method, options.tunType));
+  fs.writeFileSync(config, options.config ?? lvslabServices(options.method, options.tunType));
   const nodeFlags = options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir] : [];
   const argv = [
     process.execPath,
@@ -96,7 +100,7 @@ export async function startLvslabDirector(
   return await startIn("director", "lvslab-director", argv, {
     logFile: path.join(ctx.workDir, `${options.fileTag}.log`),
     ready: { text: READY_LINES.director },
-    timeoutMs: START_TIMEOUT_MS,
+    timeoutMs: options.readyTimeoutMs ?? START_TIMEOUT_MS,
     cwd: REPO_ROOT,
     env,
   });

@@ -103,3 +103,9 @@ test("nginx listens on its own address and the VIP, keeps its files in the work 
   assert.match(cfg, /pid \/tmp\/w\/nginx-rs2-pid;/);
   assert.doesNotMatch(cfg, /\/var\//);
 });
+
+test("nginx can listen on more ports of its own address (the scaling bench's servers)", () => {
+  const cfg = nginxConfig("rs1", RS1, "/tmp/w", [8001, 8002]);
+  const listens = [...cfg.matchAll(/listen (\S+) backlog/g)].map((m) => m[1]);
+  assert.deepEqual(listens, [`${RS1}:80`, `${VIP}:80`, `${RS1}:8001`, `${RS1}:8002`]);
+});

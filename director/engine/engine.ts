@@ -50,10 +50,12 @@ import {
   DIR_OUTPUT,
   newTcpTransition,
   setTcpState,
+  TCP_ACK,
   TCP_S_CLOSE,
   TCP_S_TIME_WAIT,
   TCP_STATES_NORMAL,
   TCP_STATES_SECURE,
+  TCP_SYN,
   type TcpStateTable,
 } from "../protocols/tcp-state.ts";
 import { isTcpFreshSyn, tcpScheduleRefusal } from "../protocols/tcp-schedule.ts";
@@ -582,6 +584,22 @@ export class DirectorEngine implements ConnectionFactory {
     svc.stats.conns++;
     this.totals.conns++;
     this.wheel.schedule(slot, this.nowMs + NEW_CONN_TIMEOUT_MS);
+  }
+
+  /**
+   * Opens a connection entry without a packet, for the bench's table fill only
+   * (director/engine/synthetic-fill.ts, behind lvslab-director --allow-test-fill): the service's
+   * scheduler picks its real server, then the state table takes it through the client's SYN
+   * and ACK, so a TCP entry ends ESTABLISHED with its timer in the wheel and its server's
+   * counts as a real one's. Returns its slot, or a negative REFUSE_* verdict.
+   */
+  openSynthetic(proto: number, caddr: number, cport: number, vaddr: number, vport: number): number {
+    const slot = this.schedule(proto, caddr | 0, cport, vaddr | 0, vport, TCP_SYN);
+    if (slot < 0) return slot;
+    const dest = this.conns.dest[slot]!;
+    this.transition(slot, dest, proto, TCP_SYN, DIR_INPUT);
+    if (proto === IPPROTO_TCP) this.transition(slot, dest, proto, TCP_ACK, DIR_INPUT);
+    return slot;
   }
 
   /** The table is full: frees one half-open entry if an old enough one is found. */
