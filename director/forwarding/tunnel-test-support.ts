@@ -40,7 +40,8 @@ export function fakeRawSocket(batch = 8): PacketSender & { sent: [number, Uint8A
   };
 }
 
-export function tunEngine(tunnel: TunnelOptions, mtu = 1500) {
+/** An engine with RS1 a tunnel server (`source`: the director's address on the route, 0 none). */
+export function tunEngine(tunnel: TunnelOptions, mtu = 1500, source = DIP) {
   const socket = fakeRawSocket();
   const tunnels = new TunnelTable(() => socket);
   const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, tunnels });
@@ -54,7 +55,7 @@ export function tunEngine(tunnel: TunnelOptions, mtu = 1500) {
   });
   const mtuWord = new Int32Array(new SharedArrayBuffer(4));
   mtuWord[0] = mtu;
-  tunnels.configure([{ addr: RS1, source: DIP, mtu: mtuWord.buffer as SharedArrayBuffer }]);
+  tunnels.configure([{ addr: RS1, source, mtu: mtuWord.buffer as SharedArrayBuffer }]);
   return { engine, socket, mtuWord };
 }
 

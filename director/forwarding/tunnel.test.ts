@@ -4,8 +4,6 @@
 // checksums, a super-packet cut into the segments TCP would make, and the MTU rules.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DirectorEngine } from "../engine/engine.ts";
-import { TunnelTable } from "../net/tunnel-table.ts";
 import {
   IP,
   put16,
@@ -18,7 +16,7 @@ import {
 } from "../packet/test-support.ts";
 import { refIpHeaderValid, refL4Valid } from "../replies/reply-test-support.ts";
 import { ACK, CLIENT, RS1, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
-import { DIP, fakeRawSocket, segment, tunEngine } from "./tunnel-test-support.ts";
+import { DIP, segment, tunEngine } from "./tunnel-test-support.ts";
 
 const u32 = (b: Uint8Array, at: number) => ((u16(b, at) << 16) | u16(b, at + 2)) >>> 0;
 
@@ -125,18 +123,7 @@ test("TUN: a DF packet too big with the tunnel's headers gets fragmentation need
 });
 
 test("TUN: a server without a route is counted, not sent", () => {
-  const socket = fakeRawSocket();
-  const tunnels = new TunnelTable(() => socket);
-  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, tunnels });
-  engine.services.addService({ protocol: "tcp", addr: VIP, port: 80, schedulerName: "rr" });
-  engine.services.addDestination("tcp", VIP, 80, {
-    addr: RS1,
-    port: 80,
-    weight: 1,
-    method: "tunnel",
-  });
-  const mtu = new SharedArrayBuffer(4);
-  tunnels.configure([{ addr: RS1, source: 0, mtu }]);
+  const { engine, socket } = tunEngine({ type: "ipip", port: 0, checksum: "nocsum" }, 0, 0);
   const syn = segment(SYN);
   engine.process(syn, syn.length);
   engine.tunnels.flush();

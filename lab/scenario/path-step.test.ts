@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { parseScenario, ScenarioError } from "./schema.ts";
 import type { LabBackend } from "../backend.ts";
 import type { CommandResult } from "../netns/command.ts";
-import { UNUSED_BACKEND_PARTS } from "../testing/fake-backend.ts";
+import { fakeExecBackend } from "../testing/fake-backend.ts";
 import { tunTopology } from "../topologies/tun.ts";
 import { routeTowards, setLinkMtu, setRejectRoute } from "../path-change.ts";
 
@@ -68,30 +68,19 @@ test("the path step: mtu with network, reject with as, expectMtu with show, a ho
 function fakeLab(calls: string[], route = ""): LabBackend {
   const ok = (stdout: string): Promise<CommandResult> =>
     Promise.resolve({ code: 0, stdout, stderr: "" } as CommandResult);
-  return {
-    ...UNUSED_BACKEND_PARTS,
-    kind: "netns",
-    name: "fake",
-    up: () => Promise.resolve(),
-    down: () => Promise.resolve(),
-    isUp: () => Promise.resolve(true),
-    spawn: () => Promise.reject(new Error("unused")),
-    copyOut: () => Promise.resolve(),
-    program: (s, a) => [s, ...a],
-    exec(host, argv) {
-      const line = argv.join(" ");
-      calls.push(`${host}: ${line}`);
-      if (line === "ip -j -4 addr show") {
-        return ok(JSON.stringify([
-          { ifname: "lo", addr_info: [{ local: "127.0.0.1" }] },
-          { ifname: "eth2", addr_info: [{ local: "172.16.2.254" }] },
-          { ifname: "eth3", addr_info: [{ local: "172.16.3.254" }] },
-        ]));
-      }
-      if (line.startsWith("ip -4 route get")) return ok(route);
-      return ok("");
-    },
-  };
+  return fakeExecBackend((host, argv) => {
+    const line = argv.join(" ");
+    calls.push(`${host}: ${line}`);
+    if (line === "ip -j -4 addr show") {
+      return ok(JSON.stringify([
+        { ifname: "lo", addr_info: [{ local: "127.0.0.1" }] },
+        { ifname: "eth2", addr_info: [{ local: "172.16.2.254" }] },
+        { ifname: "eth3", addr_info: [{ local: "172.16.3.254" }] },
+      ]));
+    }
+    if (line.startsWith("ip -4 route get")) return ok(route);
+    return ok("");
+  });
 }
 
 test("the path step's commands: by address to the device, reject routes, the learnt MTU", async () => {
