@@ -36,6 +36,7 @@ import {
 import { ESTIMATOR_INTERVAL_MS, RateEstimator } from "../service/rate-estimator.ts";
 import { FragmentTracker, newFragmentMatch } from "./fragment-tracker.ts";
 import { EmbeddedPacket, ICMP_ERROR_NONE, ICMP_ERROR_RELATED } from "../icmp/icmp-translate.ts";
+import { TunnelIcmp } from "../icmp/tunnel-icmp.ts";
 import { ICMP_ECHO } from "../packet/icmp.ts";
 import { writeEchoReply } from "../replies/echo-reply.ts";
 import {
@@ -104,6 +105,8 @@ export class DirectorEngine implements ConnectionFactory {
   /** What forwarding methods are called with (one object, made once). */
   private readonly transmit: TransmitContext;
   private readonly embedded = new EmbeddedPacket();
+  /** ICMP errors about the director's own tunnel packets (the raw ICMP socket's). */
+  readonly tunnelIcmp: TunnelIcmp;
   /** Fragments after the first follow the connection of their first fragment. */
   readonly frags = new FragmentTracker(4096, 30_000);
   private readonly fragMatch = newFragmentMatch();
@@ -139,6 +142,7 @@ export class DirectorEngine implements ConnectionFactory {
       tunnels: this.tunnels,
       drops: this.drops,
     };
+    this.tunnelIcmp = new TunnelIcmp(this.conns, this.tunnels, this.drops);
     this.apps = new AppHelpers(this.conns);
     registerFtp(this.apps);
     this.ftpData = new FtpDataAdoption(this.apps, this.conns, this);
@@ -171,6 +175,7 @@ export class DirectorEngine implements ConnectionFactory {
   tick(nowMs: number): void {
     this.nowMs = nowMs;
     this.wheel.advance(nowMs, this.expireOne);
+    this.tunnels.expire(nowMs);
     if (nowMs - this.lastEstimateMs >= ESTIMATOR_INTERVAL_MS) {
       this.lastEstimateMs = nowMs;
       this.sampleRates();
@@ -233,6 +238,15 @@ export class DirectorEngine implements ConnectionFactory {
     const n = this.handle(buf, length);
     if (n > 0) giveBackForwardingTtl(this.view);
     return n;
+  }
+
+  /**
+   * One ICMP read from the raw ICMP socket at buf[VNET_HDR_LEN, length): an error about one
+   * of the director's tunnel packets (director/icmp/tunnel-icmp.ts). Returns the bytes of
+   * the error for the client to write to the TUN device (vnet header first), or 0.
+   */
+  processTunnelIcmp(buf: Uint8Array, length: number): number {
+    return this.tunnelIcmp.handle(buf, length, this.nowMs);
   }
 
   /** process() but for the TTL: every path that answers with bytes to write. */
