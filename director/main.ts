@@ -36,6 +36,12 @@ const program = new Command()
       "forwards it there instead of in the director's write(2); helps parallel streams",
     parseCpuMaskOption,
   )
+  .option(
+    "--allow-test-fill",
+    "accept the bench's control request that fills the connection table with synthetic " +
+      "ESTABLISHED entries (npm run bench -- --scaling); never on a director serving users",
+    false,
+  )
   .parse();
 
 const opts = program.opts<
@@ -46,6 +52,7 @@ const opts = program.opts<
     offload: boolean;
     transmit: TransmitMode;
     rpsCpus?: string;
+    allowTestFill: boolean;
   }
 >();
 
@@ -57,6 +64,7 @@ async function main(): Promise<void> {
     offload: opts.offload,
     transmit: opts.transmit,
     rpsCpus: opts.rpsCpus,
+    allowTestFill: opts.allowTestFill,
     config,
   });
   let stopping = false;

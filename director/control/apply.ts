@@ -14,6 +14,7 @@ import { applyTableCommands, type TableCommand } from "./table-commands.ts";
 import { readSysctls, writeSysctls } from "../sysctl/settings.ts";
 import type { LinkDescription, NextHopDescription } from "../net/link-table.ts";
 import type { TunnelHopDescription } from "../net/tunnel-table.ts";
+import { type FillRequest, fillTable } from "../engine/synthetic-fill.ts";
 
 export type ControlRequest =
   | { id: number; op: "ipvsadm"; commands: TableCommand[] }
@@ -24,7 +25,9 @@ export type ControlRequest =
   /** From the director's control thread only: where DR frames go (director/net/). */
   | { id: number; op: "links"; links: LinkDescription[]; hops: NextHopDescription[] }
   /** From the director's control thread only: the routes towards TUN servers. */
-  | { id: number; op: "tunnels"; hops: TunnelHopDescription[] };
+  | { id: number; op: "tunnels"; hops: TunnelHopDescription[] }
+  /** The bench's synthetic entries; the director passes it on only with --allow-test-fill. */
+  | ({ id: number; op: "fill" } & FillRequest);
 
 export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "ipvsadm",
@@ -34,6 +37,7 @@ export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "sysctl",
   "links",
   "tunnels",
+  "fill",
 ];
 
 /**
@@ -100,5 +104,7 @@ export function applyControl(
     case "tunnels":
       engine.tunnels.configure(request.hops);
       return null;
+    case "fill":
+      return fillTable(engine, request);
   }
 }
