@@ -2,12 +2,15 @@
 // ports of the services every peer offers, so all peers serve the same traffic.
 import { defaultTopology, type Topology } from "../lab/topology.ts";
 
-export const LAB = "lvsbench";
+/** The bench's lab; LVSLAB_BENCH_LAB names another, so a run beside CI's keeps to its own. */
+export const LAB = process.env.LVSLAB_BENCH_LAB || "lvsbench";
 export const VIP = "203.0.113.5";
 export const CLIENT = "198.51.100.2";
 export const RS1 = "172.16.0.2";
 export const RS2 = "172.16.0.3";
 export const REAL_SERVERS = [RS1, RS2] as const;
+/** The director host's address on the real servers' LAN: VS/TUN's outer source. */
+export const DIRECTOR_PRIVATE = "172.16.0.254";
 /** iperf3 (TCP control + data, UDP data): one real server, since iperf3's control and
  * data connections must reach the same server process. */
 export const IPERF_PORT = 5201;

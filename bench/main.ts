@@ -1,7 +1,9 @@
-// `npm run bench`: kernel forwarding, kernel nftables DNAT, HAProxy and lvslab (VS/NAT and
-// VS/DR) side by side, in one run on one netns lab (lvsbench): bulk TCP, new connections per
-// second with latency, small-packet UDP, CPU per packet, per connection and per GB served; then the engine alone at a million connections, the
-// packet worker's GC counters and its CPU profile. Writes bench/results/<date>.json and
+// `npm run bench`: kernel forwarding, kernel nftables DNAT, HAProxy and lvslab (VS/NAT, VS/DR
+// and VS/TUN) side by side, in one run on one netns lab (lvsbench): bulk TCP, new connections
+// per second with latency, small-packet UDP, CPU per packet, per connection, per GB served
+// (the director's) and per GB received (the real server's, VS/TUN's decapsulator apart); then
+// the engine alone at a million connections, the packet worker's GC counters and the director
+// threads' CPU profiles. Writes bench/results/<date>.json and
 // bench/results/latest.md and prints the markdown (or the JSON with --json).
 import fs from "node:fs";
 import os from "node:os";
@@ -23,10 +25,12 @@ import { nftDnatPeer } from "./peers/nft-dnat.ts";
 import { haproxyPeer } from "./peers/haproxy.ts";
 import { lvslabPeer } from "./peers/lvslab.ts";
 import { lvslabDrPeer } from "./peers/lvslab-dr.ts";
+import { lvslabTunPeer } from "./peers/lvslab-tun.ts";
+import { TUNNEL_TYPES, type TunnelType } from "../director/service/tunnel-options.ts";
 import { measureTcp } from "./metrics/throughput.ts";
 import { measureConnRate } from "./metrics/conn-rate.ts";
 import { measureUdp } from "./metrics/udp-pps.ts";
-import { clockTicksPerSecond, startCpuCount } from "./metrics/cpu.ts";
+import { clockTicksPerSecond, CpuPerGB, startCpuCount } from "./metrics/cpu.ts";
 import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
 import { workerProfiles } from "./metrics/profile.ts";
@@ -35,18 +39,21 @@ import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
 
-const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-dr"];
+const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-dr", "lvslab-tun"];
 /** The peers whose packets to the VIP must reach lvslab's TUN device. */
-const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-dr"];
+const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-dr", "lvslab-tun"];
+/** The groups of rows a run may be limited to (--rows). */
+const ROW_GROUPS = ["bulk", "http", "udp"] as const;
+type RowGroup = (typeof ROW_GROUPS)[number];
 /**
- * The order peers run in, in every round. Both lvslab peers go right before HAProxy: the
+ * The order peers run in, in every round. The lvslab peers go right before HAProxy: the
  * connections HAProxy terminated leave TIME_WAIT sockets on VIP:80 in the director's
  * namespace for a minute, and the kernel's early demux hands packets matching them to those
  * sockets instead of routing them into lvslab's TUN device (nftables DNAT and kernel
  * forwarding are unaffected). The kernel and nftables runs in between let them expire before
  * the next round.
  */
-const RUN_ORDER: PeerId[] = ["lvslab", "lvslab-dr", "haproxy", "kernel", "nft"];
+const RUN_ORDER: PeerId[] = ["lvslab", "lvslab-dr", "lvslab-tun", "haproxy", "kernel", "nft"];
 /** The longest a TIME_WAIT socket lives (Linux's TCP_TIMEWAIT_LEN), plus a margin. */
 const TIME_WAIT_MS = 65_000;
 const TOOLS: Record<string, string> = {
@@ -63,6 +70,8 @@ interface Options {
   quick: boolean;
   json: boolean;
   peers: string;
+  rows: string;
+  tunType: string;
   connections: string;
   engine: boolean;
   profile: boolean;
@@ -74,7 +83,7 @@ interface Options {
 const program = new Command()
   .name("bench")
   .description(
-    "lvslab (VS/NAT and VS/DR) against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
+    "lvslab (VS/NAT, VS/DR and VS/TUN) against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
   )
   .option("--seconds <n>", "length of each load run (default 5, 2 with --quick)")
   .option(
@@ -88,12 +97,23 @@ const program = new Command()
     `comma-separated subset of ${ALL_PEERS.join(",")}`,
     ALL_PEERS.join(","),
   )
+  .option(
+    "--rows <list>",
+    `comma-separated subset of the rows to measure: ${ROW_GROUPS.join(",")} (bulk TCP with ` +
+      "the CPU per GB rows, new connections with latency and CPU per connection, UDP)",
+    ROW_GROUPS.join(","),
+  )
+  .option(
+    "--tun-type <type>",
+    `the lvslab TUN peer's encapsulation: ${TUNNEL_TYPES.join(", ")}`,
+    "ipip",
+  )
   .option("--connections <n>", "connection-table size for the engine-alone measurement", "1000000")
   .option("--no-engine", "skip the engine-alone (connection table) measurement")
   .option("--no-profile", "skip the profiled lvslab run")
   .option(
     "--lvslab-args <options>",
-    "more lvslab-director options for both lvslab peers, space-separated (e.g. --transmit=off)",
+    "more lvslab-director options for every lvslab peer, space-separated (e.g. --transmit=off)",
     "",
   )
   .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
@@ -107,6 +127,24 @@ function commandLine(): string {
     : `npx tsx bench/main.ts${tail}`;
 }
 
+/** A comma-separated option's items, each checked against what it may name. */
+function listOption<T extends string>(
+  text: string,
+  allowed: readonly T[],
+  what: string,
+  option: string,
+): T[] {
+  const items = text.split(",").map((p) => p.trim()).filter((p) => p !== "") as T[];
+  const unknown = items.filter((p) => !allowed.includes(p));
+  if (unknown.length > 0 || items.length === 0) {
+    throw new Error(
+      `${option}: ${unknown.length > 0 ? `unknown ${what}(s) ${unknown.join(", ")}` : "empty"}; ` +
+        `choose from ${allowed.join(", ")}`,
+    );
+  }
+  return items;
+}
+
 function missingTools(): string[] {
   return Object.entries(TOOLS)
     .filter(([cmd]) =>
@@ -115,7 +153,12 @@ function missingTools(): string[] {
     .map(([, pkg]) => pkg);
 }
 
-function makePeer(id: PeerId, statsFile: string, directorArgs: string[]): Peer {
+function makePeer(
+  id: PeerId,
+  statsFile: string,
+  directorArgs: string[],
+  tunType: TunnelType,
+): Peer {
   switch (id) {
     case "kernel":
       return kernelForwardingPeer();
@@ -127,6 +170,8 @@ function makePeer(id: PeerId, statsFile: string, directorArgs: string[]): Peer {
       return lvslabPeer({ statsFile, directorArgs });
     case "lvslab-dr":
       return lvslabDrPeer({ directorArgs });
+    case "lvslab-tun":
+      return lvslabTunPeer({ directorArgs, tunType });
   }
 }
 
@@ -157,29 +202,36 @@ async function timed<T>(windows: Window[], fn: () => Promise<T>): Promise<T> {
 
 type Push = (metric: string, value: number | null, note?: string) => void;
 const NO_DIRECTOR_PROCESS = "no director process: the kernel's work is in softirq";
+const NO_DECAPSULATOR = "no decapsulator: the packets arrive as they were sent";
 
-/** Bulk TCP both ways, 1 and 4 streams; the director's CPU per GB over the download runs. */
+/**
+ * Bulk TCP both ways, 1 and 4 streams; the director's CPU per GB over the download runs, and
+ * the real server's (rs1's iperf3 servers and, for VS/TUN, its decapsulator) per GB received
+ * over the upload runs.
+ */
 async function measureBulk(
   peer: Peer,
   seconds: number,
+  serverPids: number[],
   push: Push,
   windows: Window[],
   log: Log,
 ): Promise<void> {
-  let downCpu: number | null = 0;
-  let downBytes = 0;
+  const director = new CpuPerGB();
+  const realServer = new CpuPerGB();
+  const decap = new CpuPerGB();
+  const decapPid = peer.decapsulatorPid?.() ?? null;
   for (const streams of [1, 4]) {
     for (const reverse of [false, true]) {
-      const stopCpu = reverse ? startCpuCount(peer.directorPid()) : null;
+      const stops = reverse
+        ? [director.start([peer.directorPid()])]
+        : [realServer.start([...serverPids, ...(decapPid === null ? [] : [decapPid])])];
+      if (!reverse && decapPid !== null) stops.push(decap.start([decapPid]));
       const tcp = await timed(
         windows,
         () => measureTcp({ target: peer.targets.tcp, streams, reverse, seconds }),
       );
-      if (stopCpu) {
-        const cpu = stopCpu().process;
-        downCpu = downCpu === null || cpu === null ? null : downCpu + cpu;
-        downBytes += tcp.bytes;
-      }
+      for (const stop of stops) stop(tcp.bytes);
       log(
         `  ${peer.label}: TCP ${streams} stream(s)${reverse ? " reverse" : ""}: ${
           tcp.gbps.toFixed(2)
@@ -190,23 +242,44 @@ async function measureBulk(
   }
   push(
     "cpuDirectorPerGB",
-    downCpu !== null && downBytes > 0 ? (downCpu * 1e3) / (downBytes / 1e9) : null,
-    downCpu === null ? NO_DIRECTOR_PROCESS : undefined,
+    director.msPerGB(),
+    peer.directorPid() === null ? NO_DIRECTOR_PROCESS : undefined,
   );
+  push("cpuRealServerPerGB", realServer.msPerGB());
+  push("cpuDecapPerGB", decap.msPerGB(), decapPid === null ? NO_DECAPSULATOR : undefined);
 }
 
-async function measurePeer(
+interface MeasureContext {
+  seconds: number;
+  rows: RowGroup[];
+  /** rs1's iperf3 servers. */
+  serverPids: number[];
+  out: Measurement[];
+  warnings: string[];
+  windows: Window[];
+  log: Log;
+}
+
+async function measurePeer(peer: Peer, ctx: MeasureContext): Promise<void> {
+  const { seconds, out, warnings, windows, log } = ctx;
+  const push: Push = (metric, value, note) =>
+    out.push({ metric, peer: peer.id, value, ...(note ? { note } : {}) });
+  if (ctx.rows.includes("bulk")) {
+    await measureBulk(peer, seconds, ctx.serverPids, push, windows, log);
+  }
+  if (ctx.rows.includes("http")) await measureHttp(peer, seconds, push, warnings, windows, log);
+  if (ctx.rows.includes("udp")) await measureUdpRows(peer, seconds, push, windows, log);
+}
+
+/** New HTTP connections per second (wrk), their latency and the director's CPU per connection. */
+async function measureHttp(
   peer: Peer,
   seconds: number,
-  out: Measurement[],
+  push: Push,
   warnings: string[],
   windows: Window[],
   log: Log,
 ): Promise<void> {
-  const push: Push = (metric, value, note) =>
-    out.push({ metric, peer: peer.id, value, ...(note ? { note } : {}) });
-  await measureBulk(peer, seconds, push, windows, log);
-
   const stopHttpCpu = startCpuCount(peer.directorPid());
   const http = await timed(windows, () => measureConnRate({ url: peer.targets.http, seconds }));
   const httpCpu = stopHttpCpu();
@@ -226,7 +299,16 @@ async function measurePeer(
     httpCpu.process !== null && http.requests > 0 ? (httpCpu.process * 1e6) / http.requests : null,
     httpCpu.process === null ? NO_DIRECTOR_PROCESS : undefined,
   );
+}
 
+/** Small UDP datagrams: delivered per second and the CPU per datagram. */
+async function measureUdpRows(
+  peer: Peer,
+  seconds: number,
+  push: Push,
+  windows: Window[],
+  log: Log,
+): Promise<void> {
   const udpTarget = peer.targets.udp;
   if (udpTarget === null) {
     const note = peer.udpNote ?? "not measured";
@@ -329,18 +411,19 @@ async function profilePeer(
 }
 
 /**
- * The director's threads under node --cpu-prof: NAT over bulk uploads and new connections,
- * then DR over a download (what bounds its CPU per GB served).
+ * The director's threads under node --cpu-prof, for each lvslab peer of the run: NAT over bulk
+ * uploads and new connections, DR over a download (what bounds its CPU per GB served), TUN
+ * over an upload (the director cuts the client's super-packets into tunnel packets) with rs1's
+ * decapsulator profiled too.
  */
 async function profiledRun(
   workDir: string,
   seconds: number,
+  peerIds: PeerId[],
   directorArgs: string[],
+  tunType: TunnelType,
   log: Log,
 ): Promise<ProfileResult[]> {
-  const natDir = path.join(workDir, "profile");
-  const drDir = path.join(workDir, "profile-dr");
-  for (const d of [natDir, drDir]) fs.mkdirSync(d, { recursive: true });
   const http: ProfiledLoad = {
     load: "new HTTP connections (wrk)",
     run: async (peer) =>
@@ -348,25 +431,39 @@ async function profiledRun(
         (await measureConnRate({ url: peer.targets.http, seconds })).requestsPerSecond.toFixed(0)
       } conn/s`,
   };
-  const nat = await profilePeer(
-    lvslabPeer({ profileDir: natDir, label: "lvslab (profiled)", directorArgs }),
-    natDir,
-    workDir,
-    [tcpLoad(1, false, seconds), tcpLoad(4, false, seconds), http],
-    log,
-  );
-  const dr = await profilePeer(
-    lvslabDrPeer({ profileDir: drDir, directorArgs }),
-    drDir,
-    workDir,
-    [tcpLoad(1, true, seconds)],
-    log,
-  );
-  return [...nat, ...dr.map((p) => ({ ...p, load: `VS/DR: ${p.load}` }))];
+  const runs: { id: PeerId; prefix: string; peer: (dir: string) => Peer; loads: ProfiledLoad[] }[] =
+    [
+      {
+        id: "lvslab",
+        prefix: "",
+        peer: (profileDir) => lvslabPeer({ profileDir, label: "lvslab (profiled)", directorArgs }),
+        loads: [tcpLoad(1, false, seconds), tcpLoad(4, false, seconds), http],
+      },
+      {
+        id: "lvslab-dr",
+        prefix: "VS/DR: ",
+        peer: (profileDir) => lvslabDrPeer({ profileDir, directorArgs }),
+        loads: [tcpLoad(1, true, seconds)],
+      },
+      {
+        id: "lvslab-tun",
+        prefix: "VS/TUN: ",
+        peer: (profileDir) => lvslabTunPeer({ profileDir, directorArgs, tunType }),
+        loads: [tcpLoad(1, false, seconds)],
+      },
+    ];
+  const profiles: ProfileResult[] = [];
+  for (const run of runs.filter((r) => peerIds.includes(r.id))) {
+    const dir = path.join(workDir, `profile-${run.id}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const found = await profilePeer(run.peer(dir), dir, workDir, run.loads, log);
+    profiles.push(...found.map((p) => ({ ...p, load: `${run.prefix}${p.load}` })));
+  }
+  return profiles;
 }
 
 /** The bench's lab, tuned for tens of thousands of short connections, with nginx and iperf3. */
-async function prepareLab(workDir: string, log: Log): Promise<void> {
+async function prepareLab(workDir: string, log: Log): Promise<number[]> {
   await labDown(LAB);
   log(`bringing up lab '${LAB}' (work files in ${workDir})`);
   await labUp({ name: LAB, director: false, topology: benchTopology() });
@@ -382,7 +479,7 @@ async function prepareLab(workDir: string, log: Log): Promise<void> {
       "net.ipv4.tcp_max_syn_backlog": "4096",
     });
   }
-  await startRealServers(workDir);
+  return (await startRealServers(workDir)).iperf3.map((p) => p.pid);
 }
 
 /** Writes <date>.json and latest.md, and prints the markdown (or the JSON). */
@@ -412,10 +509,13 @@ async function main(): Promise<void> {
   }
   const seconds = Math.max(1, Math.min(60, Number(opts.seconds ?? (opts.quick ? 2 : 5)) || 5));
   const rounds = Math.max(1, Math.min(9, Number(opts.rounds ?? (opts.quick ? 1 : 3)) || 3));
-  const peerIds = opts.peers.split(",").map((p) => p.trim()) as PeerId[];
-  const unknown = peerIds.filter((p) => !ALL_PEERS.includes(p));
-  if (unknown.length > 0) {
-    throw new Error(`unknown peer(s) ${unknown.join(", ")}; choose from ${ALL_PEERS.join(", ")}`);
+  const peerIds = listOption(opts.peers, ALL_PEERS, "peer", "--peers");
+  const rows = listOption(opts.rows, ROW_GROUPS, "row group", "--rows");
+  const tunType = opts.tunType as TunnelType;
+  if (!TUNNEL_TYPES.includes(tunType)) {
+    throw new Error(
+      `--tun-type ${opts.tunType} is not a tunnel type; choose from ${TUNNEL_TYPES.join(", ")}`,
+    );
   }
   requireRoot();
   const missing = missingTools();
@@ -454,10 +554,13 @@ async function main(): Promise<void> {
   // Shown in the order (a)..(e), run in RUN_ORDER.
   const directorArgs = opts.lvslabArgs.split(/\s+/).filter((arg) => arg !== "");
   const peers = ALL_PEERS.filter((id) => peerIds.includes(id)).map((id) =>
-    makePeer(id, statsFile, directorArgs)
+    makePeer(id, statsFile, directorArgs, tunType)
   );
+  // The profiled runs follow the last lvslab peer of the first round (before HAProxy's).
+  const lastLvslab = RUN_ORDER.filter((id) => LVSLAB_PEERS.includes(id) && peerIds.includes(id))
+    .at(-1);
   try {
-    await prepareLab(workDir, log);
+    const serverPids = await prepareLab(workDir, log);
     for (let round = 0; round < rounds; round++) {
       if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
       const measurements: Measurement[] = [];
@@ -466,14 +569,10 @@ async function main(): Promise<void> {
         const peer = peers.find((p) => p.id === id);
         if (!peer) continue;
         const windows = peer.id === "lvslab" ? lvslabWindows : [];
-        await runPeer(
-          peer,
-          workDir,
-          () => measurePeer(peer, seconds, measurements, warnings, windows, log),
-          log,
-        );
-        if (id === "lvslab" && round === 0 && opts.profile && !opts.quick) {
-          profiles = await profiledRun(workDir, seconds, directorArgs, log);
+        const ctx = { seconds, rows, serverPids, out: measurements, warnings, windows, log };
+        await runPeer(peer, workDir, () => measurePeer(peer, ctx), log);
+        if (id === lastLvslab && round === 0 && opts.profile && !opts.quick) {
+          profiles = await profiledRun(workDir, seconds, peerIds, directorArgs, tunType, log);
         }
       }
     }

@@ -51,7 +51,13 @@ function startIperf3(workDir: string, addr: string, tag: string): Promise<Backgr
   });
 }
 
-export async function startRealServers(workDir: string): Promise<Background[]> {
+export interface RealServerPrograms {
+  all: Background[];
+  /** rs1's iperf3 servers (its own address and the VIP): the bulk TCP receivers. */
+  iperf3: Background[];
+}
+
+export async function startRealServers(workDir: string): Promise<RealServerPrograms> {
   const started: Background[] = [];
   try {
     for (const [host, addr] of [["rs1", RS1], ["rs2", RS2]] as const) {
@@ -71,11 +77,14 @@ export async function startRealServers(workDir: string): Promise<Background[]> {
         }),
       );
     }
-    started.push(await startIperf3(workDir, RS1, ""));
-    started.push(await startIperf3(workDir, VIP, "-vip"));
+    const iperf3: Background[] = [];
+    for (const [addr, tag] of [[RS1, ""], [VIP, "-vip"]]) {
+      iperf3.push(await startIperf3(workDir, addr, tag));
+      started.push(iperf3.at(-1)!);
+    }
+    return { all: started, iperf3 };
   } catch (err) {
     await Promise.all(started.map((p) => p.stop()));
     throw err;
   }
-  return started;
 }
