@@ -10,7 +10,7 @@ import { parseIPv4 } from "../../director/net/ipv4-address.ts";
 import { Verdict } from "./drop-reasons.ts";
 import { DecapChannel, DecapLoop } from "./decap-loop.ts";
 import type { TunnelType } from "./outer-packet.ts";
-import { fakeReceiver, gre, gue, icmpEcho, ipip, tcpSyn } from "./test-packets.ts";
+import { fakeReceiver, gre, gue, icmpEcho, ipip, tcpSegment, tcpSyn } from "./test-packets.ts";
 
 const DIRECTOR = "172.16.1.254";
 const RS = "172.16.1.2";
@@ -90,4 +90,29 @@ test("one loop, three types: each channel decapsulates its own and counts apart"
   assert.deepEqual(counts(channels[2]!), { [Verdict.INJECT]: 2 });
   assert.deepEqual(counts(wrong), { [Verdict.NOT_TUNNEL]: 2 });
   assert.equal(loop.channel("gre"), channels[2]);
+});
+
+test("a batch of one flow's segments is written as one super-packet; counted per packet", () => {
+  const devNull = fs.openSync("/dev/null", "w");
+  const segs = [0, 1, 2].map((k) =>
+    ipip(
+      DIRECTOR,
+      RS,
+      tcpSegment(CLIENT, VIP, 40000, 80, new Uint8Array(1000).fill(k), {
+        seq: 1000 + 1000 * k,
+      }),
+    )
+  );
+  const channel = new DecapChannel("ipip", fakeReceiver([...segs, packets("ipip")[0]!]));
+  const loop = new DecapLoop([channel], devNull, {
+    guePort: 6080,
+    directors: new Set([parseIPv4(DIRECTOR)! | 0]),
+    innerDestinations: new Set([parseIPv4(VIP)! | 0]),
+  });
+  loop.handleBatch(channel, 4);
+  fs.closeSync(devNull);
+  assert.equal(channel.counts[Verdict.INJECT], 4);
+  assert.equal(channel.merger!.writes, 2, "the three segments in one write, the echo in another");
+  assert.equal(channel.merger!.superPackets, 1);
+  assert.equal(channel.merger!.mergedSegments, 3);
 });
