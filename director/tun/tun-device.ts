@@ -48,7 +48,7 @@ export interface TunOptions {
   multiQueue?: boolean;
   /**
    * Frame every packet with a virtio_net_hdr (default true: the director's fast path). The
-   * real servers' decapsulator only writes whole packets and opens it without.
+   * real servers' decapsulator writes merged TCP segments with it too.
    */
   vnetHeader?: boolean;
 }

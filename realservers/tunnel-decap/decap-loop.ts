@@ -1,7 +1,9 @@
 // The receive loop: sleep in poll(2) on the raw sockets (one per tunnel type: a real server
 // may take IPIP, GUE and GRE at once, as a kernel one may have tunl0, fou and gre0), take a
-// batch with recvmmsg, check each packet (outer-packet.ts), write each inner packet to the
-// TUN device. It runs on the main thread in slices of SLICE_MS and then yields once to the
+// batch with recvmmsg, check each packet (outer-packet.ts), hand each inner packet to the
+// channel's TcpMerger (tcp-merge.ts), which merges a flow's consecutive TCP segments of the
+// batch into super-packets and writes to the TUN device; the batch's end writes what is
+// pending. It runs on the main thread in slices of SLICE_MS and then yields once to the
 // event loop, where signals, the stats file and the address refresh are served: the loop
 // itself allocates nothing per packet (counters in typed arrays, one reused result, cached
 // write views).
@@ -10,15 +12,16 @@ import { writeFd } from "../../director/tun/fd-io.ts";
 import { Verdict, VERDICT_COUNT } from "./drop-reasons.ts";
 import { type DecapPolicy, decapsulate, Decapsulated, type TunnelType } from "./outer-packet.ts";
 import type { RawReceiver } from "./raw-receiver.ts";
+import { TcpMerger } from "./tcp-merge.ts";
 
 /** How long one slice of the loop runs before the event loop gets a turn. */
 export const SLICE_MS = 50;
 /** Batches taken per wake-up before poll(2) is asked again. */
 const MAX_BATCHES_PER_WAKE = 64;
-/** Inner offsets up to this get a cached view for write(2); beyond, the packet is moved. */
-const VIEW_OFFSETS = 256;
-
-export type ReceiverLike = Pick<RawReceiver, "fd" | "batch" | "receive" | "slot" | "length">;
+export type ReceiverLike = Pick<
+  RawReceiver,
+  "fd" | "batch" | "receive" | "slot" | "length" | "mergeArea"
+>;
 
 /** One tunnel type's raw socket and its counters. */
 export class DecapChannel<R extends ReceiverLike = ReceiverLike> {
@@ -27,12 +30,10 @@ export class DecapChannel<R extends ReceiverLike = ReceiverLike> {
   /** recvmmsg errors other than "nothing there", and the last errno. */
   receiveErrors = 0;
   lastReceiveErrno = 0;
-  /** views[slot * VIEW_OFFSETS + offset]: slot buffer from offset on, made on first use. */
-  readonly views: (Uint8Array | undefined)[];
+  /** Merges and writes this channel's inner packets (set by the DecapLoop it joins). */
+  merger: TcpMerger | null = null;
 
-  constructor(readonly type: TunnelType, readonly receiver: R) {
-    this.views = new Array(receiver.batch * VIEW_OFFSETS);
-  }
+  constructor(readonly type: TunnelType, readonly receiver: R) {}
 }
 
 export class DecapLoop {
@@ -42,11 +43,13 @@ export class DecapLoop {
 
   constructor(
     readonly channels: readonly DecapChannel[],
-    private readonly tunFd: number,
+    tunFd: number,
     /** Read on every packet; the caller may swap its address sets at any time. */
     readonly policy: DecapPolicy,
   ) {
     this.poll = new PollSet(channels.map((c) => c.receiver.fd));
+    const write = (buf: Uint8Array, count: number) => writeFd(tunFd, buf, count);
+    for (const c of channels) c.merger = new TcpMerger(c.receiver.mergeArea, write);
   }
 
   /** The channel of `type` (control path). */
@@ -90,28 +93,36 @@ export class DecapLoop {
         channel.lastReceiveErrno = -n;
         break;
       }
-      for (let i = 0; i < n; i++) this.handle(channel, i);
+      this.handleBatch(channel, n);
       if (n < receiver.batch) break;
     }
   }
 
-  /** Checks packet i of the channel's last batch and injects its inner packet or counts why not. */
+  /** Handles packets [0, n) of the channel's last batch, then writes what is pending. */
+  handleBatch(channel: DecapChannel, n: number): void {
+    for (let i = 0; i < n; i++) this.handle(channel, i);
+    this.countFailed(channel, channel.merger!.flush());
+  }
+
+  /**
+   * Checks packet i of the channel's last batch and hands its inner packet to the merger, or
+   * counts why not. The merger may hold it until handleBatch's end.
+   */
   handle(channel: DecapChannel, i: number): void {
     const buf = channel.receiver.slot(i);
     const out = this.out;
-    let verdict = decapsulate(buf, channel.receiver.length(i), channel.type, this.policy, out);
-    if (verdict === Verdict.INJECT) {
-      let offset = out.innerOffset;
-      if (offset >= VIEW_OFFSETS) {
-        buf.copyWithin(0, offset, offset + out.innerLength);
-        offset = 0;
-      }
-      const at = i * VIEW_OFFSETS + offset;
-      const view = channel.views[at] ?? (channel.views[at] = buf.subarray(offset));
-      if (writeFd(this.tunFd, view, out.innerLength) !== out.innerLength) {
-        verdict = Verdict.INJECT_FAILED;
-      }
-    }
+    const verdict = decapsulate(buf, channel.receiver.length(i), channel.type, this.policy, out);
     channel.counts[verdict]!++;
+    if (verdict === Verdict.INJECT) {
+      const failed = channel.merger!.add(buf.byteOffset + out.innerOffset, out.innerLength);
+      this.countFailed(channel, failed);
+    }
+  }
+
+  /** Packets counted as injected whose write(2) failed move to INJECT_FAILED. */
+  private countFailed(channel: DecapChannel, failed: number): void {
+    if (failed === 0) return;
+    channel.counts[Verdict.INJECT]! -= failed;
+    channel.counts[Verdict.INJECT_FAILED]! += failed;
   }
 }

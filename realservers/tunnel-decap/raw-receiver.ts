@@ -10,6 +10,7 @@
 // it gets, so the kernel has a socket there and sends no "port unreachable" (fou's socket
 // plays that part where the kernel has it).
 import koffi from "koffi";
+import { MERGE_AREA_SIZE } from "./tcp-merge.ts";
 
 // From <linux/socket.h>, <netinet/in.h>, <asm-generic/socket.h>, <linux/filter.h>.
 const AF_INET = 2;
@@ -30,6 +31,8 @@ const MSG_LEN_AT = 56;
 /** A slot holds the largest IPv4 packet (reassembled: the kernel defragments first). */
 export const SLOT_SIZE = 65536;
 export const DEFAULT_BATCH = 32;
+/** The merge area after the slots, rounded up so the iovecs that follow stay aligned. */
+const MERGE_AREA_BYTES = Math.ceil(MERGE_AREA_SIZE / 8) * 8;
 /** Receive buffer asked for (as root, beyond rmem_max): room for bursts while JS runs. */
 const RECEIVE_BUFFER = 4 << 20;
 
@@ -123,6 +126,8 @@ export class RawReceiver {
     readonly batch: number,
     private readonly memory: unknown,
     private readonly slots: Uint8Array[],
+    /** Where TcpMerger builds super-packets: in the slots' buffer, so payloads move by copyWithin. */
+    readonly mergeArea: Uint8Array,
     private readonly msgs: Uint8Array,
     private readonly words: Uint32Array,
     private readonly msgLenAt: number,
@@ -147,9 +152,10 @@ export class RawReceiver {
       c.close(fd);
       throw new Error(`cannot attach the socket filter (errno ${errno})`);
     }
-    // One native block: slots, then iovecs, then mmsghdrs (msg_name NULL: the outer header
-    // carries the source).
-    const iovAt = batch * SLOT_SIZE;
+    // One native block: slots, the merge area, then iovecs, then mmsghdrs (msg_name NULL:
+    // the outer header carries the source).
+    const mergeAt = batch * SLOT_SIZE;
+    const iovAt = mergeAt + MERGE_AREA_BYTES;
     const msgAt = iovAt + batch * IOVEC_SIZE;
     const total = msgAt + batch * MMSGHDR_SIZE;
     const memory = koffi.alloc("uint8_t", total);
@@ -173,6 +179,7 @@ export class RawReceiver {
       batch,
       memory,
       slots,
+      bytes.subarray(mergeAt, iovAt),
       bytes.subarray(msgAt, total),
       words,
       (msgAt + MSG_LEN_AT) / 4,

@@ -1,6 +1,7 @@
-// The decapsulator's counters as one JSON object: written to --stats-file every second (and
-// at exit), printed on SIGUSR1. Per tunnel type (each has its raw socket) and summed over
-// them, so a reader of one type's instance finds its numbers at the top. Control path only.
+// The decapsulator's counters as one JSON object: written to --stats-file (a second after
+// they settle, every few seconds while they move, and at exit), printed on SIGUSR1. Per
+// tunnel type (each has its raw socket) and summed over them, so a reader of one type's
+// instance finds its numbers at the top. Control path only.
 import fs from "node:fs";
 import { formatIPv4 } from "../../director/net/ipv4-address.ts";
 import { verdictCounts } from "./drop-reasons.ts";
@@ -16,6 +17,11 @@ export interface TypeStats {
   socketDrops: number;
   /** Packets by verdict: "injected" and each drop reason. */
   verdicts: Record<string, number>;
+  /** write(2) calls on the TUN device: injected packets less those merged (tcp-merge.ts). */
+  tunWrites: number;
+  /** Super-packets written and the TCP segments merged into them. */
+  superPackets: number;
+  mergedSegments: number;
 }
 
 export interface DecapStats extends TypeStats {
@@ -42,6 +48,9 @@ function typeStats(c: StatsChannel, socketDrops: number): TypeStats {
     receiveErrors: c.receiveErrors,
     socketDrops,
     verdicts: verdictCounts(c.counts),
+    tunWrites: c.merger?.writes ?? 0,
+    superPackets: c.merger?.superPackets ?? 0,
+    mergedSegments: c.merger?.mergedSegments ?? 0,
   };
 }
 
@@ -58,6 +67,9 @@ function total(parts: readonly TypeStats[]): TypeStats {
     receiveErrors: sum((p) => p.receiveErrors),
     socketDrops: sum((p) => p.socketDrops),
     verdicts,
+    tunWrites: sum((p) => p.tunWrites),
+    superPackets: sum((p) => p.superPackets),
+    mergedSegments: sum((p) => p.mergedSegments),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   IPPROTO_GRE,
   IPPROTO_IPIP,
 } from "./outer-packet.ts";
+import { MERGE_AREA_SIZE } from "./tcp-merge.ts";
 
 const IPPROTO_ICMP = 1;
 const IPPROTO_TCP = 6;
@@ -189,6 +190,71 @@ export function gre(
   body.set(inner, hlen);
   if (options.checksum) put16(body, 4, internetChecksum(body, 0, body.length));
   return ipv4(outerSrc, outerDst, IPPROTO_GRE, body, { tos: inner[1], ttl: inner[8] });
+}
+
+export interface TcpSegmentOptions extends Ipv4Options {
+  seq: number;
+  ack?: number;
+  /** TCP flags byte; default ACK. */
+  flags?: number;
+  window?: number;
+  /** Option bytes (a multiple of 4), e.g. a timestamp option. */
+  options?: Uint8Array;
+}
+
+/** A TCP segment src:sport → dst:dport carrying `payload`, checksums complete. */
+export function tcpSegment(
+  src: string,
+  dst: string,
+  sport: number,
+  dport: number,
+  payload: Uint8Array,
+  o: TcpSegmentOptions,
+): Uint8Array {
+  const opts = o.options ?? new Uint8Array(0);
+  const thl = 20 + opts.length;
+  const tcp = new Uint8Array(thl + payload.length);
+  put16(tcp, 0, sport);
+  put16(tcp, 2, dport);
+  put32(tcp, 4, o.seq);
+  put32(tcp, 8, o.ack ?? 0x0a0b0c0d);
+  tcp[12] = (thl / 4) << 4;
+  tcp[13] = o.flags ?? 0x10;
+  put16(tcp, 14, o.window ?? 502);
+  tcp.set(opts, 20);
+  tcp.set(payload, thl);
+  const pseudo = pseudoHeaderSum(addr(src), addr(dst), IPPROTO_TCP, tcp.length);
+  put16(tcp, 16, ~foldSum(sumBytes(tcp, 0, tcp.length, pseudo)) & 0xffff);
+  return ipv4(src, dst, IPPROTO_TCP, tcp, o);
+}
+
+/**
+ * A receiver stand-in whose batch holds the given packets, its slots and merge area in one
+ * buffer as RawReceiver's; refill() copies them back byte by byte (remote checksum offload
+ * and merging rewrite bytes; TypedArray.set would allocate a little).
+ */
+export function fakeReceiver(pkts: Uint8Array[], slotSize = 65536) {
+  const memory = new Uint8Array(pkts.length * slotSize + MERGE_AREA_SIZE);
+  const slots = pkts.map((p, i) => {
+    const slot = memory.subarray(i * slotSize, (i + 1) * slotSize);
+    slot.set(p);
+    return slot;
+  });
+  return {
+    fd: -1,
+    batch: pkts.length,
+    receive: () => pkts.length,
+    slot: (i: number) => slots[i]!,
+    length: (i: number) => pkts[i]!.length,
+    mergeArea: memory.subarray(pkts.length * slotSize),
+    refill: () => {
+      for (let i = 0; i < pkts.length; i++) {
+        const p = pkts[i]!;
+        const slot = slots[i]!;
+        for (let b = 0; b < p.length; b++) slot[b] = p[b]!;
+      }
+    },
+  };
 }
 
 /** Refreshes the IPv4 header checksum at buf[off] after a test changed the header. */

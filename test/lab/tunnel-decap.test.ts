@@ -13,7 +13,8 @@
 // truncated, or with a bad tunnel checksum is counted in the stats file and never answered;
 // the counters also come on SIGUSR1; a whole TCP connection (200 kB up, the answer back from
 // the VIP) runs through support/tiny-director.py, a stand-in director that encapsulates
-// what A's client sends; SIGTERM removes the TUN device and restores rp_filter.
+// what A's client sends; an address added to B later is accepted within a second; SIGTERM
+// removes the TUN device and restores rp_filter.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
@@ -38,6 +39,8 @@ import type { DecapStats } from "../../realservers/tunnel-decap/stats.ts";
 const canRun = labTestBlocker() === null;
 const CLIENT = "198.51.100.2";
 const VIP = "203.0.113.5";
+/** A VIP added while the decapsulator runs. */
+const LATE_VIP = "203.0.113.7";
 const STRANGER = "172.16.15.9";
 let pair: VethPair;
 let listener: ChildProcess | null = null;
@@ -273,6 +276,13 @@ describe("one decapsulator for several types", () => {
       const printed = await onSigusr1(decap);
       assert.equal(printed.type, "ipip,gre,gue");
       assert.equal(printed.byType.gre!.verdicts.injected, 3);
+      // An address added now is accepted within a second: `ip monitor` reports it (the
+      // periodic re-read is 30 s away).
+      pair.exec(pair.b, ["ip", "addr", "add", `${LATE_VIP}/32`, "dev", "lo"]);
+      await new Promise((r) => setTimeout(r, 1000));
+      const later = await onSigusr1(decap);
+      assert.ok(later.innerDestinations.includes(LATE_VIP), later.innerDestinations.join(" "));
+      pair.exec(pair.b, ["ip", "addr", "del", `${LATE_VIP}/32`, "dev", "lo"]);
     } finally {
       await stopChild(decap);
     }
