@@ -49,6 +49,12 @@ export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
   /** VS/TUN packets sent through the raw socket (segments counted one each), and refused. */
   tunnelPacketsSent: number;
   tunnelSendErrors: number;
+  /**
+   * VS/NAT packets queued as frames on a link (--nat-transmit packet; counted in framesSent
+   * too when sent), and those written back into the TUN device instead, by reason.
+   */
+  natFramesQueued: number;
+  natFallbacks: ReturnType<DirectorEngine["natRoutes"]["fallbackCounts"]>;
   /** Each Route server's interface, MAC and neighbour state (added by the control thread). */
   nextHops: NextHopStatus[];
 }
@@ -90,6 +96,8 @@ function linkCounters(engine: DirectorEngine) {
     frameSendCalls: c.sendCalls,
     tunnelPacketsSent: t.packetsSent,
     tunnelSendErrors: t.sendErrors,
+    natFramesQueued: engine.natRoutes.framesQueued,
+    natFallbacks: engine.natRoutes.fallbackCounts(),
   };
 }
 

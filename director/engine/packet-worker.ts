@@ -139,6 +139,7 @@ function run(data: PacketWorkerData): void {
       vips: [],
       routeServers: [],
       tunnelServers: [],
+      natServers: [],
     } satisfies ControlResponse,
   );
   let sinceTick = 0;
