@@ -155,13 +155,14 @@ export class Director {
       else waiter.reject(new Error(response.error));
     });
     await ready;
+    await this.applyConfig(config);
+    // Not waited for: until the worker has the routes, NAT packets go through the TUN device.
     if (this.options.natTransmit === "packet") {
-      await this.nextHops.followNatRoutes({
+      void this.nextHops.followNatRoutes({
         tunName: this.tun.name,
         tables: [String(DIRECTOR_TABLE)],
       });
     }
-    await this.applyConfig(config);
     this.controlServer = await serveControl((request) => this.control(request));
   }
 

@@ -113,6 +113,8 @@ export class RouteNextHops {
   /** NAT next-hop address → where its frames go, as sent to the worker. */
   private readonly natPlaced = new Map<number, NextHopDescription>();
   private natServers: readonly number[] = [];
+  /** The kernel's routes as last read. */
+  private natParsed: ParsedRoute[] = [];
   /** The routes last sent, as JSON (sent again only when they change). */
   private lastNatRoutes = "";
 
@@ -135,12 +137,8 @@ export class RouteNextHops {
     const run = this.queue.then(async () => {
       await this.placeTunnels(tunnelServers);
       await this.place(servers);
-      const fresh = natServers.some((a) => !this.natServers.includes(a));
       this.natServers = natServers;
-      if (this.natFollow !== null && fresh) {
-        await this.readNatRoutes();
-        await this.awaitResolution();
-      }
+      if (this.natFollow !== null) await this.placeNatServers();
     });
     this.queue = run.catch(() => {});
     return run;
@@ -148,14 +146,13 @@ export class RouteNextHops {
 
   /**
    * Starts VS/NAT over the links: reads the kernel's routes, opens a link for each interface
-   * they leave by, resolves the next hops (waiting up to RESOLVE_WAIT_MS), and keeps all of
-   * it current at each refresh.
+   * they leave by, and keeps all of it current at each refresh. Nothing waits for MACs: until
+   * a next hop is resolved its packets go through the TUN device.
    */
   followNatRoutes(follow: NatFollow): Promise<void> {
     this.natFollow = follow;
     const run = this.queue.then(async () => {
-      await this.readNatRoutes();
-      await this.awaitResolution();
+      await this.tryNatRoutes();
       this.start();
     });
     this.queue = run.catch(() => {});
@@ -304,7 +301,7 @@ export class RouteNextHops {
       if (moved.length > 0) await this.send.tunnels(moved);
     }
     if (this.natFollow !== null && (!paced || look % STEADY_EVERY === 0)) {
-      await this.readNatRoutes();
+      await this.tryNatRoutes();
     }
     for (const link of this.links.values()) {
       Atomics.store(link.mtu, 0, this.readMtu(link.description.ifname));
@@ -316,6 +313,21 @@ export class RouteNextHops {
       });
     }
     await this.placeAdopted();
+  }
+
+  /**
+   * readNatRoutes(), a failure warned about (once per message): NAT packets keep the routes
+   * the worker has (none at first: the TUN device) until a later refresh reads them.
+   */
+  private async tryNatRoutes(): Promise<void> {
+    try {
+      await this.readNatRoutes();
+    } catch (err) {
+      this.warnOnce(
+        `lvslab-director: NAT over the links: ${(err as Error).message}; ` +
+          "trying again at the next refresh",
+      );
+    }
   }
 
   /**
@@ -334,12 +346,13 @@ export class RouteNextHops {
       ? []
       : [...parseLocalRoutes(local), ...parseKernelRoutes(main, follow.tunName)];
     if (foreign.length > 0) {
-      this.warn(
+      this.warnOnce(
         `lvslab-director: policy rules (${foreign.join("; ")}) may route NAT packets ` +
           "other than the main table says: they are written back into the TUN device " +
           "(--nat-transmit packet follows the main table only)",
       );
     }
+    this.natParsed = parsed;
     const newLinks: LinkDescription[] = [];
     const hops: NextHopDescription[] = [];
     const routes: NatRouteDescription[] = [];
@@ -353,11 +366,7 @@ export class RouteNextHops {
       const index = link.description.index;
       routes.push({ net: r.net, bits: r.bits, kind: r.kind, link: index, gateway: r.gateway ?? 0 });
     }
-    // NAT servers on a directly attached network are next hops themselves.
-    for (const addr of this.natServers) {
-      const r = routeFor(addr, parsed);
-      if (r?.kind === RouteKind.ON_LINK) this.placeNatHop(this.links.get(r.dev!)!, addr, hops);
-    }
+    this.placeNatServerHops(hops);
     if (newLinks.length > 0 || hops.length > 0) await this.send.links(newLinks, hops);
     const text = JSON.stringify(routes);
     if (text !== this.lastNatRoutes) {
@@ -366,15 +375,27 @@ export class RouteNextHops {
     }
   }
 
+  /** NAT servers on a directly attached network are next hops themselves. */
+  private placeNatServerHops(hops: NextHopDescription[]): void {
+    for (const addr of this.natServers) {
+      const r = routeFor(addr, this.natParsed);
+      if (r?.kind === RouteKind.ON_LINK) this.placeNatHop(this.links.get(r.dev!)!, addr, hops);
+    }
+  }
+
+  /** Places the table's NAT servers on the routes last read (a table change). */
+  private async placeNatServers(): Promise<void> {
+    const hops: NextHopDescription[] = [];
+    this.placeNatServerHops(hops);
+    if (hops.length > 0) await this.send.links([], hops);
+  }
+
   /** The link NAT frames to `ifname` leave by (made, and listed in newLinks, on first use). */
   private async natLink(ifname: string, newLinks: LinkDescription[]): Promise<Link> {
     const known = this.links.has(ifname);
     const link = await this.link(ifname);
     if (!known) newLinks.push(link.description);
-    if (!this.natLinks.has(link)) {
-      this.natLinks.add(link);
-      await link.cache.refresh({ adopt: true });
-    }
+    this.natLinks.add(link);
     return link;
   }
 
@@ -408,10 +429,15 @@ export class RouteNextHops {
   /** One look of the timer (after the others queued); failures are warned about once. */
   look(): Promise<void> {
     this.queue = this.queue.then(() => this.refresh(true)).catch((err: Error) => {
-      if (err.message !== this.lastWarning) this.warn(`lvslab-director: ${err.message}`);
-      this.lastWarning = err.message;
+      this.warnOnce(`lvslab-director: ${err.message}`);
     });
     return this.queue;
+  }
+
+  /** Warns, unless the last warning said the same. */
+  private warnOnce(message: string): void {
+    if (message !== this.lastWarning) this.warn(message);
+    this.lastWarning = message;
   }
 
   stop(): void {
