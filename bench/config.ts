@@ -2,7 +2,8 @@
 // ports of the services every peer offers, so all peers serve the same traffic.
 import { defaultTopology, type Topology } from "../lab/topology.ts";
 
-export const LAB = "lvsbench";
+/** The bench's lab; LVSLAB_BENCH_LAB names another, so two benches can run at once. */
+export const LAB = process.env.LVSLAB_BENCH_LAB || "lvsbench";
 export const VIP = "203.0.113.5";
 export const CLIENT = "198.51.100.2";
 export const RS1 = "172.16.0.2";

@@ -21,7 +21,7 @@ import type { Peer } from "./peers/peer.ts";
 import { kernelForwardingPeer } from "./peers/kernel-forwarding.ts";
 import { nftDnatPeer } from "./peers/nft-dnat.ts";
 import { haproxyPeer } from "./peers/haproxy.ts";
-import { lvslabPeer } from "./peers/lvslab.ts";
+import { lvslabPacketPeer, lvslabPeer } from "./peers/lvslab.ts";
 import { lvslabDrPeer } from "./peers/lvslab-dr.ts";
 import { measureTcp } from "./metrics/throughput.ts";
 import { measureConnRate } from "./metrics/conn-rate.ts";
@@ -35,18 +35,18 @@ import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
 
-const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-dr"];
+const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-packet", "lvslab-dr"];
 /** The peers whose packets to the VIP must reach lvslab's TUN device. */
-const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-dr"];
+const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-packet", "lvslab-dr"];
 /**
- * The order peers run in, in every round. Both lvslab peers go right before HAProxy: the
+ * The order peers run in, in every round. The lvslab peers go right before HAProxy: the
  * connections HAProxy terminated leave TIME_WAIT sockets on VIP:80 in the director's
  * namespace for a minute, and the kernel's early demux hands packets matching them to those
  * sockets instead of routing them into lvslab's TUN device (nftables DNAT and kernel
  * forwarding are unaffected). The kernel and nftables runs in between let them expire before
  * the next round.
  */
-const RUN_ORDER: PeerId[] = ["lvslab", "lvslab-dr", "haproxy", "kernel", "nft"];
+const RUN_ORDER: PeerId[] = ["lvslab", "lvslab-packet", "lvslab-dr", "haproxy", "kernel", "nft"];
 /** The longest a TIME_WAIT socket lives (Linux's TCP_TIMEWAIT_LEN), plus a margin. */
 const TIME_WAIT_MS = 65_000;
 const TOOLS: Record<string, string> = {
@@ -93,7 +93,7 @@ const program = new Command()
   .option("--no-profile", "skip the profiled lvslab run")
   .option(
     "--lvslab-args <options>",
-    "more lvslab-director options for both lvslab peers, space-separated (e.g. --transmit=off)",
+    "more lvslab-director options for every lvslab peer, space-separated (e.g. --transmit=off)",
     "",
   )
   .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
@@ -125,6 +125,8 @@ function makePeer(id: PeerId, statsFile: string, directorArgs: string[]): Peer {
       return haproxyPeer();
     case "lvslab":
       return lvslabPeer({ statsFile, directorArgs });
+    case "lvslab-packet":
+      return lvslabPacketPeer({ directorArgs });
     case "lvslab-dr":
       return lvslabDrPeer({ directorArgs });
   }

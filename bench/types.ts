@@ -1,6 +1,6 @@
 // The shapes the bench's parts exchange and the JSON it writes.
 
-export type PeerId = "kernel" | "nft" | "haproxy" | "lvslab" | "lvslab-dr";
+export type PeerId = "kernel" | "nft" | "haproxy" | "lvslab" | "lvslab-packet" | "lvslab-dr";
 
 /** One number measured for one peer. */
 export interface Measurement {

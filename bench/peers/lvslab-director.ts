@@ -9,6 +9,8 @@ import { REPO_ROOT } from "../../lab/paths.ts";
 import { HTTP_PORT, IPERF_PORT, RS1, RS2, VIP } from "../config.ts";
 import { READY_LINES } from "../../director/ready-lines.ts";
 
+const DIRECTOR_READY_MS = 60_000;
+
 /** How the director forwards to the real servers (the YAML's `method`). */
 export type LvslabMethod = "masq" | "route";
 
@@ -74,6 +76,9 @@ export async function startLvslabDirector(
   return await startIn("director", "lvslab-director", argv, {
     logFile: path.join(ctx.workDir, `${options.fileTag}.log`),
     ready: { text: READY_LINES.director },
+    // tsx compiles the director at its start: on a machine busy with other work that alone
+    // has taken longer than the 15 s other programs get.
+    timeoutMs: DIRECTOR_READY_MS,
     cwd: REPO_ROOT,
     env,
   });
