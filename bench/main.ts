@@ -1,21 +1,23 @@
-// `npm run bench`: kernel forwarding, kernel nftables DNAT, HAProxy and lvslab (VS/NAT and
-// VS/DR) side by side, in one run on one netns lab (lvsbench): bulk TCP, new connections per
-// second with latency, small-packet UDP, CPU per packet, per connection and per GB served; then the engine alone at a million connections, the
-// packet worker's GC counters and its CPU profile. Writes bench/results/<date>.json and
-// bench/results/latest.md and prints the markdown (or the JSON with --json).
+// `npm run bench`: kernel forwarding, kernel nftables DNAT, HAProxy and lvslab (VS/NAT, VS/DR
+// and VS/TUN) side by side, in one run on one netns lab (lvsbench): bulk TCP, new connections
+// per second with latency, small-packet UDP, CPU per packet, per connection, per GB served
+// (the director's) and per GB received (the real server's, VS/TUN's decapsulator apart); then
+// the engine alone at a million connections, the packet worker's GC counters and the director
+// threads' CPU profiles. Writes bench/results/<date>.json and bench/results/latest.md and
+// prints the markdown (or the JSON with --json). With --scaling it measures how lvslab's cost
+// grows instead (bench/scaling/run.ts) and writes bench/results/scaling/.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
-import { labDown, labUp } from "../lab/netns/lab.ts";
 import { requireRoot } from "../lab/root.ts";
-import { setSysctls } from "../lab/netns/namespaces.ts";
-import { namespaceName } from "../lab/topology.ts";
 import { REPO_ROOT } from "../lab/paths.ts";
 import { runSync } from "../lab/netns/command.ts";
-import { benchTopology, LAB, VIP } from "./config.ts";
+import { useLab, VIP } from "./config.ts";
 import { stopAll } from "./procs.ts";
-import { startRealServers } from "./realservers.ts";
+import { onBenchLab } from "./bench-lab.ts";
+import { runScaling } from "./scaling/run.ts";
+import { renderScalingFrom, writeScalingResult } from "./scaling/output.ts";
 import { labNetState, stateDiff, vipSockets } from "./net-state.ts";
 import type { Peer } from "./peers/peer.ts";
 import { kernelForwardingPeer } from "./peers/kernel-forwarding.ts";
@@ -23,21 +25,34 @@ import { nftDnatPeer } from "./peers/nft-dnat.ts";
 import { haproxyPeer } from "./peers/haproxy.ts";
 import { lvslabPacketPeer, lvslabPeer } from "./peers/lvslab.ts";
 import { lvslabDrPeer } from "./peers/lvslab-dr.ts";
+import { lvslabTunPeer } from "./peers/lvslab-tun.ts";
+import { TUNNEL_TYPES, type TunnelType } from "../director/service/tunnel-options.ts";
 import { measureTcp } from "./metrics/throughput.ts";
 import { measureConnRate } from "./metrics/conn-rate.ts";
 import { measureUdp } from "./metrics/udp-pps.ts";
-import { clockTicksPerSecond, startCpuCount } from "./metrics/cpu.ts";
+import { clockTicksPerSecond, CpuPerGB, startCpuCount } from "./metrics/cpu.ts";
 import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
 import { workerProfiles } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
 import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
-import type { BenchResult, Measurement, PeerId, ProfileResult } from "./types.ts";
+import type { BenchResult, Measurement, PeerId, ProfileResult, ScalingResult } from "./types.ts";
 
-const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-packet", "lvslab-dr"];
+const ALL_PEERS: PeerId[] = [
+  "kernel",
+  "nft",
+  "haproxy",
+  "lvslab",
+  "lvslab-packet",
+  "lvslab-dr",
+  "lvslab-tun",
+];
 /** The peers whose packets to the VIP must reach lvslab's TUN device. */
-const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-packet", "lvslab-dr"];
+const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-packet", "lvslab-dr", "lvslab-tun"];
+/** The groups of rows a run may be limited to (--rows). */
+const ROW_GROUPS = ["bulk", "http", "udp"] as const;
+type RowGroup = (typeof ROW_GROUPS)[number];
 /**
  * The order peers run in, in every round. The lvslab peers go right before HAProxy: the
  * connections HAProxy terminated leave TIME_WAIT sockets on VIP:80 in the director's
@@ -46,7 +61,15 @@ const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-packet", "lvslab-dr"];
  * forwarding are unaffected). The kernel and nftables runs in between let them expire before
  * the next round.
  */
-const RUN_ORDER: PeerId[] = ["lvslab", "lvslab-packet", "lvslab-dr", "haproxy", "kernel", "nft"];
+const RUN_ORDER: PeerId[] = [
+  "lvslab",
+  "lvslab-packet",
+  "lvslab-dr",
+  "lvslab-tun",
+  "haproxy",
+  "kernel",
+  "nft",
+];
 /** The longest a TIME_WAIT socket lives (Linux's TCP_TIMEWAIT_LEN), plus a margin. */
 const TIME_WAIT_MS = 65_000;
 const TOOLS: Record<string, string> = {
@@ -63,18 +86,22 @@ interface Options {
   quick: boolean;
   json: boolean;
   peers: string;
+  rows: string;
+  tunType: string;
   connections: string;
   engine: boolean;
   profile: boolean;
   out: string;
   from?: string;
   lvslabArgs: string;
+  scaling: boolean;
+  lab?: string;
 }
 
 const program = new Command()
   .name("bench")
   .description(
-    "lvslab (VS/NAT and VS/DR) against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
+    "lvslab (VS/NAT, VS/DR and VS/TUN) against kernel forwarding, nftables DNAT and HAProxy on one netns lab, in one run",
   )
   .option("--seconds <n>", "length of each load run (default 5, 2 with --quick)")
   .option(
@@ -88,6 +115,17 @@ const program = new Command()
     `comma-separated subset of ${ALL_PEERS.join(",")}`,
     ALL_PEERS.join(","),
   )
+  .option(
+    "--rows <list>",
+    `comma-separated subset of the rows to measure: ${ROW_GROUPS.join(",")} (bulk TCP with ` +
+      "the CPU per GB rows, new connections with latency and CPU per connection, UDP)",
+    ROW_GROUPS.join(","),
+  )
+  .option(
+    "--tun-type <type>",
+    `the lvslab TUN peer's encapsulation: ${TUNNEL_TYPES.join(", ")}`,
+    "ipip",
+  )
   .option("--connections <n>", "connection-table size for the engine-alone measurement", "1000000")
   .option("--no-engine", "skip the engine-alone (connection table) measurement")
   .option("--no-profile", "skip the profiled lvslab run")
@@ -96,7 +134,18 @@ const program = new Command()
     "more lvslab-director options for every lvslab peer, space-separated (e.g. --transmit=off)",
     "",
   )
-  .option("--from <json>", "only re-render the markdown of a saved result (no lab, no root)")
+  .option(
+    "--scaling",
+    "how lvslab's cost grows instead: new connections/s and latency with 0, 100k and 1M " +
+      "entries in the table, director CPU per packet with 2-64 real servers and 1-1,000 " +
+      "services, table memory at 1M and 4M entries; writes bench/results/scaling/ (7 minutes or less)",
+    false,
+  )
+  .option("--lab <name>", "lab name (default lvsbench), so a run can sit beside another lab")
+  .option(
+    "--from <json>",
+    "only re-render the markdown (and a scaling result's plots) of a saved result (no lab, no root)",
+  )
   .option("--out <dir>", "where results are written", path.join(REPO_ROOT, "bench", "results"));
 
 function commandLine(): string {
@@ -107,6 +156,24 @@ function commandLine(): string {
     : `npx tsx bench/main.ts${tail}`;
 }
 
+/** A comma-separated option's items, each checked against what it may name. */
+function listOption<T extends string>(
+  text: string,
+  allowed: readonly T[],
+  what: string,
+  option: string,
+): T[] {
+  const items = text.split(",").map((p) => p.trim()).filter((p) => p !== "") as T[];
+  const unknown = items.filter((p) => !allowed.includes(p));
+  if (unknown.length > 0 || items.length === 0) {
+    throw new Error(
+      `${option}: ${unknown.length > 0 ? `unknown ${what}(s) ${unknown.join(", ")}` : "empty"}; ` +
+        `choose from ${allowed.join(", ")}`,
+    );
+  }
+  return items;
+}
+
 function missingTools(): string[] {
   return Object.entries(TOOLS)
     .filter(([cmd]) =>
@@ -115,7 +182,12 @@ function missingTools(): string[] {
     .map(([, pkg]) => pkg);
 }
 
-function makePeer(id: PeerId, statsFile: string, directorArgs: string[]): Peer {
+function makePeer(
+  id: PeerId,
+  statsFile: string,
+  directorArgs: string[],
+  tunType: TunnelType,
+): Peer {
   switch (id) {
     case "kernel":
       return kernelForwardingPeer();
@@ -129,10 +201,31 @@ function makePeer(id: PeerId, statsFile: string, directorArgs: string[]): Peer {
       return lvslabPacketPeer({ directorArgs });
     case "lvslab-dr":
       return lvslabDrPeer({ directorArgs });
+    case "lvslab-tun":
+      return lvslabTunPeer({ directorArgs, tunType });
   }
 }
 
 type Log = (line: string) => void;
+
+/** What every result records about its run, read before anything runs. */
+function runFacts(log: Log) {
+  const commit = benchCommit();
+  const writeSyncUs = writeSyncMicros();
+  log(`one fs.writeSync of 64 bytes costs ${writeSyncUs.toFixed(2)} µs on this host`);
+  return {
+    command: commandLine(),
+    machine: {
+      cpus: os.cpus().length,
+      kernel: os.release(),
+      node: process.version,
+      clockTicksPerSecond: clockTicksPerSecond(),
+      kernelBuild: os.version(),
+      writeSyncMicros: writeSyncUs,
+    },
+    commit,
+  };
+}
 
 interface Window {
   startMs: number;
@@ -159,29 +252,36 @@ async function timed<T>(windows: Window[], fn: () => Promise<T>): Promise<T> {
 
 type Push = (metric: string, value: number | null, note?: string) => void;
 const NO_DIRECTOR_PROCESS = "no director process: the kernel's work is in softirq";
+const NO_DECAPSULATOR = "no decapsulator: the packets arrive as they were sent";
 
-/** Bulk TCP both ways, 1 and 4 streams; the director's CPU per GB over the download runs. */
+/**
+ * Bulk TCP both ways, 1 and 4 streams; the director's CPU per GB over the download runs, and
+ * the real server's (rs1's iperf3 servers and, for VS/TUN, its decapsulator) per GB received
+ * over the upload runs.
+ */
 async function measureBulk(
   peer: Peer,
   seconds: number,
+  serverPids: number[],
   push: Push,
   windows: Window[],
   log: Log,
 ): Promise<void> {
-  let downCpu: number | null = 0;
-  let downBytes = 0;
+  const director = new CpuPerGB();
+  const realServer = new CpuPerGB();
+  const decap = new CpuPerGB();
+  const decapPid = peer.decapsulatorPid?.() ?? null;
   for (const streams of [1, 4]) {
     for (const reverse of [false, true]) {
-      const stopCpu = reverse ? startCpuCount(peer.directorPid()) : null;
+      const stops = reverse
+        ? [director.start([peer.directorPid()])]
+        : [realServer.start([...serverPids, ...(decapPid === null ? [] : [decapPid])])];
+      if (!reverse && decapPid !== null) stops.push(decap.start([decapPid]));
       const tcp = await timed(
         windows,
         () => measureTcp({ target: peer.targets.tcp, streams, reverse, seconds }),
       );
-      if (stopCpu) {
-        const cpu = stopCpu().process;
-        downCpu = downCpu === null || cpu === null ? null : downCpu + cpu;
-        downBytes += tcp.bytes;
-      }
+      for (const stop of stops) stop(tcp.bytes);
       log(
         `  ${peer.label}: TCP ${streams} stream(s)${reverse ? " reverse" : ""}: ${
           tcp.gbps.toFixed(2)
@@ -192,23 +292,44 @@ async function measureBulk(
   }
   push(
     "cpuDirectorPerGB",
-    downCpu !== null && downBytes > 0 ? (downCpu * 1e3) / (downBytes / 1e9) : null,
-    downCpu === null ? NO_DIRECTOR_PROCESS : undefined,
+    director.msPerGB(),
+    peer.directorPid() === null ? NO_DIRECTOR_PROCESS : undefined,
   );
+  push("cpuRealServerPerGB", realServer.msPerGB());
+  push("cpuDecapPerGB", decap.msPerGB(), decapPid === null ? NO_DECAPSULATOR : undefined);
 }
 
-async function measurePeer(
+interface MeasureContext {
+  seconds: number;
+  rows: RowGroup[];
+  /** rs1's iperf3 servers. */
+  serverPids: number[];
+  out: Measurement[];
+  warnings: string[];
+  windows: Window[];
+  log: Log;
+}
+
+async function measurePeer(peer: Peer, ctx: MeasureContext): Promise<void> {
+  const { seconds, out, warnings, windows, log } = ctx;
+  const push: Push = (metric, value, note) =>
+    out.push({ metric, peer: peer.id, value, ...(note ? { note } : {}) });
+  if (ctx.rows.includes("bulk")) {
+    await measureBulk(peer, seconds, ctx.serverPids, push, windows, log);
+  }
+  if (ctx.rows.includes("http")) await measureHttp(peer, seconds, push, warnings, windows, log);
+  if (ctx.rows.includes("udp")) await measureUdpRows(peer, seconds, push, windows, log);
+}
+
+/** New HTTP connections per second (wrk), their latency and the director's CPU per connection. */
+async function measureHttp(
   peer: Peer,
   seconds: number,
-  out: Measurement[],
+  push: Push,
   warnings: string[],
   windows: Window[],
   log: Log,
 ): Promise<void> {
-  const push: Push = (metric, value, note) =>
-    out.push({ metric, peer: peer.id, value, ...(note ? { note } : {}) });
-  await measureBulk(peer, seconds, push, windows, log);
-
   const stopHttpCpu = startCpuCount(peer.directorPid());
   const http = await timed(windows, () => measureConnRate({ url: peer.targets.http, seconds }));
   const httpCpu = stopHttpCpu();
@@ -228,7 +349,16 @@ async function measurePeer(
     httpCpu.process !== null && http.requests > 0 ? (httpCpu.process * 1e6) / http.requests : null,
     httpCpu.process === null ? NO_DIRECTOR_PROCESS : undefined,
   );
+}
 
+/** Small UDP datagrams: delivered per second and the CPU per datagram. */
+async function measureUdpRows(
+  peer: Peer,
+  seconds: number,
+  push: Push,
+  windows: Window[],
+  log: Log,
+): Promise<void> {
   const udpTarget = peer.targets.udp;
   if (udpTarget === null) {
     const note = peer.udpNote ?? "not measured";
@@ -331,18 +461,19 @@ async function profilePeer(
 }
 
 /**
- * The director's threads under node --cpu-prof: NAT over bulk uploads and new connections,
- * then DR over a download (what bounds its CPU per GB served).
+ * The director's threads under node --cpu-prof, for each lvslab peer of the run: NAT over bulk
+ * uploads and new connections, DR over a download (what bounds its CPU per GB served), TUN
+ * over an upload (the director cuts the client's super-packets into tunnel packets) with rs1's
+ * decapsulator profiled too.
  */
 async function profiledRun(
   workDir: string,
   seconds: number,
+  peerIds: PeerId[],
   directorArgs: string[],
+  tunType: TunnelType,
   log: Log,
 ): Promise<ProfileResult[]> {
-  const natDir = path.join(workDir, "profile");
-  const drDir = path.join(workDir, "profile-dr");
-  for (const d of [natDir, drDir]) fs.mkdirSync(d, { recursive: true });
   const http: ProfiledLoad = {
     load: "new HTTP connections (wrk)",
     run: async (peer) =>
@@ -350,41 +481,35 @@ async function profiledRun(
         (await measureConnRate({ url: peer.targets.http, seconds })).requestsPerSecond.toFixed(0)
       } conn/s`,
   };
-  const nat = await profilePeer(
-    lvslabPeer({ profileDir: natDir, label: "lvslab (profiled)", directorArgs }),
-    natDir,
-    workDir,
-    [tcpLoad(1, false, seconds), tcpLoad(4, false, seconds), http],
-    log,
-  );
-  const dr = await profilePeer(
-    lvslabDrPeer({ profileDir: drDir, directorArgs }),
-    drDir,
-    workDir,
-    [tcpLoad(1, true, seconds)],
-    log,
-  );
-  return [...nat, ...dr.map((p) => ({ ...p, load: `VS/DR: ${p.load}` }))];
-}
-
-/** The bench's lab, tuned for tens of thousands of short connections, with nginx and iperf3. */
-async function prepareLab(workDir: string, log: Log): Promise<void> {
-  await labDown(LAB);
-  log(`bringing up lab '${LAB}' (work files in ${workDir})`);
-  await labUp({ name: LAB, director: false, topology: benchTopology() });
-  const ns = (host: string) => namespaceName(LAB, host);
-  // Wide port range, quick port reuse, deep backlogs.
-  setSysctls(ns("client"), {
-    "net.ipv4.ip_local_port_range": "1024 65000",
-    "net.ipv4.tcp_tw_reuse": "1",
-  });
-  for (const host of ["director", "rs1", "rs2"]) {
-    setSysctls(ns(host), {
-      "net.core.somaxconn": "4096",
-      "net.ipv4.tcp_max_syn_backlog": "4096",
-    });
+  const runs: { id: PeerId; prefix: string; peer: (dir: string) => Peer; loads: ProfiledLoad[] }[] =
+    [
+      {
+        id: "lvslab",
+        prefix: "",
+        peer: (profileDir) => lvslabPeer({ profileDir, label: "lvslab (profiled)", directorArgs }),
+        loads: [tcpLoad(1, false, seconds), tcpLoad(4, false, seconds), http],
+      },
+      {
+        id: "lvslab-dr",
+        prefix: "VS/DR: ",
+        peer: (profileDir) => lvslabDrPeer({ profileDir, directorArgs }),
+        loads: [tcpLoad(1, true, seconds)],
+      },
+      {
+        id: "lvslab-tun",
+        prefix: "VS/TUN: ",
+        peer: (profileDir) => lvslabTunPeer({ profileDir, directorArgs, tunType }),
+        loads: [tcpLoad(1, false, seconds)],
+      },
+    ];
+  const profiles: ProfileResult[] = [];
+  for (const run of runs.filter((r) => peerIds.includes(r.id))) {
+    const dir = path.join(workDir, `profile-${run.id}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const found = await profilePeer(run.peer(dir), dir, workDir, run.loads, log);
+    profiles.push(...found.map((p) => ({ ...p, load: `${run.prefix}${p.load}` })));
   }
-  await startRealServers(workDir);
+  return profiles;
 }
 
 /** Writes <date>.json and latest.md, and prints the markdown (or the JSON). */
@@ -402,22 +527,62 @@ function writeResult(result: BenchResult, opts: Options, started: number, log: L
   process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : markdown);
 }
 
+/** Seconds per load run and rounds: the full bench, --quick, --scaling (shorter: 9 points). */
+const FULL_DEFAULTS = { seconds: 5, rounds: 3 };
+const QUICK_DEFAULTS = { seconds: 2, rounds: 1 };
+const SCALING_DEFAULTS = { seconds: 4, rounds: 1 };
+
+/** --scaling: the growth measurements on the bench's lab, then the JSON, markdown and plots. */
+async function scalingMain(opts: Options, seconds: number, rounds: number, log: Log) {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-scaling-"));
+  const started = Date.now();
+  const facts = runFacts(log);
+  const directorArgs = opts.lvslabArgs.split(/\s+/).filter((arg) => arg !== "");
+  let run;
+  try {
+    run = await runScaling({ workDir, seconds, rounds, directorArgs, log });
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  const result: ScalingResult = {
+    kind: "scaling",
+    ...facts,
+    date: new Date(started).toISOString(),
+    seconds,
+    rounds,
+    ...run,
+    plots: [],
+  };
+  const markdown = writeScalingResult(result, opts.out, log);
+  log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + "\n" : markdown);
+}
+
 async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
+  if (opts.lab) useLab(opts.lab);
   if (opts.from) {
-    const saved = JSON.parse(fs.readFileSync(opts.from, "utf8")) as BenchResult;
-    const markdown = renderReport(saved);
+    const saved = JSON.parse(fs.readFileSync(opts.from, "utf8")) as BenchResult | ScalingResult;
+    if ("kind" in saved && saved.kind === "scaling") {
+      process.stdout.write(renderScalingFrom(saved, opts.out, opts.json));
+      return;
+    }
+    const markdown = renderReport(saved as BenchResult);
     fs.mkdirSync(opts.out, { recursive: true });
     fs.writeFileSync(path.join(opts.out, "latest.md"), markdown);
     process.stdout.write(opts.json ? JSON.stringify(saved, null, 2) + "\n" : markdown);
     return;
   }
-  const seconds = Math.max(1, Math.min(60, Number(opts.seconds ?? (opts.quick ? 2 : 5)) || 5));
-  const rounds = Math.max(1, Math.min(9, Number(opts.rounds ?? (opts.quick ? 1 : 3)) || 3));
-  const peerIds = opts.peers.split(",").map((p) => p.trim()) as PeerId[];
-  const unknown = peerIds.filter((p) => !ALL_PEERS.includes(p));
-  if (unknown.length > 0) {
-    throw new Error(`unknown peer(s) ${unknown.join(", ")}; choose from ${ALL_PEERS.join(", ")}`);
+  const defaults = opts.scaling ? SCALING_DEFAULTS : opts.quick ? QUICK_DEFAULTS : FULL_DEFAULTS;
+  const seconds = Math.max(1, Math.min(60, Number(opts.seconds ?? defaults.seconds) || 5));
+  const rounds = Math.max(1, Math.min(9, Number(opts.rounds ?? defaults.rounds) || 1));
+  const peerIds = listOption(opts.peers, ALL_PEERS, "peer", "--peers");
+  const rows = listOption(opts.rows, ROW_GROUPS, "row group", "--rows");
+  const tunType = opts.tunType as TunnelType;
+  if (!TUNNEL_TYPES.includes(tunType)) {
+    throw new Error(
+      `--tun-type ${opts.tunType} is not a tunnel type; choose from ${TUNNEL_TYPES.join(", ")}`,
+    );
   }
   requireRoot();
   const missing = missingTools();
@@ -427,6 +592,7 @@ async function main(): Promise<void> {
     );
   }
   const log: Log = (line) => console.error(`bench: ${line}`);
+  if (opts.scaling) return await scalingMain(opts, seconds, rounds, log);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "lvslab-bench-"));
   const statsFile = path.join(workDir, "worker-stats.jsonl");
   const roundMeasurements: Measurement[][] = [];
@@ -434,32 +600,17 @@ async function main(): Promise<void> {
   const lvslabWindows: Window[] = [];
   let profiles: ProfileResult[] = [];
   const started = Date.now();
-  // Read before anything runs: the commit the bench measures, and the syscall cost on an
-  // idle machine.
-  const commit = benchCommit();
-  const syscallMicros = writeSyncMicros();
-  log(`one fs.writeSync of 64 bytes costs ${syscallMicros.toFixed(2)} µs on this host`);
-
-  let cleaning: Promise<void> | null = null;
-  const cleanup = () =>
-    cleaning ??= (async () => {
-      await stopAll().catch(() => {});
-      await labDown(LAB).catch((err: Error) => log(`lab teardown: ${err.message}`));
-    })();
-  const onSignal = (sig: NodeJS.Signals) => {
-    log(`${sig}: stopping the load and removing lab '${LAB}'`);
-    void cleanup().then(() => process.exit(130));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const facts = runFacts(log);
 
   // Shown in the order (a)..(e), run in RUN_ORDER.
   const directorArgs = opts.lvslabArgs.split(/\s+/).filter((arg) => arg !== "");
   const peers = ALL_PEERS.filter((id) => peerIds.includes(id)).map((id) =>
-    makePeer(id, statsFile, directorArgs)
+    makePeer(id, statsFile, directorArgs, tunType)
   );
-  try {
-    await prepareLab(workDir, log);
+  // The profiled runs follow the last lvslab peer of the first round (before HAProxy's).
+  const lastLvslab = RUN_ORDER.filter((id) => LVSLAB_PEERS.includes(id) && peerIds.includes(id))
+    .at(-1);
+  await onBenchLab(workDir, log, async (serverPids) => {
     for (let round = 0; round < rounds; round++) {
       if (rounds > 1) log(`round ${round + 1} of ${rounds}`);
       const measurements: Measurement[] = [];
@@ -468,20 +619,14 @@ async function main(): Promise<void> {
         const peer = peers.find((p) => p.id === id);
         if (!peer) continue;
         const windows = peer.id === "lvslab" ? lvslabWindows : [];
-        await runPeer(
-          peer,
-          workDir,
-          () => measurePeer(peer, seconds, measurements, warnings, windows, log),
-          log,
-        );
-        if (id === "lvslab" && round === 0 && opts.profile && !opts.quick) {
-          profiles = await profiledRun(workDir, seconds, directorArgs, log);
+        const ctx = { seconds, rows, serverPids, out: measurements, warnings, windows, log };
+        await runPeer(peer, workDir, () => measurePeer(peer, ctx), log);
+        if (id === lastLvslab && round === 0 && opts.profile && !opts.quick) {
+          profiles = await profiledRun(workDir, seconds, peerIds, directorArgs, tunType, log);
         }
       }
     }
-  } finally {
-    await cleanup();
-  }
+  });
 
   let connTable = null;
   if (opts.engine) {
@@ -493,17 +638,8 @@ async function main(): Promise<void> {
     : null;
 
   const result: BenchResult = {
-    command: commandLine(),
+    ...facts,
     date: new Date(started).toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      kernel: os.release(),
-      node: process.version,
-      clockTicksPerSecond: clockTicksPerSecond(),
-      kernelBuild: os.version(),
-      writeSyncMicros: syscallMicros,
-    },
-    commit,
     seconds,
     quick: opts.quick,
     rounds,

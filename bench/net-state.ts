@@ -1,11 +1,13 @@
 // What the peers change in the lab's hosts (the director's rules, routes, addresses,
-// nftables, listening sockets and reverse-path filters; the real servers' addresses and the
-// VS/DR recipe's sysctls), captured before and after each peer so a setup that was not undone
-// fails the run instead of skewing the next peer's numbers.
+// nftables, listening sockets and reverse-path filters; the real servers' addresses, devices
+// (VS/TUN's decapsulator's) and the VS/DR recipe's sysctls; the client's route to the VIP,
+// whose path MTU VS/TUN lowers), captured before and after each peer so a setup that was not
+// undone fails the run instead of skewing the next peer's numbers.
 import { execIn } from "../lab/netns/lab.ts";
 import { LAB, VIP } from "./config.ts";
 
 const PROBES: Record<string, string[][]> = {
+  client: [["ip", "-4", "route", "get", VIP]],
   director: [
     ["ip", "-4", "rule", "show"],
     ["ip", "-4", "route", "show", "table", "all"],
@@ -16,6 +18,7 @@ const PROBES: Record<string, string[][]> = {
   ],
   ...Object.fromEntries(["rs1", "rs2"].map((host) => [host, [
     ["ip", "-4", "-o", "addr", "show"],
+    ["ip", "-o", "link", "show"],
     [
       "sysctl",
       "net.ipv4.conf.all.arp_ignore",

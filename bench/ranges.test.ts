@@ -39,3 +39,21 @@ test("each run is listed with its commit and syscall cost when it recorded them"
     "- 2026-12-01T00:00:00Z: `npm run bench`, 3 round(s), Linux 6.18, commit abc123, fs.writeSync 0.66 µs",
   ]);
 });
+
+test("DR's and TUN's ratios to kernel forwarding get columns once a run measured them", () => {
+  const old = run("a", 10, 20, 5);
+  assert.doesNotMatch(rangeTable([old]), /kernel forwarding/);
+  const withTun = run("b", 12, 15, 8);
+  withTun.measurements.push(
+    { metric: "tcp1Up", peer: "kernel", value: 20 },
+    { metric: "tcp1Up", peer: "lvslab-tun", value: 2 },
+    { metric: "cpuDecapPerGB", peer: "lvslab-tun", value: 5000 },
+  );
+  const lines = rangeTable([old, withTun]).split("\n");
+  assert.match(lines[0], /\| lvslab TUN ÷ kernel forwarding \|$/);
+  assert.doesNotMatch(lines[0], /lvslab DR/);
+  const row = lines.find((l) => l.startsWith("| bulk TCP, 1 stream, client"));
+  assert.match(row!, /\| 0\.10× – 0\.10× +\|$/);
+  // No ratio for the decapsulator's row (kernel forwarding has none): no row.
+  assert.doesNotMatch(lines.join("\n"), /decapsulator/);
+});

@@ -11,8 +11,16 @@ import { HTTP_PORT, IPERF_PORT, LAB, RS1, RS2, VIP } from "./config.ts";
 import { setSysctls } from "../lab/netns/namespaces.ts";
 import { namespaceName } from "../lab/topology.ts";
 
-/** nginx configuration for one real server (pure, for the unit test). */
-export function nginxConfig(name: string, addr: string, dir: string): string {
+/**
+ * nginx configuration for one real server (pure, for the unit test); `extraPorts` are more
+ * ports on its own address (the scaling bench's real servers beyond the first two).
+ */
+export function nginxConfig(
+  name: string,
+  addr: string,
+  dir: string,
+  extraPorts: number[] = [],
+): string {
   const tmp = (what: string) => path.join(dir, `nginx-${name}-${what}`);
   return `worker_processes 1;
 pid ${tmp("pid")};
@@ -29,7 +37,9 @@ http {
   server {
     listen ${addr}:${HTTP_PORT} backlog=4096;
     listen ${VIP}:${HTTP_PORT} backlog=4096;
-    location / { return 200 "${name}\\n"; }
+${
+    extraPorts.map((port) => `    listen ${addr}:${port} backlog=4096;\n`).join("")
+  }    location / { return 200 "${name}\\n"; }
   }
 }
 `;
@@ -51,13 +61,23 @@ function startIperf3(workDir: string, addr: string, tag: string): Promise<Backgr
   });
 }
 
-export async function startRealServers(workDir: string): Promise<Background[]> {
+export interface RealServerPrograms {
+  all: Background[];
+  /** rs1's iperf3 servers (its own address and the VIP): the bulk TCP receivers. */
+  iperf3: Background[];
+}
+
+/** nginx on each real server (also on `extraPorts`) and rs1's iperf3 servers. */
+export async function startRealServers(
+  workDir: string,
+  extraPorts: number[] = [],
+): Promise<RealServerPrograms> {
   const started: Background[] = [];
   try {
     for (const [host, addr] of [["rs1", RS1], ["rs2", RS2]] as const) {
       setSysctls(namespaceName(LAB, host), { "net.ipv4.ip_nonlocal_bind": "1" });
       const conf = path.join(workDir, `nginx-${host}.conf`);
-      fs.writeFileSync(conf, nginxConfig(host, addr, workDir));
+      fs.writeFileSync(conf, nginxConfig(host, addr, workDir, extraPorts));
       started.push(
         await startIn(host, `nginx (${host})`, [
           "nginx",
@@ -71,11 +91,14 @@ export async function startRealServers(workDir: string): Promise<Background[]> {
         }),
       );
     }
-    started.push(await startIperf3(workDir, RS1, ""));
-    started.push(await startIperf3(workDir, VIP, "-vip"));
+    const iperf3: Background[] = [];
+    for (const [addr, tag] of [[RS1, ""], [VIP, "-vip"]]) {
+      iperf3.push(await startIperf3(workDir, addr, tag));
+      started.push(iperf3.at(-1)!);
+    }
+    return { all: started, iperf3 };
   } catch (err) {
     await Promise.all(started.map((p) => p.stop()));
     throw err;
   }
-  return started;
 }

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
+  decapSummary,
   drTable,
   formatNumber,
   formatRatio,
@@ -10,6 +11,7 @@ import {
   ratio,
   renderReport,
   targetChecks,
+  tunTable,
 } from "./report.ts";
 import type { BenchResult, Measurement, PeerId } from "./types.ts";
 
@@ -32,6 +34,7 @@ function result(values: Record<string, Partial<Record<PeerId, number | null>>>):
       { id: "haproxy", label: "HAProxy" },
       { id: "lvslab", label: "lvslab" },
       { id: "lvslab-dr", label: "lvslab DR" },
+      { id: "lvslab-tun", label: "lvslab TUN" },
     ],
     measurements,
     connTable: null,
@@ -79,10 +82,11 @@ test("the peer table shows lvslab's ratios to nft DNAT and HAProxy, n/a where un
     "4.00",
     "9.00",
     "19.00",
+    "n/a",
     "0.50×",
     "2.25×",
   ]);
-  assert.deepEqual(cells(lines[3]).slice(-4), ["40,000", "n/a", "0.50×", "n/a"]);
+  assert.deepEqual(cells(lines[3]).slice(-5), ["40,000", "n/a", "n/a", "0.50×", "n/a"]);
 });
 
 test("the DR table: DR ÷ kernel forwarding on rates, NAT ÷ DR on CPU, only with the DR peer", () => {
@@ -114,6 +118,63 @@ test("the DR table: DR ÷ kernel forwarding on rates, NAT ÷ DR on CPU, only wit
   assert.match(md, /VS\/DR on the same hosts in the same run/);
   r.peers = r.peers.filter((p) => p.id !== "lvslab-dr");
   assert.doesNotMatch(renderReport(r), /lvslab NAT ÷ lvslab DR/);
+});
+
+test("the TUN table: TUN ÷ kernel on rates, NAT ÷ TUN and DR ÷ TUN on CPU, the decap's rows", () => {
+  const r = result({
+    tcp1Down: { kernel: 20, lvslab: 7, "lvslab-dr": 12, "lvslab-tun": 10 },
+    tcp1Up: { kernel: 20, lvslab: 6, "lvslab-dr": 8, "lvslab-tun": 0.5 },
+    udpPps: { kernel: 100_000, lvslab: 40_000, "lvslab-tun": 30_000 },
+    cpuDirectorPerGB: { kernel: null, lvslab: 1500, "lvslab-dr": 500, "lvslab-tun": 400 },
+    cpuRealServerPerGB: { kernel: 900, lvslab: 1000, "lvslab-dr": 1200, "lvslab-tun": 4800 },
+    cpuDecapPerGB: { kernel: null, lvslab: null, "lvslab-dr": null, "lvslab-tun": 3600 },
+  });
+  const cells = (l: string) => l.split("|").slice(1, -1).map((c) => c.trim());
+  const lines = tunTable(r).split("\n").map(cells);
+  assert.deepEqual(lines[0].slice(2), [
+    "kernel forwarding",
+    "lvslab",
+    "lvslab DR",
+    "lvslab TUN",
+    "lvslab TUN ÷ kernel forwarding",
+    "lvslab NAT ÷ lvslab TUN",
+    "lvslab DR ÷ lvslab TUN",
+  ]);
+  assert.deepEqual(lines.slice(2).map((l) => l[0]), [
+    "bulk TCP, 1 stream, server → client",
+    "bulk TCP, 1 stream, client → server",
+    "director process CPU per GB served, server → client",
+    "real server CPU per GB received, client → server",
+    "of which the decapsulator (lvslab-decap)",
+  ]);
+  assert.deepEqual(lines[2].slice(2), ["20.00", "7.00", "12.00", "10.00", "0.50×", "–", "–"]);
+  assert.deepEqual(lines[3].slice(-3), ["0.03×", "–", "–"]);
+  assert.deepEqual(lines[4].slice(2), ["n/a", "1,500.0", "500.0", "400.0", "–", "3.75×", "1.25×"]);
+  assert.deepEqual(lines[5].slice(2), [
+    "900.0",
+    "1,000.0",
+    "1,200.0",
+    "4,800.0",
+    "–",
+    "0.21×",
+    "0.25×",
+  ]);
+  assert.deepEqual(lines[6].slice(-4), ["3,600.0", "–", "n/a", "n/a"]);
+  assert.equal(
+    decapSummary(r),
+    "On the uploads, rs1 spent 4,800.0 ms of CPU per GB received through lvslab TUN, 3,600.0 ms " +
+      "of it in lvslab-decap (75%); through lvslab DR, where the packets arrive as they were " +
+      "sent, 1,200.0 ms (TUN ÷ DR 4.00×).",
+  );
+  const md = renderReport(r);
+  assert.match(md, /VS\/TUN on the same hosts in the same run/);
+  assert.match(md, /3,600\.0 ms\sof\sit\sin\slvslab-decap\s\(75%\)/);
+  // Without DR's upload the summary stops after TUN's; without TUN no table at all.
+  r.measurements = r.measurements.filter((m) => m.peer !== "lvslab-dr");
+  assert.match(decapSummary(r)!, /lvslab-decap \(75%\)\.$/);
+  r.peers = r.peers.filter((p) => p.id !== "lvslab-tun");
+  assert.doesNotMatch(renderReport(r), /lvslab NAT ÷ lvslab TUN/);
+  assert.equal(decapSummary(result({ cpuRealServerPerGB: { lvslab: 900 } })), null);
 });
 
 test("DR targets: server → client at 0.9 × kernel forwarding, CPU per GB a tenth of NAT's", () => {
@@ -196,6 +257,8 @@ test("the rendered markdown is already as deno fmt formats it", () => {
     tcp1Up: { kernel: 20.5, nft: 18.25, haproxy: 4.6, lvslab: 9.75, "lvslab-dr": 19.5 },
     connRate: { kernel: 11000, nft: 9000, haproxy: 6000, lvslab: 7000, "lvslab-dr": 9500 },
     cpuDirectorPerGB: { kernel: null, haproxy: 900, lvslab: 1450.25, "lvslab-dr": 40.5 },
+    cpuRealServerPerGB: { kernel: 800, lvslab: 810, "lvslab-dr": 1100.5, "lvslab-tun": 6200 },
+    cpuDecapPerGB: { "lvslab-tun": 4321.75 },
     udpPps: { kernel: 100_000, nft: 80_000, haproxy: null, lvslab: 40_000 },
   });
   r.command = "npm run bench -- --seconds 5 --peers kernel,nft,haproxy,lvslab";

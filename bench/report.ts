@@ -1,7 +1,8 @@
 // Turns a bench result into the markdown the README's performance section is: the command
 // that made it, one table with every peer side by side and lvslab's ratios to kernel
-// nftables DNAT (b) and HAProxy (c), VS/DR's table against kernel forwarding and VS/NAT, the
-// engine-only numbers, the targets, and the profile.
+// nftables DNAT (b) and HAProxy (c), VS/DR's table against kernel forwarding and VS/NAT,
+// VS/TUN's beside both with the decapsulator's cost, the engine-only numbers, the targets,
+// and the profiles.
 import type { BenchResult, Measurement, MetricSpec, PeerId } from "./types.ts";
 import { METRICS } from "./metrics/specs.ts";
 
@@ -116,8 +117,71 @@ export const DR_BULK_TARGET = 0.9;
 /** How many times less director CPU per GB served DR must need than NAT (issue 14). */
 export const DR_CPU_PER_GB_TARGET = 10;
 
+/**
+ * The rows of the VS/TUN table: DR's, then what decapsulation costs the real server (its CPU
+ * per GB received over the uploads, and the decapsulator's part of it).
+ */
+export const TUN_METRICS = [...DR_METRICS, "cpuRealServerPerGB", "cpuDecapPerGB"];
+
 function peerLabel(result: BenchResult, id: PeerId, fallback: string): string {
   return result.peers.find((p) => p.id === id)?.label ?? fallback;
+}
+
+/** How the method tables name a peer in their ratio headers ("lvslab NAT", not "lvslab"). */
+function methodName(result: BenchResult, id: PeerId): string {
+  const fallback: Record<PeerId, string> = {
+    kernel: "kernel forwarding",
+    nft: "nftables DNAT",
+    haproxy: "HAProxy",
+    lvslab: "lvslab NAT",
+    "lvslab-packet": "lvslab NAT by packet sockets",
+    "lvslab-dr": "lvslab DR",
+    "lvslab-tun": "lvslab TUN",
+  };
+  return id === "lvslab" ? fallback.lvslab : peerLabel(result, id, fallback[id]);
+}
+
+/** A forwarding method's table against kernel forwarding and the other lvslab methods. */
+interface MethodTable {
+  /** The method's peer. */
+  method: PeerId;
+  /** The peers shown between kernel forwarding and the method. */
+  beside: PeerId[];
+  rows: string[];
+  /** On the lower-is-better rows: each of these ÷ the method (above 1: the method better). */
+  against: PeerId[];
+}
+
+/**
+ * One method against kernel forwarding and lvslab's others: method ÷ kernel forwarding on the
+ * rate rows, other ÷ method on the CPU rows (so all read "above 1: the method better").
+ */
+function methodTable(result: BenchResult, t: MethodTable, metrics: MetricSpec[]): string {
+  const m = result.measurements;
+  const shown: PeerId[] = ["kernel", ...t.beside, t.method];
+  const headers = [
+    "metric",
+    "unit",
+    ...shown.map((id) => peerLabel(result, id, methodName(result, id))),
+    `${methodName(result, t.method)} ÷ ${methodName(result, "kernel")}`,
+    ...t.against.map((id) => `${methodName(result, id)} ÷ ${methodName(result, t.method)}`),
+  ];
+  const rows: string[][] = [];
+  for (const key of t.rows) {
+    const spec = metrics.find((s) => s.key === key);
+    if (!spec || !m.some((x) => x.metric === key)) continue;
+    const value = (id: PeerId) => valueOf(m, key, id);
+    rows.push([
+      spec.label,
+      spec.unit,
+      ...shown.map((id) => formatNumber(value(id), spec.decimals)),
+      spec.better === "higher" ? formatRatio(ratio(value(t.method), value("kernel"))) : "–",
+      ...t.against.map((id) =>
+        spec.better === "lower" ? formatRatio(ratio(value(id), value(t.method))) : "–"
+      ),
+    ]);
+  }
+  return markdownTable(headers, rows);
 }
 
 /**
@@ -125,32 +189,48 @@ function peerLabel(result: BenchResult, id: PeerId, fallback: string): string {
  * rate rows, lvslab NAT ÷ lvslab DR on the CPU rows (so both read "above 1: DR better").
  */
 export function drTable(result: BenchResult, metrics: MetricSpec[] = METRICS): string {
+  return methodTable(result, {
+    method: "lvslab-dr",
+    beside: ["lvslab"],
+    rows: DR_METRICS,
+    against: ["lvslab"],
+  }, metrics);
+}
+
+/**
+ * VS/TUN beside NAT and DR: lvslab TUN ÷ kernel forwarding on the rate rows, NAT ÷ TUN and
+ * DR ÷ TUN on the CPU rows (above 1: TUN better).
+ */
+export function tunTable(result: BenchResult, metrics: MetricSpec[] = METRICS): string {
+  return methodTable(result, {
+    method: "lvslab-tun",
+    beside: ["lvslab", "lvslab-dr"],
+    rows: TUN_METRICS,
+    against: ["lvslab", "lvslab-dr"],
+  }, metrics);
+}
+
+/**
+ * What decapsulation costs the real server, in words: TUN's CPU per GB received and the
+ * decapsulator's share of it, beside DR's (the same upload with no decapsulation). Null when
+ * the run did not measure TUN's.
+ */
+export function decapSummary(result: BenchResult): string | null {
   const m = result.measurements;
-  const headers = [
-    "metric",
-    "unit",
-    peerLabel(result, "kernel", "kernel forwarding"),
-    peerLabel(result, "lvslab", "lvslab"),
-    peerLabel(result, "lvslab-dr", "lvslab DR"),
-    "lvslab DR ÷ kernel forwarding",
-    "lvslab NAT ÷ lvslab DR",
-  ];
-  const rows: string[][] = [];
-  for (const key of DR_METRICS) {
-    const spec = metrics.find((s) => s.key === key);
-    if (!spec || !m.some((x) => x.metric === key)) continue;
-    const [kernel, nat, dr] = (["kernel", "lvslab", "lvslab-dr"] as const).map((id) =>
-      valueOf(m, key, id)
-    );
-    rows.push([
-      spec.label,
-      spec.unit,
-      ...[kernel, nat, dr].map((v) => formatNumber(v, spec.decimals)),
-      spec.better === "higher" ? formatRatio(ratio(dr, kernel)) : "–",
-      spec.better === "lower" ? formatRatio(ratio(nat, dr)) : "–",
-    ]);
-  }
-  return markdownTable(headers, rows);
+  const tun = valueOf(m, "cpuRealServerPerGB", "lvslab-tun");
+  const decap = valueOf(m, "cpuDecapPerGB", "lvslab-tun");
+  if (tun === null || decap === null) return null;
+  const dr = valueOf(m, "cpuRealServerPerGB", "lvslab-dr");
+  const share = ratio(decap, tun);
+  return `On the uploads, rs1 spent ${formatNumber(tun, 1)} ms of CPU per GB received through ` +
+    `${methodName(result, "lvslab-tun")}, ${formatNumber(decap, 1)} ms of it in lvslab-decap` +
+    (share === null ? "" : ` (${(share * 100).toFixed(0)}%)`) +
+    (dr === null
+      ? "."
+      : `; through ${
+        methodName(result, "lvslab-dr")
+      }, where the packets arrive as they were sent, ${formatNumber(dr, 1)} ms` +
+        `${ratio(tun, dr) === null ? "" : ` (TUN ÷ DR ${formatRatio(ratio(tun, dr))})`}.`);
 }
 
 export interface TargetCheck {
@@ -288,7 +368,9 @@ export function renderReport(result: BenchResult): string {
         "(/proc/<pid>/stat; lvslab's includes the kernel's forwarding of what it writes into " +
         "the TUN device, which runs in its write(2) calls). CPU per GB served: the director " +
         "process's CPU time over both download runs (iperf3 -R, 1 and 4 streams) divided by " +
-        "the bytes the client received, GB = 10^9 bytes.",
+        "the bytes the client received, GB = 10^9 bytes. Real server CPU per GB received: the " +
+        "CPU time of rs1's iperf3 servers (and of VS/TUN's decapsulator there) over both " +
+        "upload runs divided by the bytes the server received.",
     ),
   );
   if (result.peers.some((p) => p.id === "lvslab-dr")) {
@@ -305,6 +387,30 @@ export function renderReport(result: BenchResult): string {
       ),
       "",
       drTable(result),
+    );
+  }
+  if (result.peers.some((p) => p.id === "lvslab-tun")) {
+    const summary = decapSummary(result);
+    out.push(
+      "",
+      wrapParagraph(
+        "VS/TUN on the same hosts in the same run: the director puts the client's packets " +
+          "inside an outer IPv4 packet (IPIP unless the label names GUE or GRE) from its " +
+          "address on the real servers' LAN, cutting super-packets into segments that fit " +
+          "the tunnel; the real servers hold the VIP on lo and, this kernel having no " +
+          "ipip/fou/ip_gre, run lvslab-decap, which takes the tunnel packets on a raw socket " +
+          "and writes the inner ones into a TUN device; they answer the client themselves, " +
+          "never through the lvslab process. The decapsulator's CPU time includes the kernel's " +
+          "receive path (IP and TCP) of what it writes into its TUN device, which runs in its " +
+          "write(2) calls; DR's real server does that work inside the director's send (a veth " +
+          "delivers inside the sender's system call), where no real-server process is charged " +
+          "for it. lvslab " +
+          "TUN ÷ kernel forwarding on the rate rows, NAT ÷ TUN and DR ÷ TUN on the CPU rows: " +
+          "above 1 is TUN better.",
+      ),
+      "",
+      tunTable(result),
+      ...(summary === null ? [] : ["", wrapParagraph(summary)]),
     );
   }
   if (result.connTable) {

@@ -1,6 +1,13 @@
 // The shapes the bench's parts exchange and the JSON it writes.
 
-export type PeerId = "kernel" | "nft" | "haproxy" | "lvslab" | "lvslab-packet" | "lvslab-dr";
+export type PeerId =
+  | "kernel"
+  | "nft"
+  | "haproxy"
+  | "lvslab"
+  | "lvslab-packet"
+  | "lvslab-dr"
+  | "lvslab-tun";
 
 /** One number measured for one peer. */
 export interface Measurement {
@@ -85,5 +92,53 @@ export interface BenchResult {
   workerGc: WorkerGcResult | null;
   /** The packet worker's profile, one per profiled load. */
   profiles: ProfileResult[];
+  warnings: string[];
+}
+
+/** What one load run at one scaling point measured. */
+export interface ScalingSample {
+  connRate: number;
+  latP50Ms: number | null;
+  latP99Ms: number | null;
+  /** Director process CPU time ÷ the packets it counted (in + out) during the load. */
+  cpuPerPacketNs: number | null;
+  /** Director process CPU time ÷ the requests wrk completed (one connection each). */
+  cpuPerConnUs: number | null;
+  packets: number;
+  requests: number;
+  /** wrk's socket errors and non-2xx answers. */
+  errors: number;
+  /** Table points with a fill: how long the fill took, and the director's RSS growth per entry. */
+  fillMs?: number;
+  rssBytesPerEntry?: number;
+}
+
+/** One point of `--scaling`: the median of its rounds, and each round's sample. */
+export interface ScalingPoint extends ScalingSample {
+  /** What varies: entries in the table, real servers of the service, services on the VIP. */
+  dimension: "table" | "servers" | "services";
+  /** Its value at this point. */
+  at: number;
+  samples: ScalingSample[];
+}
+
+/** `npm run bench -- --scaling`: how the director's cost grows (bench/scaling/). */
+export interface ScalingResult {
+  kind: "scaling";
+  command: string;
+  date: string;
+  machine: BenchResult["machine"];
+  commit?: string;
+  seconds: number;
+  rounds: number;
+  /** Every service's scheduler. */
+  scheduler: string;
+  /** The director's table limit at every point. */
+  maxConnections: number;
+  points: ScalingPoint[];
+  /** The engine alone (no network) at each table size. */
+  memory: ConnTableResult[];
+  /** The SVG files written, beside the JSON and latest.md (bench/results/scaling/). */
+  plots: string[];
   warnings: string[];
 }

@@ -1,10 +1,18 @@
 // `tcp-probe`: tries TCP connections to a service one after another and says what happened
 // to each: accepted (and the first line the server sent, e.g. an FTP "220" banner), refused
-// (an RST answered the SYN), reset, or no answer in time. One JSON line on stdout.
+// (an RST answered the SYN), reset, unreachable (an ICMP host/network unreachable or
+// prohibited answered it: connect's EHOSTUNREACH/ENETUNREACH, "No route to host"), or no
+// answer in time. One JSON line on stdout.
 import net from "node:net";
 import { Command } from "commander";
 
-export type ProbeOutcome = "accepted" | "refused" | "reset" | "timeout" | "error";
+export type ProbeOutcome =
+  | "accepted"
+  | "refused"
+  | "reset"
+  | "unreachable"
+  | "timeout"
+  | "error";
 
 export interface ProbeSummary {
   target: string;
@@ -47,6 +55,7 @@ function probeOnce(
     socket.on("end", () => done("accepted"));
     socket.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ECONNREFUSED") done("refused");
+      else if (err.code === "EHOSTUNREACH" || err.code === "ENETUNREACH") done("unreachable");
       else if (err.code === "ECONNRESET") done(connected ? "reset" : "refused");
       else done("error");
     });
@@ -67,7 +76,7 @@ export async function runProbe(
   const summary: ProbeSummary = {
     target,
     attempts: 0,
-    outcomes: { accepted: 0, refused: 0, reset: 0, timeout: 0, error: 0 },
+    outcomes: { accepted: 0, refused: 0, reset: 0, unreachable: 0, timeout: 0, error: 0 },
     banners: [],
   };
   for (let i = 0; i < count; i++) {

@@ -63,6 +63,8 @@ export interface DirectorOptions {
   natTransmit: NatTransmitMode;
   /** Receive packet steering for the TUN device (director/host/rps.ts); unset: untouched. */
   rpsCpus?: string;
+  /** Accept the bench's "fill" request (synthetic entries: director/engine/synthetic-fill.ts). */
+  allowTestFill?: boolean;
   config: DirectorConfig;
 }
 
@@ -172,6 +174,12 @@ export class Director {
     if (typeof op !== "string" || !CONTROL_OPS.includes(op as ControlRequest["op"])) {
       throw new Error(
         `unknown control operation '${String(op)}'; known: ${CONTROL_OPS.join(", ")}`,
+      );
+    }
+    if (op === "fill" && !this.options.allowTestFill) {
+      throw new Error(
+        "the fill request adds invented connection entries and is for the bench only; " +
+          "start lvslab-director with --allow-test-fill to accept it",
       );
     }
     return this.answer(request as RequestBody);

@@ -51,6 +51,12 @@ const program = new Command()
       "forwards it there instead of in the director's write(2); helps parallel streams",
     parseCpuMaskOption,
   )
+  .option(
+    "--allow-test-fill",
+    "accept the bench's control request that fills the connection table with synthetic " +
+      "ESTABLISHED entries (npm run bench -- --scaling); never on a director serving users",
+    false,
+  )
   .parse();
 
 const opts = program.opts<
@@ -62,6 +68,7 @@ const opts = program.opts<
     transmit: TransmitMode;
     natTransmit: NatTransmitMode;
     rpsCpus?: string;
+    allowTestFill: boolean;
   }
 >();
 
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
     transmit: opts.transmit,
     natTransmit: opts.natTransmit,
     rpsCpus: opts.rpsCpus,
+    allowTestFill: opts.allowTestFill,
     config,
   });
   let stopping = false;

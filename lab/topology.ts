@@ -6,7 +6,8 @@
 //   A new topology: a file in lab/topologies/ and one line in its registry (index.ts).
 //   A new host role: HostRole and HOST_ROLES here; what a role runs is lab/programs.ts.
 //   A new backend: lab/backends.ts.
-import { parseIPv4, prefixMask } from "../director/net/ipv4-address.ts";
+import { parseCidr, parseIPv4, prefixMask } from "../director/net/ipv4-address.ts";
+export { parseCidr } from "../director/net/ipv4-address.ts";
 import { TUNNEL_TYPES, type TunnelType } from "../director/service/tunnel-options.ts";
 
 export type HostRole = "client" | "router" | "director" | "realserver";
@@ -160,16 +161,6 @@ export function labNamespaces(labName: string, topology: Topology): string[] {
   return [topology.switchHost, ...topology.hosts.map((h) => h.name)].map((h) =>
     namespaceName(labName, h)
   );
-}
-
-/** Parses "a.b.c.d/len" into numbers; null when malformed. */
-export function parseCidr(text: string): { addr: number; bits: number } | null {
-  const match = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
-  if (!match) return null;
-  const addr = parseIPv4(match[1]);
-  const bits = Number(match[2]);
-  if (addr === null || bits > 32) return null;
-  return { addr, bits };
 }
 
 function inPrefix(addr: number, prefix: { addr: number; bits: number }): boolean {

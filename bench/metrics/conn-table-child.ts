@@ -1,19 +1,26 @@
 // Run by conn-table.ts in a process of its own (node --expose-gc): builds a DirectorEngine
-// with room for N connections, opens N connections through engine.process() with SYN
+// with room for N connections (up to 4,128,768: the client pairs of the synthetic fill), opens N connections through engine.process() with SYN
 // packets, and measures memory per connection, lookup cost and per-packet engine cost.
 // Prints one JSON line (ConnTableResult). No network, no TUN.
 import v8 from "node:v8";
 import { DirectorEngine } from "../../director/engine/engine.ts";
 import { buildPacket, Rng } from "../../director/packet/test-support.ts";
 import { NO_SLOT } from "../../director/engine/conn-table.ts";
-import { parseIPv4 } from "../../director/net/ipv4-address.ts";
+import { parseCidr, parseIPv4 } from "../../director/net/ipv4-address.ts";
+import {
+  FILL_CLIENTS,
+  FILL_PORTS_PER_ADDRESS,
+  syntheticClientAddr,
+  syntheticClientPort,
+} from "../../director/engine/synthetic-fill.ts";
 import type { ConnTableResult } from "../types.ts";
 
 const N = Number(process.argv[process.argv.indexOf("--connections") + 1]) || 1_000_000;
 const VIP = parseIPv4("203.0.113.5")!;
-const CLIENT_NET = parseIPv4("192.0.2.0")!;
-const PORTS_PER_ADDR = 4096;
-if (N > 256 * PORTS_PER_ADDR) throw new Error(`at most ${256 * PORTS_PER_ADDR} connections`);
+// The clients of the director's synthetic fill (the scaling bench's): distinct pairs for 4M.
+const CLIENTS = parseCidr(FILL_CLIENTS)!;
+const MAX_CLIENTS = 2 ** (32 - CLIENTS.bits) * FILL_PORTS_PER_ADDRESS;
+if (N > MAX_CLIENTS) throw new Error(`at most ${MAX_CLIENTS} connections`);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");
 
@@ -33,7 +40,7 @@ function template(flags: number): Uint8Array {
   const p = buildPacket(new Rng(7), {
     proto: 6,
     payloadLen: 0,
-    src: CLIENT_NET,
+    src: CLIENTS.addr,
     dst: VIP,
     sport: 1024,
     dport: 80,
@@ -42,20 +49,21 @@ function template(flags: number): Uint8Array {
   return p;
 }
 
-/** Client address and port of connection i (distinct for i < 256 * 4096). */
-function setClient(buf: Uint8Array, i: number): void {
-  buf[SRC_AT + 3] = i >>> 12;
-  const port = 1024 + (i & (PORTS_PER_ADDR - 1));
-  buf[SPORT_AT] = port >>> 8;
-  buf[SPORT_AT + 1] = port & 0xff;
-}
-
 function clientAddr(i: number): number {
-  return (CLIENT_NET | (i >>> 12)) >>> 0;
+  return syntheticClientAddr(CLIENTS.addr, i);
 }
 
 function clientPort(i: number): number {
-  return 1024 + (i & (PORTS_PER_ADDR - 1));
+  return syntheticClientPort(i);
+}
+
+/** Client address and port of connection i (distinct for i < MAX_CLIENTS). */
+function setClient(buf: Uint8Array, i: number): void {
+  const addr = clientAddr(i);
+  for (let b = 0; b < 4; b++) buf[SRC_AT + b] = (addr >>> (24 - 8 * b)) & 0xff;
+  const port = clientPort(i);
+  buf[SPORT_AT] = port >>> 8;
+  buf[SPORT_AT + 1] = port & 0xff;
 }
 
 /** A fixed pseudo-random permutation of 0..n-1 (so lookups miss the cache as in life). */

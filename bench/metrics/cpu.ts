@@ -1,6 +1,7 @@
 // CPU time spent during a load run: the whole machine's busy time and softirq time
 // (/proc/stat; network namespaces share the CPUs, so kernel forwarding shows up here) and
-// one process's utime+stime (the director's, where there is a director process).
+// one process's utime+stime (the director's, where there is a director process), or several
+// processes' summed over runs and divided by the bytes they moved (CPU per GB).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { parseMachineCpu, parseProcessTicks } from "../parse/proc-stat.ts";
@@ -51,4 +52,42 @@ export function startCpuCount(pid: number | null): () => CpuUsage {
       process: p0 !== null && p1 !== null ? (p1 - p0) / hz : null,
     };
   };
+}
+
+/** Starts counting the CPU time of several processes; the result is their sum (null: one vanished). */
+export function startProcessesCpuCount(pids: number[]): () => number | null {
+  const before = pids.map(processTicks);
+  return () => {
+    const after = pids.map(processTicks);
+    let ticks = 0;
+    for (const [i, b] of before.entries()) {
+      const a = after[i]!;
+      if (a === null || b === null) return null;
+      ticks += a - b;
+    }
+    return ticks / clockTicksPerSecond();
+  };
+}
+
+/** One process's (or several's) CPU time over some runs and the bytes they moved. */
+export class CpuPerGB {
+  private seconds: number | null = 0;
+  private bytes = 0;
+
+  /** Starts counting `pids` over one run; the returned function ends it with its bytes. */
+  start(pids: (number | null)[]): (bytes: number) => void {
+    const stop = pids.every((p) => p !== null) ? startProcessesCpuCount(pids) : () => null;
+    return (bytes) => {
+      const cpu = stop();
+      this.seconds = this.seconds === null || cpu === null ? null : this.seconds + cpu;
+      this.bytes += bytes;
+    };
+  }
+
+  /** ms of CPU per GB (10^9 bytes), or null (no process, or nothing moved). */
+  msPerGB(): number | null {
+    return this.seconds !== null && this.bytes > 0
+      ? (this.seconds * 1e3) / (this.bytes / 1e9)
+      : null;
+  }
 }

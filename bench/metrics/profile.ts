@@ -1,14 +1,16 @@
 // Finds a director thread's profile among the director's .cpuprofile files (node --cpu-prof
-// writes one per thread) and summarises it over the load windows.
+// writes one per thread; VS/TUN's rs1 decapsulator writes its own beside them) and summarises
+// it over the load windows.
 import fs from "node:fs";
 import path from "node:path";
 import { type CpuProfile, summariseProfile, type Window } from "../parse/cpu-profile.ts";
 import type { ProfileResult } from "../types.ts";
 
-/** The director's worker threads, by the module each runs. */
+/** The profiled threads, by the module each runs: the director's workers, the decapsulator's loop. */
 export const PROFILED_THREADS = {
   "packet worker": "engine/packet-worker.ts",
   "transmit worker": "engine/transmit-worker.ts",
+  "decapsulator (rs1)": "tunnel-decap/decap-loop.ts",
 } as const;
 
 /** The profile of the thread that ran `module` (a path suffix), or null. */

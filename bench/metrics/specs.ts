@@ -97,4 +97,21 @@ export const METRICS: MetricSpec[] = [
     better: "lower",
     decimals: 1,
   },
+  {
+    // Over both upload runs (1 and 4 streams): rs1's iperf3 servers and, for VS/TUN, its
+    // decapsulator, per 10^9 bytes the server received.
+    key: "cpuRealServerPerGB",
+    label: "real server CPU per GB received, client → server",
+    unit: "ms/GB",
+    better: "lower",
+    decimals: 1,
+  },
+  {
+    // VS/TUN only: lvslab-decap's part of the row above (null elsewhere: nothing to decapsulate).
+    key: "cpuDecapPerGB",
+    label: "of which the decapsulator (lvslab-decap)",
+    unit: "ms/GB",
+    better: "lower",
+    decimals: 1,
+  },
 ];

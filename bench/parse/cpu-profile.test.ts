@@ -54,3 +54,23 @@ test("frames without a line number (tsx-transpiled) are named without one", () =
   };
   assert.equal(summariseProfile(profile).top[0].name, "run director/engine/packet-worker.ts");
 });
+
+test("a frame is named from the repo's top folder on, the real servers' programs too", () => {
+  const profile: CpuProfile = {
+    ...PROFILE,
+    nodes: [{
+      id: 2,
+      callFrame: {
+        functionName: "handle",
+        url: "file:///work/wt/x/realservers/tunnel-decap/decap-loop.ts",
+        lineNumber: 0,
+      },
+    }],
+    samples: [2],
+    timeDeltas: [5],
+  };
+  assert.equal(
+    summariseProfile(profile).top[0].name,
+    "handle realservers/tunnel-decap/decap-loop.ts",
+  );
+});

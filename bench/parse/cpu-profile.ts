@@ -33,7 +33,10 @@ export interface Window {
 function frameName(frame: CpuProfile["nodes"][number]["callFrame"]): string {
   const fn = frame.functionName || "(anonymous)";
   if (!frame.url) return fn;
-  const file = frame.url.replace(/^file:\/\//, "").replace(/^.*?\/(director|bench|lab)\//, "$1/");
+  const file = frame.url.replace(/^file:\/\//, "").replace(
+    /^.*?\/(director|bench|lab|realservers|clients)\//,
+    "$1/",
+  );
   // tsx's transpiled modules report line 0 for everything: leave the line out then.
   return frame.lineNumber > 0 ? `${fn} ${file}:${frame.lineNumber + 1}` : `${fn} ${file}`;
 }

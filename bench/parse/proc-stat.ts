@@ -1,5 +1,6 @@
 // CPU time from /proc: the machine's totals (/proc/stat "cpu" line) and one process's
-// user + system time (/proc/<pid>/stat fields 14 and 15), in clock ticks.
+// user + system time (/proc/<pid>/stat fields 14 and 15), in clock ticks; and a process's
+// resident memory (/proc/<pid>/status VmRSS).
 
 export interface MachineCpu {
   /** user + nice + system + irq + softirq + steal: everything but idle and iowait. */
@@ -33,4 +34,11 @@ export function parseProcessTicks(pidStat: string): number {
     throw new Error("not a /proc/<pid>/stat line");
   }
   return utime + stime;
+}
+
+/** Resident memory of a process, in bytes, from /proc/<pid>/status ("VmRSS:  1234 kB"). */
+export function parseVmRssBytes(pidStatus: string): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(pidStatus);
+  if (!match) throw new Error("not a /proc/<pid>/status text with a VmRSS line");
+  return Number(match[1]) * 1024;
 }

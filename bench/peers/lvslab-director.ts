@@ -1,6 +1,6 @@
-// What both lvslab peers share: the service table (HTTP rr over both real servers, iperf3 TCP
-// and UDP to rs1; every server on the service's port, so VS/NAT and VS/DR offer the same
-// table) and the start of the director process in the director host.
+// What the lvslab peers share: the service table (HTTP rr over both real servers, iperf3 TCP
+// and UDP to rs1; every server on the service's port, so VS/NAT, VS/DR and VS/TUN offer the
+// same table) and the start of the director process in the director host.
 import fs from "node:fs";
 import path from "node:path";
 import type { PeerContext } from "./peer.ts";
@@ -8,16 +8,34 @@ import { type Background, startIn } from "../procs.ts";
 import { REPO_ROOT } from "../../lab/paths.ts";
 import { HTTP_PORT, IPERF_PORT, RS1, RS2, VIP } from "../config.ts";
 import { READY_LINES } from "../../director/ready-lines.ts";
+import type { TunnelType } from "../../director/service/tunnel-options.ts";
 
-const DIRECTOR_READY_MS = 60_000;
+/**
+ * How long a node program of the repo may take to start (tsx compiles it first): long enough
+ * for a machine shared with other loads, where 15 s was seen to be too short.
+ */
+export const START_TIMEOUT_MS = 45_000;
 
 /** How the director forwards to the real servers (the YAML's `method`). */
-export type LvslabMethod = "masq" | "route";
+export type LvslabMethod = "masq" | "route" | "tunnel";
 
-/** The director's service table (pure, for the unit test). */
-export function lvslabServices(method: LvslabMethod = "masq"): string {
-  const server = (addr: string, port: number) =>
-    `{ address: ${addr}, port: ${port}${method === "masq" ? "" : `, method: ${method}`} }`;
+/** The UDP port of the real servers' GUE decapsulation (IPVS's examples use 6080). */
+export const BENCH_GUE_PORT = 6080;
+
+/** A tunnel server's options in the YAML (tunType, and tunPort for GUE). */
+function tunnelFields(type: TunnelType): string {
+  return `, tunType: ${type}${type === "gue" ? `, tunPort: ${BENCH_GUE_PORT}` : ""}`;
+}
+
+/** The director's service table (pure, for the unit test); `tunType` for method tunnel. */
+export function lvslabServices(
+  method: LvslabMethod = "masq",
+  tunType: TunnelType = "ipip",
+): string {
+  const fields = method === "masq"
+    ? ""
+    : `, method: ${method}${method === "tunnel" ? tunnelFields(tunType) : ""}`;
+  const server = (addr: string, port: number) => `{ address: ${addr}, port: ${port}${fields} }`;
   return `services:
   - protocol: tcp
     address: ${VIP}
@@ -39,6 +57,10 @@ export function lvslabServices(method: LvslabMethod = "masq"): string {
 
 export interface DirectorStart {
   method: LvslabMethod;
+  /** method tunnel: the encapsulation (default ipip). */
+  tunType?: TunnelType;
+  /** The whole config file (YAML); default: lvslabServices(method). */
+  config?: string;
   /** The interface facing the real servers, whose replies are routed into the TUN device. */
   privateDev?: string;
   /** Append the packet worker's heap/GC samples to this file. */
@@ -49,6 +71,8 @@ export interface DirectorStart {
   directorArgs?: string[];
   /** Names the config and log files in the work directory. */
   fileTag: string;
+  /** How long it may take to be ready (default: startIn's 15 s). */
+  readyTimeoutMs?: number;
 }
 
 /** Starts lvslab-director in the director host with the bench's table; resolves once ready. */
@@ -57,7 +81,7 @@ export async function startLvslabDirector(
   options: DirectorStart,
 ): Promise<Background> {
   const config = path.join(ctx.workDir, `${options.fileTag}-services.yaml`);
-  fs.writeFileSync(config, lvslabServices(options.method));
+  fs.writeFileSync(config, options.config ?? lvslabServices(options.method, options.tunType));
   const nodeFlags = options.profileDir ? ["--cpu-prof", "--cpu-prof-dir", options.profileDir] : [];
   const argv = [
     process.execPath,
@@ -76,9 +100,7 @@ export async function startLvslabDirector(
   return await startIn("director", "lvslab-director", argv, {
     logFile: path.join(ctx.workDir, `${options.fileTag}.log`),
     ready: { text: READY_LINES.director },
-    // tsx compiles the director at its start: on a machine busy with other work that alone
-    // has taken longer than the 15 s other programs get.
-    timeoutMs: DIRECTOR_READY_MS,
+    timeoutMs: options.readyTimeoutMs ?? START_TIMEOUT_MS,
     cwd: REPO_ROOT,
     env,
   });

@@ -1,6 +1,6 @@
 // bench/peers/: the compared setups, one file each (kernel forwarding, nftables DNAT, HAProxy,
-// lvslab) behind this interface; a new peer is a file here and an entry in bench/main.ts's peer
-// list.
+// lvslab in VS/NAT, VS/DR and VS/TUN) behind this interface; a new peer is a file here and an
+// entry in bench/main.ts's peer list.
 //
 // What every compared setup offers the metrics: where to send each kind of traffic, how to
 // bring the setup up and undo it, and whose CPU time counts as "the director's".
@@ -32,4 +32,9 @@ export interface Peer {
   teardown(): Promise<void>;
   /** PID whose utime+stime is the director's CPU time, or null for the kernel's own paths. */
   directorPid(): number | null;
+  /**
+   * VS/TUN: PID of the decapsulator on rs1 (the bulk TCP server's host), whose CPU time is
+   * what decapsulation costs the real server; absent where packets arrive as they are.
+   */
+  decapsulatorPid?(): number | null;
 }

@@ -15,6 +15,7 @@ import { readSysctls, writeSysctls } from "../sysctl/settings.ts";
 import type { LinkDescription, NextHopDescription } from "../net/link-table.ts";
 import type { TunnelHopDescription } from "../net/tunnel-table.ts";
 import type { NatRouteDescription } from "../net/nat-routes.ts";
+import { type FillRequest, fillTable } from "../engine/synthetic-fill.ts";
 
 export type ControlRequest =
   | { id: number; op: "ipvsadm"; commands: TableCommand[] }
@@ -27,7 +28,9 @@ export type ControlRequest =
   /** From the director's control thread only: the routes towards TUN servers. */
   | { id: number; op: "tunnels"; hops: TunnelHopDescription[] }
   /** From the director's control thread only: VS/NAT's routes over the links. */
-  | { id: number; op: "natRoutes"; routes: NatRouteDescription[] };
+  | { id: number; op: "natRoutes"; routes: NatRouteDescription[] }
+  /** The bench's synthetic entries; the director passes it on only with --allow-test-fill. */
+  | ({ id: number; op: "fill" } & FillRequest);
 
 export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "ipvsadm",
@@ -38,6 +41,7 @@ export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "links",
   "tunnels",
   "natRoutes",
+  "fill",
 ];
 
 /**
@@ -111,5 +115,7 @@ export function applyControl(
     case "natRoutes":
       engine.configureNatRoutes(request.routes);
       return null;
+    case "fill":
+      return fillTable(engine, request);
   }
 }

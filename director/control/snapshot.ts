@@ -14,6 +14,22 @@ import type { Stats } from "../service/types.ts";
 import { connStateName } from "../protocols/state-name.ts";
 import { IPPROTO_TCP } from "../packet/ipv4.ts";
 import { CONN_F_TEMPLATE } from "../engine/conn-table.ts";
+import { formatIPv4 } from "../net/ipv4-address.ts";
+import type { TunnelIcmpCounters } from "../icmp/tunnel-icmp.ts";
+import type { TunnelOptions } from "../service/tunnel-options.ts";
+
+/** One VS/TUN server's next hop as lvs-stats shows it. */
+export interface TunnelHopRow {
+  server: string;
+  /** The encapsulations the table gives it ("gue 6080 csum", "ipip", ...). */
+  tunnel: string;
+  /** The director's address on the route (the outer source); null: no route. */
+  source: string | null;
+  routeMtu: number;
+  /** The path MTU an ICMP fragmentation-needed taught (0: none), and its seconds left. */
+  pmtu: number;
+  pmtuExpiresSeconds: number;
+}
 
 /** What the packet worker counts outside the engine: reads, writes on either thread. */
 export interface PacketPathCounters {
@@ -55,6 +71,9 @@ export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
    */
   natFramesQueued: number;
   natFallbacks: ReturnType<DirectorEngine["natRoutes"]["fallbackCounts"]>;
+  /** Each Tunnel server's outer source and MTUs, and the ICMP errors about tunnel packets. */
+  tunnelHops: TunnelHopRow[];
+  tunnelIcmp: TunnelIcmpCounters;
   /** Each Route server's interface, MAC and neighbour state (added by the control thread). */
   nextHops: NextHopStatus[];
 }
@@ -87,6 +106,32 @@ function serviceRows(engine: DirectorEngine): ServiceRow[] {
   }));
 }
 
+function tunnelName(t: Readonly<TunnelOptions>): string {
+  if (t.type === "ipip") return "ipip";
+  if (t.type === "gue") return `gue ${t.port} ${t.checksum}`;
+  return `gre ${t.checksum}`;
+}
+
+function tunnelHops(engine: DirectorEngine): TunnelHopRow[] {
+  const names = new Map<number, Set<string>>();
+  for (const { service } of engine.services.entries) {
+    for (const d of service.destinations) {
+      if (d.method !== "tunnel") continue;
+      const set = names.get(d.addr >>> 0) ?? new Set<string>();
+      set.add(tunnelName(d.tunnel));
+      names.set(d.addr >>> 0, set);
+    }
+  }
+  return engine.tunnels.describe(engine.now).map((h) => ({
+    server: formatIPv4(h.server),
+    tunnel: [...(names.get(h.server) ?? [])].join(", ") || "-",
+    source: h.source === 0 ? null : formatIPv4(h.source),
+    routeMtu: h.routeMtu,
+    pmtu: h.pmtu,
+    pmtuExpiresSeconds: h.pmtuExpiresSeconds,
+  }));
+}
+
 function linkCounters(engine: DirectorEngine) {
   const c = engine.links.counters();
   const t = engine.tunnels.counters();
@@ -98,6 +143,8 @@ function linkCounters(engine: DirectorEngine) {
     tunnelSendErrors: t.sendErrors,
     natFramesQueued: engine.natRoutes.framesQueued,
     natFallbacks: engine.natRoutes.fallbackCounts(),
+    tunnelHops: tunnelHops(engine),
+    tunnelIcmp: { ...engine.tunnelIcmp.counters },
   };
 }
 

@@ -33,6 +33,12 @@ export const DropReason = {
   TUNNEL_NO_ROUTE: 79,
   /** A super-packet of a kind the tunnel cannot cut into segments (only TCP is offloaded). */
   GSO_UNSUPPORTED: 80,
+  /** An ICMP error about a tunnel packet that is cut short, fails its checksum or is not ours. */
+  TUNNEL_ICMP_MALFORMED: 81,
+  /** An ICMP error about a tunnel packet of no connection (IPVS ignores it). */
+  TUNNEL_ICMP_NO_CONNECTION: 82,
+  /** An ICMP error quoting a later fragment of a tunnel packet (no ports: IPVS ignores it). */
+  TUNNEL_ICMP_FRAGMENT: 83,
 } as const;
 
 const ENGINE_REASON_NAMES: Record<number, string> = {
@@ -51,6 +57,9 @@ const ENGINE_REASON_NAMES: Record<number, string> = {
   78: "tunnel-pending",
   79: "tunnel-no-route",
   80: "gso-unsupported",
+  81: "tunnel-icmp-malformed",
+  82: "tunnel-icmp-no-connection",
+  83: "tunnel-icmp-fragment",
 };
 
 export class DropCounters {

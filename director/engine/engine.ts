@@ -38,6 +38,7 @@ import {
 import { ESTIMATOR_INTERVAL_MS, RateEstimator } from "../service/rate-estimator.ts";
 import { FragmentTracker, newFragmentMatch } from "./fragment-tracker.ts";
 import { EmbeddedPacket, ICMP_ERROR_NONE, ICMP_ERROR_RELATED } from "../icmp/icmp-translate.ts";
+import { TunnelIcmp } from "../icmp/tunnel-icmp.ts";
 import { ICMP_ECHO } from "../packet/icmp.ts";
 import { writeEchoReply } from "../replies/echo-reply.ts";
 import {
@@ -52,10 +53,12 @@ import {
   DIR_OUTPUT,
   newTcpTransition,
   setTcpState,
+  TCP_ACK,
   TCP_S_CLOSE,
   TCP_S_TIME_WAIT,
   TCP_STATES_NORMAL,
   TCP_STATES_SECURE,
+  TCP_SYN,
   type TcpStateTable,
 } from "../protocols/tcp-state.ts";
 import { isTcpFreshSyn, tcpScheduleRefusal } from "../protocols/tcp-schedule.ts";
@@ -106,6 +109,8 @@ export class DirectorEngine implements ConnectionFactory {
   /** What forwarding methods are called with (one object, made once). */
   private readonly transmit: TransmitContext;
   private readonly embedded = new EmbeddedPacket();
+  /** ICMP errors about the director's own tunnel packets (the raw ICMP socket's). */
+  readonly tunnelIcmp: TunnelIcmp;
   /** Fragments after the first follow the connection of their first fragment. */
   readonly frags = new FragmentTracker(4096, 30_000);
   private readonly fragMatch = newFragmentMatch();
@@ -143,6 +148,7 @@ export class DirectorEngine implements ConnectionFactory {
       tunnels: this.tunnels,
       drops: this.drops,
     };
+    this.tunnelIcmp = new TunnelIcmp(this.conns, this.tunnels, this.drops);
     this.apps = new AppHelpers(this.conns);
     registerFtp(this.apps);
     this.ftpData = new FtpDataAdoption(this.apps, this.conns, this);
@@ -175,6 +181,7 @@ export class DirectorEngine implements ConnectionFactory {
   tick(nowMs: number): void {
     this.nowMs = nowMs;
     this.wheel.advance(nowMs, this.expireOne);
+    this.tunnels.expire(nowMs);
     if (nowMs - this.lastEstimateMs >= ESTIMATOR_INTERVAL_MS) {
       this.lastEstimateMs = nowMs;
       this.sampleRates();
@@ -237,6 +244,15 @@ export class DirectorEngine implements ConnectionFactory {
     const n = this.handle(buf, length);
     if (n > 0) giveBackForwardingTtl(this.view);
     return n;
+  }
+
+  /**
+   * One ICMP read from the raw ICMP socket at buf[VNET_HDR_LEN, length): an error about one
+   * of the director's tunnel packets (director/icmp/tunnel-icmp.ts). Returns the bytes of
+   * the error for the client to write to the TUN device (vnet header first), or 0.
+   */
+  processTunnelIcmp(buf: Uint8Array, length: number): number {
+    return this.tunnelIcmp.handle(buf, length, this.nowMs);
   }
 
   /** process() but for the TTL: every path that answers with bytes to write. */
@@ -588,6 +604,22 @@ export class DirectorEngine implements ConnectionFactory {
     svc.stats.conns++;
     this.totals.conns++;
     this.wheel.schedule(slot, this.nowMs + NEW_CONN_TIMEOUT_MS);
+  }
+
+  /**
+   * Opens a connection entry without a packet, for the bench's table fill only
+   * (director/engine/synthetic-fill.ts, behind lvslab-director --allow-test-fill): the service's
+   * scheduler picks its real server, then the state table takes it through the client's SYN
+   * and ACK, so a TCP entry ends ESTABLISHED with its timer in the wheel and its server's
+   * counts as a real one's. Returns its slot, or a negative REFUSE_* verdict.
+   */
+  openSynthetic(proto: number, caddr: number, cport: number, vaddr: number, vport: number): number {
+    const slot = this.schedule(proto, caddr | 0, cport, vaddr | 0, vport, TCP_SYN);
+    if (slot < 0) return slot;
+    const dest = this.conns.dest[slot]!;
+    this.transition(slot, dest, proto, TCP_SYN, DIR_INPUT);
+    if (proto === IPPROTO_TCP) this.transition(slot, dest, proto, TCP_ACK, DIR_INPUT);
+    return slot;
   }
 
   /** The table is full: frees one half-open entry if an old enough one is found. */

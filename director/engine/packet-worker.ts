@@ -19,7 +19,7 @@ import {
   tableAddresses,
 } from "../control/apply.ts";
 import type { Timeouts } from "../protocols/timeouts.ts";
-import { isGsoPacket } from "../packet/vnet-header.ts";
+import { isGsoPacket, VNET_HDR_LEN } from "../packet/vnet-header.ts";
 import type { PacketPathCounters } from "../control/snapshot.ts";
 
 export interface PacketWorkerData {
@@ -43,6 +43,8 @@ export interface PacketWorkerData {
 /** Packets handled between two looks at the clock and the control port. */
 const BATCH = 64;
 const IDLE_POLL_MS = 100;
+/** ICMP errors read from the raw ICMP socket at one look (the rest wait for the next). */
+const ICMP_BURST = 16;
 
 /**
  * LVSLAB_WORKER_STATS=<file>: once a second the worker appends a JSON line
@@ -89,6 +91,20 @@ function run(data: PacketWorkerData): void {
   const ring = new TransmitRing(data.ring);
   const slotSize = data.ring.slotSize;
   const wakeBuf = Buffer.allocUnsafe(64);
+  // ICMP errors about tunnel packets (director/icmp/tunnel-icmp.ts): read after the vnet
+  // header's room, answered in place, written to the TUN device like the engine's answers.
+  const icmpBuf = new Uint8Array(VNET_HDR_LEN + 65535);
+  const icmpRead = icmpBuf.subarray(VNET_HDR_LEN);
+  const readTunnelIcmp = (): void => {
+    const fd = engine.tunnels.icmpFd;
+    if (fd < 0) return;
+    for (let k = 0; k < ICMP_BURST; k++) {
+      const n = readFd(fd, icmpRead, icmpRead.length);
+      if (n <= 0) return;
+      const out = engine.processTunnelIcmp(icmpBuf, VNET_HDR_LEN + n);
+      if (out > 0) ring.countOwnWrite(writeFd(data.tunFd, icmpBuf, out));
+    }
+  };
   let packets = 0;
   // Reads that brought a GSO super-packet (up to 64 KB): the evidence that the offload works.
   let superPackets = 0;
@@ -126,9 +142,11 @@ function run(data: PacketWorkerData): void {
     // The main thread sets the signal before it writes the wake-up pipe: checking it here
     // misses nothing and spares a message-port call each time the loop catches up.
     if (Atomics.load(signal, 0) !== 0) drainControl();
-    if (pollReadable(data.tunFd, data.wakeFd, IDLE_POLL_MS) & 2) {
+    const ready = pollReadable(data.tunFd, data.wakeFd, IDLE_POLL_MS, engine.tunnels.icmpFd);
+    if (ready & 2) {
       while (readFd(data.wakeFd, wakeBuf, wakeBuf.length) > 0);
     }
+    if (ready & 4) readTunnelIcmp();
   };
 
   port.postMessage(
@@ -183,6 +201,8 @@ function run(data: PacketWorkerData): void {
       engine.tick(now);
       if (stats !== null) stats.sample(now, packets);
       if (Atomics.load(signal, 0) !== 0) drainControl();
+      // Under load the loop never sleeps in poll: the ICMP socket is looked at here too.
+      readTunnelIcmp();
     }
   }
 }

@@ -4,9 +4,6 @@
 // checksums, a super-packet cut into the segments TCP would make, and the MTU rules.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DirectorEngine } from "../engine/engine.ts";
-import { type PacketSender, TunnelTable } from "../net/tunnel-table.ts";
-import { RAW_SLOT_SIZE } from "../net/raw-socket.ts";
 import {
   IP,
   put16,
@@ -19,66 +16,7 @@ import {
 } from "../packet/test-support.ts";
 import { refIpHeaderValid, refL4Valid } from "../replies/reply-test-support.ts";
 import { ACK, CLIENT, RS1, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
-import { parseIPv4 } from "../net/ipv4-address.ts";
-import type { TunnelOptions } from "../service/tunnel-options.ts";
-
-const DIP = parseIPv4("172.16.1.254")!;
-
-/** A raw socket that keeps what flush() sends: [destination, packet bytes]. */
-function fakeRawSocket(batch = 8): PacketSender & { sent: [number, Uint8Array][] } {
-  const block = new Uint8Array(batch * RAW_SLOT_SIZE + 70_000);
-  const queued: [number, number][] = [];
-  const sent: [number, Uint8Array][] = [];
-  const stats = { framesSent: 0, bytesSent: 0, sendErrors: 0, lastErrno: 0, calls: 0 };
-  return {
-    batch,
-    block,
-    stats,
-    sent,
-    loadScratch(src, length) {
-      block.set(src.subarray(0, length), batch * RAW_SLOT_SIZE);
-      return batch * RAW_SLOT_SIZE;
-    },
-    address(i, length, destination) {
-      queued[i] = [length, destination];
-    },
-    flush(count) {
-      for (let i = 0; i < count; i++) {
-        const [length, destination] = queued[i]!;
-        sent.push([destination, block.slice(i * RAW_SLOT_SIZE, i * RAW_SLOT_SIZE + length)]);
-      }
-      stats.framesSent += count;
-      return count;
-    },
-    close() {},
-  };
-}
-
-function tunEngine(tunnel: TunnelOptions, mtu = 1500) {
-  const socket = fakeRawSocket();
-  const tunnels = new TunnelTable(() => socket);
-  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, tunnels });
-  engine.services.addService({ protocol: "tcp", addr: VIP, port: 80, schedulerName: "rr" });
-  engine.services.addDestination("tcp", VIP, 80, {
-    addr: RS1,
-    port: 80,
-    weight: 1,
-    method: "tunnel",
-    tunnel,
-  });
-  const mtuWord = new Int32Array(new SharedArrayBuffer(4));
-  mtuWord[0] = mtu;
-  tunnels.configure([{ addr: RS1, source: DIP, mtu: mtuWord.buffer as SharedArrayBuffer }]);
-  return { engine, socket };
-}
-
-function segment(flags: number, payloadLen = 0, tos = 0): Uint8Array {
-  const buf = tcpPacket(new Rng(7 + flags), CLIENT, 4000, VIP, 80, flags, { payloadLen });
-  buf[IP + 1] = tos;
-  buf[IP + 8] = 63;
-  put16(buf, IP + 10, refIpChecksum(buf));
-  return buf;
-}
+import { DIP, segment, tunEngine } from "./tunnel-test-support.ts";
 
 const u32 = (b: Uint8Array, at: number) => ((u16(b, at) << 16) | u16(b, at + 2)) >>> 0;
 
@@ -185,18 +123,7 @@ test("TUN: a DF packet too big with the tunnel's headers gets fragmentation need
 });
 
 test("TUN: a server without a route is counted, not sent", () => {
-  const socket = fakeRawSocket();
-  const tunnels = new TunnelTable(() => socket);
-  const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, tunnels });
-  engine.services.addService({ protocol: "tcp", addr: VIP, port: 80, schedulerName: "rr" });
-  engine.services.addDestination("tcp", VIP, 80, {
-    addr: RS1,
-    port: 80,
-    weight: 1,
-    method: "tunnel",
-  });
-  const mtu = new SharedArrayBuffer(4);
-  tunnels.configure([{ addr: RS1, source: 0, mtu }]);
+  const { engine, socket } = tunEngine({ type: "ipip", port: 0, checksum: "nocsum" }, 0, 0);
   const syn = segment(SYN);
   engine.process(syn, syn.length);
   engine.tunnels.flush();

@@ -24,3 +24,13 @@ export function formatIPv4(addr: number): string {
 export function prefixMask(bits: number): number {
   return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
 }
+
+/** Parses "a.b.c.d/len" into numbers; null when malformed. */
+export function parseCidr(text: string): { addr: number; bits: number } | null {
+  const match = /^([0-9.]+)\/(\d{1,2})$/.exec(text);
+  if (!match) return null;
+  const addr = parseIPv4(match[1]);
+  const bits = Number(match[2]);
+  if (addr === null || bits > 32) return null;
+  return { addr, bits };
+}

@@ -2,8 +2,12 @@
 // each outer packet by its destination), and per real-server address its next hop as the
 // control thread found it (director/net/route-next-hops.ts): the director's source address
 // on the route to it and that route's MTU, kept current in shared memory. Packets are built
-// in the socket's slots and leave in one sendmmsg per burst, like the DR frames.
+// in the socket's slots and leave in one sendmmsg per burst, like the DR frames. The path
+// MTU that ICMP fragmentation-needed teaches about a server (director/icmp/tunnel-icmp.ts)
+// is kept here, on the worker, beside the route's MTU: the kernel learns none for packets
+// sent on a raw socket, and the control thread's refreshes write only the route's word.
 import { RAW_SLOT_SIZE, RawIpSocket } from "./raw-socket.ts";
+import { type IcmpReceiver, IcmpSocket } from "./icmp-socket.ts";
 
 /** How the control thread describes a tunnel server's route. */
 export interface TunnelHopDescription {
@@ -21,15 +25,48 @@ export type PacketSender = Pick<
 >;
 
 const MAX_TUNNEL_HOPS = 4096;
+/** The kernel's ip_rt_min_pmtu: a smaller MTU from an ICMP is taken as this. */
+export const MIN_PMTU = 552;
+/** The kernel's net.ipv4.route.mtu_expires (ip_rt_mtu_expires): a learnt PMTU lasts 10 min. */
+export const PMTU_EXPIRES_MS = 600_000;
+
+const openRawSocket = (): PacketSender => RawIpSocket.open();
+const openIcmpSocket = (): IcmpReceiver | null => IcmpSocket.open();
+const noIcmpSocket = (): IcmpReceiver | null => null;
+
+/** One tunnel next hop as lvs-stats shows it (the worker's view). */
+export interface TunnelHopStatus {
+  server: number;
+  source: number;
+  routeMtu: number;
+  /** The path MTU an ICMP taught, 0 when none (or expired). */
+  pmtu: number;
+  /** Seconds until the learnt PMTU expires (0 when none). */
+  pmtuExpiresSeconds: number;
+}
 
 export class TunnelTable {
   private socket: PacketSender | null = null;
+  private icmp: IcmpReceiver | null = null;
   private readonly hopSource = new Float64Array(MAX_TUNNEL_HOPS);
   private readonly hopMtu: Int32Array[] = [];
+  /** The learnt path MTU per hop (0: none) and when it expires (the engine's clock, ms). */
+  private readonly hopPmtu = new Int32Array(MAX_TUNNEL_HOPS);
+  private readonly hopPmtuExpires = new Float64Array(MAX_TUNNEL_HOPS);
+  private learntHops = 0;
   private readonly hopByAddr = new Map<number, number>();
   private queued = 0;
 
-  constructor(private readonly openSocket: () => PacketSender = () => RawIpSocket.open()) {}
+  /**
+   * openSocket: the raw socket packets leave by; openIcmp: the raw ICMP socket errors about
+   * them arrive on (by default only with the real raw socket: a test's fake one hears none).
+   */
+  constructor(
+    private readonly openSocket: () => PacketSender = openRawSocket,
+    private readonly openIcmp: () => IcmpReceiver | null = openSocket === openRawSocket
+      ? openIcmpSocket
+      : noIcmpSocket,
+  ) {}
 
   /** Applies the control thread's view (control path); opens the socket with the first hop. */
   configure(hops: readonly TunnelHopDescription[]): void {
@@ -43,7 +80,22 @@ export class TunnelTable {
       this.hopSource[hop] = h.source;
       this.hopMtu[hop] = new Int32Array(h.mtu);
     }
-    if (hops.length > 0) this.socket ??= this.openSocket();
+    if (hops.length > 0) {
+      this.socket ??= this.openSocket();
+      this.icmp ??= this.openIcmp();
+    }
+  }
+
+  /** The raw ICMP socket's fd for the packet loop's poll and reads (-1: none). */
+  get icmpFd(): number {
+    return this.icmp === null ? -1 : this.icmp.fd;
+  }
+
+  /** The hop whose server is addr and whose outer source is src, or -1 (ICMP matching). */
+  hopOfPacket(src: number, addr: number): number {
+    const hop = this.hopByAddr.get(addr >>> 0);
+    if (hop === undefined || this.hopSource[hop] !== src >>> 0 || src === 0) return -1;
+    return hop;
   }
 
   /** The next hop of a tunnel server's address (once per destination), or -1. */
@@ -56,8 +108,54 @@ export class TunnelTable {
     return this.hopSource[hop]!;
   }
 
+  /** The MTU towards the hop's server: the route's, or a smaller path MTU learnt since. */
   mtuOf(hop: number): number {
-    return this.hopMtu[hop]![0]!;
+    const route = this.hopMtu[hop]![0]!;
+    const pmtu = this.hopPmtu[hop]!;
+    return pmtu !== 0 && pmtu < route ? pmtu : route;
+  }
+
+  /**
+   * An ICMP fragmentation-needed's MTU for the hop, as the kernel's __ip_rt_update_pmtu
+   * takes it: never raises the MTU, a value below MIN_PMTU counts as MIN_PMTU, and the same
+   * value again renews the entry only once half its life is gone. Expires PMTU_EXPIRES_MS on.
+   */
+  learnPmtu(hop: number, mtu: number, nowMs: number): void {
+    const current = this.mtuOf(hop);
+    if (mtu > current) return;
+    if (mtu < MIN_PMTU) mtu = current < MIN_PMTU ? current : MIN_PMTU;
+    const expires = this.hopPmtuExpires[hop]!;
+    if (this.hopPmtu[hop] === mtu && nowMs < expires - PMTU_EXPIRES_MS / 2) return;
+    if (this.hopPmtu[hop] === 0) this.learntHops++;
+    this.hopPmtu[hop] = mtu;
+    this.hopPmtuExpires[hop] = nowMs + PMTU_EXPIRES_MS;
+  }
+
+  /** Forgets the learnt path MTUs whose time is up (the engine's tick). */
+  expire(nowMs: number): void {
+    if (this.learntHops === 0) return;
+    const hops = this.hopByAddr.size;
+    for (let hop = 0; hop < hops; hop++) {
+      if (this.hopPmtu[hop] !== 0 && nowMs >= this.hopPmtuExpires[hop]!) {
+        this.hopPmtu[hop] = 0;
+        this.learntHops--;
+      }
+    }
+  }
+
+  /** Every hop: server, outer source, route MTU and learnt PMTU (control path). */
+  describe(nowMs: number): TunnelHopStatus[] {
+    return [...this.hopByAddr].map(([server, hop]) => {
+      const pmtu = this.hopPmtu[hop]!;
+      const left = pmtu === 0 ? 0 : Math.max(0, this.hopPmtuExpires[hop]! - nowMs);
+      return {
+        server,
+        source: this.hopSource[hop]!,
+        routeMtu: this.hopMtu[hop]![0]!,
+        pmtu,
+        pmtuExpiresSeconds: Math.ceil(left / 1000),
+      };
+    });
   }
 
   /** The native block the packets are built in (valid once a hop is configured). */
@@ -101,5 +199,6 @@ export class TunnelTable {
 
   close(): void {
     this.socket?.close();
+    this.icmp?.close();
   }
 }

@@ -4,7 +4,7 @@
 // quoted part, then the new headers overwrite the front.
 import { internetChecksum } from "../packet/checksum.ts";
 import { PacketError, type PacketView } from "../packet/packet.ts";
-import { IPPROTO_ICMP, IPV4_MIN_HEADER_LEN } from "../packet/ipv4.ts";
+import { IPPROTO_ICMP, IPV4_MIN_HEADER_LEN, type Ipv4View } from "../packet/ipv4.ts";
 import { ICMP_HEADER_LEN, IcmpView } from "../packet/icmp.ts";
 import {
   clearVnetHeader,
@@ -65,14 +65,32 @@ export function writeIcmpError(
   // Any protocol can be refused (the ip view stays bound for UNSUPPORTED_PROTOCOL).
   if (error !== PacketError.OK && error !== PacketError.UNSUPPORTED_PROTOCOL) return 0;
   const ip = view.ip;
-  if (ip.fragmentOffset !== 0) return 0;
   if (ip.protocol === IPPROTO_ICMP && (!view.l4Present || !isInformational(view.icmp.type))) {
     return 0;
   }
+  return writeIcmpErrorAbout(ip, ip.totalLength, type, code, srcAddr, info);
+}
+
+/**
+ * writeIcmpError for a packet of which only the first `available` bytes are at hand (the
+ * client's packet quoted inside an ICMP error about a tunnel packet, as IPVS's icmp_send
+ * answers it from the quote): `ip` is bound (bindHeader) at REPLY_IP_OFFSET of its buffer and
+ * is not an ICMP error. The same rules and layout; the quote is at most what is at hand.
+ */
+export function writeIcmpErrorAbout(
+  ip: Ipv4View,
+  available: number,
+  type: number,
+  code: number,
+  srcAddr: number,
+  info = 0,
+): number {
+  const buf = ip.buf;
+  if (ip.off !== REPLY_IP_OFFSET || ip.fragmentOffset !== 0) return 0;
   const origSrc = ip.src;
   if (!isValidReplyTarget(origSrc) || isMulticastOrBroadcast(ip.dst)) return 0;
 
-  const total = ip.totalLength;
+  const total = ip.totalLength < available ? ip.totalLength : available;
   let quote = total < ICMP_ERROR_MAX_QUOTE ? total : ICMP_ERROR_MAX_QUOTE;
   if (QUOTE_OFFSET + quote > buf.length) quote = buf.length - QUOTE_OFFSET;
   const minQuote = ip.headerLength + ICMP_QUOTED_L4_LEN;

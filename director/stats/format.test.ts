@@ -23,6 +23,25 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     tunnelSendErrors: 0,
     natFramesQueued: 40,
     natFallbacks: { noNextHop: 3, neighbour: 2, tooBig: 1 },
+    tunnelHops: [
+      {
+        server: "172.16.3.2",
+        tunnel: "gue 6080 csum",
+        source: "172.16.1.2",
+        routeMtu: 1500,
+        pmtu: 1400,
+        pmtuExpiresSeconds: 597,
+      },
+      {
+        server: "172.16.2.2",
+        tunnel: "ipip",
+        source: null,
+        routeMtu: 0,
+        pmtu: 0,
+        pmtuExpiresSeconds: 0,
+      },
+    ],
+    tunnelIcmp: { received: 3, translated: 2, pmtuUpdates: 2 },
     nextHops: [
       { server: "172.16.0.2", ifname: "eth1", mac: "02:00:00:00:00:02", status: "RESOLVED" },
       { server: "172.16.9.9", ifname: null, mac: null, status: "not-on-link" },
@@ -53,6 +72,10 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "VS/NAT packets sent as frames: 40; written to the TUN device instead: 3 (no next hop), " +
       "2 (MAC unresolved), 1 (too big)\n" +
       "VS/TUN packets sent (raw socket): 7, refused: 0\n" +
+      "VS/TUN ICMP errors about tunnel packets: 3, sent on to the client: 2, path MTU updates: 2\n" +
+      "VS/TUN next hops (server, tunnel, outer source, route MTU, learnt path MTU):\n" +
+      "  172.16.3.2      gue 6080 csum   172.16.1.2      1500  1400 (expires in 597 s)\n" +
+      "  172.16.2.2      ipip            no-route        0     -\n" +
       "VS/DR next hops (server, interface, MAC, neighbour state):\n" +
       "  172.16.0.2      eth1            02:00:00:00:00:02 RESOLVED\n" +
       "  172.16.9.9      -               -                 not-on-link\n",
@@ -79,6 +102,8 @@ test("lvs-stats --json carries the counters of a snapshot and nothing else of it
     frameSendCalls: 1,
     tunnelPacketsSent: 0,
     tunnelSendErrors: 0,
+    tunnelHops: [],
+    tunnelIcmp: { received: 0, translated: 0, pmtuUpdates: 0 },
     nextHops: [],
   } as unknown as EngineSnapshot;
   const counters = countersOf(snapshot);

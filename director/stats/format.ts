@@ -24,6 +24,8 @@ export const COUNTER_FIELDS = [
   "tunnelSendErrors",
   "natFramesQueued",
   "natFallbacks",
+  "tunnelHops",
+  "tunnelIcmp",
   "nextHops",
 ] as const satisfies readonly (keyof EngineSnapshot)[];
 
@@ -70,6 +72,18 @@ export function formatCounters(c: DirectorCounters): string {
     `${f.noNextHop} (no next hop), ${f.neighbour} (MAC unresolved), ${f.tooBig} (too big)\n`;
   out +=
     `VS/TUN packets sent (raw socket): ${c.tunnelPacketsSent}, refused: ${c.tunnelSendErrors}\n`;
+  const ti = c.tunnelIcmp;
+  out +=
+    `VS/TUN ICMP errors about tunnel packets: ${ti.received}, sent on to the client: ${ti.translated}, path MTU updates: ${ti.pmtuUpdates}\n`;
+  if (c.tunnelHops.length > 0) {
+    out += "VS/TUN next hops (server, tunnel, outer source, route MTU, learnt path MTU):\n";
+  }
+  for (const hop of c.tunnelHops) {
+    const pmtu = hop.pmtu === 0 ? "-" : `${hop.pmtu} (expires in ${hop.pmtuExpiresSeconds} s)`;
+    out += `  ${hop.server.padEnd(15)} ${hop.tunnel.padEnd(15)} ${
+      (hop.source ?? "no-route").padEnd(15)
+    } ${String(hop.routeMtu).padEnd(5)} ${pmtu}\n`;
+  }
   if (c.nextHops.length > 0) out += "VS/DR next hops (server, interface, MAC, neighbour state):\n";
   for (const hop of c.nextHops) {
     out += `  ${hop.server.padEnd(15)} ${(hop.ifname ?? "-").padEnd(15)} ${

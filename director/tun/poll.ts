@@ -18,25 +18,30 @@ function bind(): void {
   pipe2Fn = libc.func("int pipe2(_Out_ int *fds, int flags)") as Pipe2Fn;
 }
 
-// Two struct pollfd { int fd; short events; short revents; }, viewed as int32 and int16
+// Three struct pollfd { int fd; short events; short revents; }, viewed as int32 and int16
 // (typed arrays: Buffer's write/read methods cost a little heap on every call).
-const pollFds = new Int32Array(4);
+const pollFds = new Int32Array(6);
 const pollShorts = new Int16Array(pollFds.buffer);
 
 /**
- * Waits up to timeoutMs until fdA or fdB is readable. Returns a bit set:
- * 1 when fdA is readable, 2 when fdB is readable, 0 on timeout or interruption.
+ * Waits up to timeoutMs until fdA, fdB or fdC is readable (fdC -1: none; poll skips a
+ * negative fd). Returns a bit set: 1 when fdA is readable, 2 fdB, 4 fdC; 0 on timeout or
+ * interruption.
  */
-export function pollReadable(fdA: number, fdB: number, timeoutMs: number): number {
+export function pollReadable(fdA: number, fdB: number, timeoutMs: number, fdC = -1): number {
   pollFds[0] = fdA;
   pollShorts[2] = POLLIN;
   pollShorts[3] = 0;
   pollFds[2] = fdB;
   pollShorts[6] = POLLIN;
   pollShorts[7] = 0;
+  pollFds[4] = fdC;
+  pollShorts[10] = POLLIN;
+  pollShorts[11] = 0;
   if (pollFn === null) bind();
-  if (pollFn!(pollFds, 2, timeoutMs) <= 0) return 0;
-  return (pollShorts[3] !== 0 ? 1 : 0) | (pollShorts[7] !== 0 ? 2 : 0);
+  if (pollFn!(pollFds, 3, timeoutMs) <= 0) return 0;
+  return (pollShorts[3] !== 0 ? 1 : 0) | (pollShorts[7] !== 0 ? 2 : 0) |
+    (pollShorts[11] !== 0 ? 4 : 0);
 }
 
 /** Creates a non-blocking pipe: [readFd, writeFd]. */

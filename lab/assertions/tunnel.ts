@@ -9,6 +9,7 @@ import { innerFault, type OuterExpectation, outerFault } from "../analysis/tun-c
 import { traceTunnel, type TunHop, type TunPath, type TunRoles } from "../analysis/tun-path.ts";
 import { decodeTunnel, type TunnelPacket, type TunnelType } from "../analysis/tunnel-decode.ts";
 import type { HostLink } from "../capture/host-links.ts";
+import { tunnelIcmpErrors, undeliverableCheck } from "../analysis/tunnel-icmp.ts";
 import { type AssertionResult, firstFew, plural, verdict } from "./result.ts";
 import type { ServiceSpec } from "./service.ts";
 import { type BypassView, bypassView, holderOf, holdersOf } from "./bypass-view.ts";
@@ -19,6 +20,11 @@ export interface TunView extends BypassView {
   path: TunPath;
   /** The director's own network port, every packet. */
   directorPackets: readonly Packet[];
+  /**
+   * Whether a router said it could not forward the tunnel packet (an ICMP error to the
+   * director, lab/analysis/tunnel-icmp.ts): not seen at the server's port, and rightly so.
+   */
+  undeliverable: (outer: Packet) => boolean;
 }
 
 /** The director's address and the real servers' addresses; throws without a director. */
@@ -67,6 +73,7 @@ export function buildTunView(
     roles,
     path: traceTunnel(publicPackets, directorPackets, serverPackets, roles, { vips: base.vips }),
     directorPackets,
+    undeliverable: undeliverableCheck(tunnelIcmpErrors(directorPackets, roles.director)),
   };
 }
 
@@ -175,6 +182,7 @@ function hopFaults(view: TunView, h: TunHop, holder: string | null, want: Tunnel
     if (f) faults.push(`${tunnelName(t)}: ${f}`);
     const at = h.delivered[i];
     if (!at) {
+      if (view.undeliverable(t.outer)) continue;
       faults.push(`${tunnelName(t)}: not seen on ${hostName(view, t.outer.dst)}'s own port`);
     } else if (!sameBytes(at.inner!.ipBytes, t.inner!.ipBytes)) {
       faults.push(`${tunnelName(t)}: its inner packet changed between the director and the server`);

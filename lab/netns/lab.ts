@@ -243,7 +243,8 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabState> {
       configPath,
       extra: options.directorArgs ?? [],
       decapsulation,
-      readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+      // As Compose's: a loaded machine takes a director 10 s and more to start.
+      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
       log,
     });
   } catch (err) {

@@ -79,6 +79,9 @@ export function spawnInNamespace(opts: SpawnOptions): NamespaceProcess {
         await exited;
         return;
       }
+      // A detached child is unref'd: waiting for its exit must keep this process alive, or
+      // Node ends with 13 (an unsettled await) and the sentence saying why is never printed.
+      child.ref();
       signal(child.pid, "SIGTERM");
       const timer = setTimeout(() => signal(child.pid!, "SIGKILL"), graceMs);
       await exited;

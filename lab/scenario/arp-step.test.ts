@@ -4,7 +4,7 @@ import { parseScenario, ScenarioError } from "./schema.ts";
 import { vipNeighbourAssertion } from "./assertions/vip-neighbour.ts";
 import type { LabBackend } from "../backend.ts";
 import type { CommandResult } from "../netns/command.ts";
-import { UNUSED_BACKEND_PARTS } from "../testing/fake-backend.ts";
+import { fakeExecBackend } from "../testing/fake-backend.ts";
 import { drTopology } from "../topologies/dr.ts";
 import { parseArpingReplies, relearnVip, setArpRecipe } from "../vip-neighbour.ts";
 import type { StepOutput } from "./steps/index.ts";
@@ -62,38 +62,27 @@ const MACS: Record<string, string> = {
 function fakeLab(answering: string[], calls: string[] = []): LabBackend {
   const ok = (stdout: string, code = 0): Promise<CommandResult> =>
     Promise.resolve({ code, stdout, stderr: "" } as CommandResult);
-  return {
-    ...UNUSED_BACKEND_PARTS,
-    kind: "netns",
-    name: "fake",
-    up: () => Promise.resolve(),
-    down: () => Promise.resolve(),
-    isUp: () => Promise.resolve(true),
-    spawn: () => Promise.reject(new Error("unused")),
-    copyOut: () => Promise.resolve(),
-    program: (s, a) => [s, ...a],
-    exec(host, argv) {
-      const line = argv.join(" ");
-      calls.push(`${host}: ${line}`);
-      if (line.startsWith("ip -j route get")) return ok('[{"dst":"203.0.113.5","dev":"eth1"}]');
-      if (line.startsWith("cat /sys/class/net/")) return ok(`${MACS[host].toUpperCase()}\n`);
-      if (line.startsWith("arping")) {
-        const replies = answering.map((h) =>
-          `Unicast reply from 203.0.113.5 [${MACS[h].toUpperCase()}]  0.6ms`
-        );
-        return ok(`ARPING 203.0.113.5\n${replies.join("\n")}\n`, answering.length ? 0 : 1);
-      }
-      if (line.startsWith("ip -j neigh show")) {
-        const first = answering[0];
-        return ok(
-          first
-            ? `[{"dst":"203.0.113.5","lladdr":"${MACS[first]}","state":["REACHABLE"]}]`
-            : '[{"dst":"203.0.113.5","state":["FAILED"]}]',
-        );
-      }
-      return ok("");
-    },
-  };
+  return fakeExecBackend((host, argv) => {
+    const line = argv.join(" ");
+    calls.push(`${host}: ${line}`);
+    if (line.startsWith("ip -j route get")) return ok('[{"dst":"203.0.113.5","dev":"eth1"}]');
+    if (line.startsWith("cat /sys/class/net/")) return ok(`${MACS[host].toUpperCase()}\n`);
+    if (line.startsWith("arping")) {
+      const replies = answering.map((h) =>
+        `Unicast reply from 203.0.113.5 [${MACS[h].toUpperCase()}]  0.6ms`
+      );
+      return ok(`ARPING 203.0.113.5\n${replies.join("\n")}\n`, answering.length ? 0 : 1);
+    }
+    if (line.startsWith("ip -j neigh show")) {
+      const first = answering[0];
+      return ok(
+        first
+          ? `[{"dst":"203.0.113.5","lladdr":"${MACS[first]}","state":["REACHABLE"]}]`
+          : '[{"dst":"203.0.113.5","state":["FAILED"]}]',
+      );
+    }
+    return ok("");
+  });
 }
 
 function judge(output: StepOutput, spec: { owner: string; answered?: string[] }) {

@@ -14,3 +14,19 @@ export const UNUSED_BACKEND_PARTS: Pick<
   status: unused("status"),
   execInteractive: unused("execInteractive"),
 };
+
+/** A netns-kind fake whose hosts run commands through `exec`; the rest does nothing or fails. */
+export function fakeExecBackend(exec: LabBackend["exec"]): LabBackend {
+  return {
+    ...UNUSED_BACKEND_PARTS,
+    kind: "netns",
+    name: "fake",
+    up: () => Promise.resolve(),
+    down: () => Promise.resolve(),
+    isUp: () => Promise.resolve(true),
+    spawn: () => Promise.reject(new Error("spawn is not part of this fake")),
+    copyOut: () => Promise.resolve(),
+    program: (s, a) => [s, ...a],
+    exec,
+  };
+}

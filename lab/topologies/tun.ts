@@ -11,12 +11,16 @@
 //   rs2 .2 ────── lan3 172.16.3.0/24 ──── .254 ┘
 //   VIP 203.0.113.5/32 on lo of the director, rs1 and rs2. Docker takes each network's .1.
 //   Every link has MTU 1500: a client's full-size DF segment does not fit in the tunnel, and
-//   the director answers it with fragmentation needed (1480 for IPIP, 1468 for GUE).
+//   the director answers it with fragmentation needed (1480 for IPIP, 1468 for GUE). A
+//   scenario's path steps may lower lan3's MTU or reject rs2 on the router: the router's
+//   ICMP about the director's tunnel packet then reaches the client through the director.
 import type { Host, Topology, TunnelEndpoint } from "../topology.ts";
 import { host } from "./hosts.ts";
 import { DR_REALSERVER_SYSCTLS } from "./dr.ts";
 
 const VIP = "203.0.113.5";
+/** The kernel's net.ipv4.icmp_ratemask: types 3, 4, 11 and 12 are rate-limited. */
+const ICMP_RATEMASK_DEFAULT = 6168;
 const DIRECTOR = "172.16.1.2";
 /** The GUE port of rs2 (the table's tunPort; IPVS's examples use 6080). */
 export const TUN_GUE_PORT = 6080;
@@ -72,6 +76,10 @@ export function tunTopology(): Topology {
         routes: [{ destination: `${VIP}/32`, via: DIRECTOR }],
         sysctls: {
           "net.ipv4.ip_forward": "1",
+          // Every packet the router cannot forward gets its destination unreachable (no
+          // rate limit for type 3; the kernel's default mask limits it to one per second
+          // or two per sender): the path MTU and unreachable-server checks count them.
+          "net.ipv4.icmp_ratemask": String(ICMP_RATEMASK_DEFAULT & ~(1 << 3)),
           ...Object.fromEntries(
             ["all", "default", "eth0", "eth1", "eth2", "eth3"].map((dev) => [
               `net.ipv4.conf.${dev}.rp_filter`,

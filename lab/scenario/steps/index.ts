@@ -12,6 +12,7 @@ import { ftpStep } from "./ftp.ts";
 import { holdStep } from "./hold.ts";
 import { httpStep } from "./http.ts";
 import { ipvsadmStep } from "./ipvsadm.ts";
+import { pathStep } from "./path.ts";
 import { probeStep } from "./probe.ts";
 import { releaseStep } from "./release.ts";
 import { startStep } from "./start.ts";
@@ -35,6 +36,7 @@ export const STEP_TABLE = [
   waitStep,
   tableStep,
   arpStep,
+  pathStep,
 ] as const;
 
 type Def = (typeof STEP_TABLE)[number];
@@ -67,6 +69,7 @@ export function stepFromYaml(kind: StepKind, value: unknown): Step {
 }
 
 export type { ArpStep } from "./arp.ts";
+export type { PathStep } from "./path.ts";
 export type { FtpStep } from "./ftp.ts";
 export type { HoldStep } from "./hold.ts";
 export type { HttpStep } from "./http.ts";
