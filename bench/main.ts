@@ -23,7 +23,7 @@ import type { Peer } from "./peers/peer.ts";
 import { kernelForwardingPeer } from "./peers/kernel-forwarding.ts";
 import { nftDnatPeer } from "./peers/nft-dnat.ts";
 import { haproxyPeer } from "./peers/haproxy.ts";
-import { lvslabPeer } from "./peers/lvslab.ts";
+import { lvslabPacketPeer, lvslabPeer } from "./peers/lvslab.ts";
 import { lvslabDrPeer } from "./peers/lvslab-dr.ts";
 import { lvslabTunPeer } from "./peers/lvslab-tun.ts";
 import { TUNNEL_TYPES, type TunnelType } from "../director/service/tunnel-options.ts";
@@ -39,9 +39,17 @@ import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
 import type { BenchResult, Measurement, PeerId, ProfileResult, ScalingResult } from "./types.ts";
 
-const ALL_PEERS: PeerId[] = ["kernel", "nft", "haproxy", "lvslab", "lvslab-dr", "lvslab-tun"];
+const ALL_PEERS: PeerId[] = [
+  "kernel",
+  "nft",
+  "haproxy",
+  "lvslab",
+  "lvslab-packet",
+  "lvslab-dr",
+  "lvslab-tun",
+];
 /** The peers whose packets to the VIP must reach lvslab's TUN device. */
-const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-dr", "lvslab-tun"];
+const LVSLAB_PEERS: PeerId[] = ["lvslab", "lvslab-packet", "lvslab-dr", "lvslab-tun"];
 /** The groups of rows a run may be limited to (--rows). */
 const ROW_GROUPS = ["bulk", "http", "udp"] as const;
 type RowGroup = (typeof ROW_GROUPS)[number];
@@ -53,7 +61,15 @@ type RowGroup = (typeof ROW_GROUPS)[number];
  * forwarding are unaffected). The kernel and nftables runs in between let them expire before
  * the next round.
  */
-const RUN_ORDER: PeerId[] = ["lvslab", "lvslab-dr", "lvslab-tun", "haproxy", "kernel", "nft"];
+const RUN_ORDER: PeerId[] = [
+  "lvslab",
+  "lvslab-packet",
+  "lvslab-dr",
+  "lvslab-tun",
+  "haproxy",
+  "kernel",
+  "nft",
+];
 /** The longest a TIME_WAIT socket lives (Linux's TCP_TIMEWAIT_LEN), plus a margin. */
 const TIME_WAIT_MS = 65_000;
 const TOOLS: Record<string, string> = {
@@ -181,6 +197,8 @@ function makePeer(
       return haproxyPeer();
     case "lvslab":
       return lvslabPeer({ statsFile, directorArgs });
+    case "lvslab-packet":
+      return lvslabPacketPeer({ directorArgs });
     case "lvslab-dr":
       return lvslabDrPeer({ directorArgs });
     case "lvslab-tun":

@@ -134,6 +134,7 @@ function methodName(result: BenchResult, id: PeerId): string {
     nft: "nftables DNAT",
     haproxy: "HAProxy",
     lvslab: "lvslab NAT",
+    "lvslab-packet": "lvslab NAT by packet sockets",
     "lvslab-dr": "lvslab DR",
     "lvslab-tun": "lvslab TUN",
   };

@@ -1,6 +1,13 @@
 // The shapes the bench's parts exchange and the JSON it writes.
 
-export type PeerId = "kernel" | "nft" | "haproxy" | "lvslab" | "lvslab-dr" | "lvslab-tun";
+export type PeerId =
+  | "kernel"
+  | "nft"
+  | "haproxy"
+  | "lvslab"
+  | "lvslab-packet"
+  | "lvslab-dr"
+  | "lvslab-tun";
 
 /** One number measured for one peer. */
 export interface Measurement {

@@ -43,6 +43,16 @@ const AUTO_HANDOFF_BACKLOG = 16;
  */
 export const TRANSMIT_MODES = ["auto", "always", "off"] as const;
 export type TransmitMode = typeof TRANSMIT_MODES[number];
+/**
+ * How VS/NAT's rewritten packets leave: in frames from the packet socket of the interface
+ * their route leaves by (packet: director/net/nat-routes.ts), or written back into the TUN
+ * device for the kernel to route and forward (tun).
+ */
+export const NAT_TRANSMIT_MODES = ["packet", "tun"] as const;
+export type NatTransmitMode = typeof NAT_TRANSMIT_MODES[number];
+export const DEFAULT_NAT_TRANSMIT: NatTransmitMode = "tun";
+/** The routing table of the director's own rules (director/host/host-setup.ts). */
+const DIRECTOR_TABLE = 100;
 const WORKER_ENTRY = new URL("./engine/worker-entry.mjs", import.meta.url);
 
 export interface DirectorOptions {
@@ -50,6 +60,7 @@ export interface DirectorOptions {
   privateDev?: string;
   offload: boolean;
   transmit: TransmitMode;
+  natTransmit: NatTransmitMode;
   /** Receive packet steering for the TUN device (director/host/rps.ts); unset: untouched. */
   rpsCpus?: string;
   /** Accept the bench's "fill" request (synthetic entries: director/engine/synthetic-fill.ts). */
@@ -76,10 +87,12 @@ export class Director {
   private readonly nextHops = new RouteNextHops({
     links: (links, hops) => this.request({ op: "links", links, hops }),
     tunnels: (hops) => this.request({ op: "tunnels", hops }),
+    natRoutes: (routes) => this.request({ op: "natRoutes", routes }),
   });
   /** The table's Route and Tunnel servers, as the last answer from the worker listed them. */
   private routeServers: number[] = [];
   private tunnelServers: number[] = [];
+  private natServers: number[] = [];
 
   constructor(private readonly options: DirectorOptions) {}
 
@@ -89,7 +102,7 @@ export class Director {
     this.host = new HostSetup({
       tunName: this.tun.name,
       privateDev: this.options.privateDev,
-      table: 100,
+      table: DIRECTOR_TABLE,
       rulePriority: 100,
       rpsCpus: this.options.rpsCpus,
     });
@@ -139,11 +152,19 @@ export class Director {
       this.host!.syncVipRoutes(response.vips);
       this.routeServers = response.routeServers;
       this.tunnelServers = response.tunnelServers;
+      this.natServers = response.natServers;
       if (response.ok) waiter.resolve(response.result);
       else waiter.reject(new Error(response.error));
     });
     await ready;
     await this.applyConfig(config);
+    // Not waited for: until the worker has the routes, NAT packets go through the TUN device.
+    if (this.options.natTransmit === "packet") {
+      void this.nextHops.followNatRoutes({
+        tunName: this.tun.name,
+        tables: [String(DIRECTOR_TABLE)],
+      });
+    }
     this.controlServer = await serveControl((request) => this.control(request));
   }
 
@@ -174,7 +195,9 @@ export class Director {
     if (body.op === "snapshot") {
       return { ...(result as object), nextHops: this.nextHops.nextHops() };
     }
-    if (body.op === "ipvsadm") await this.nextHops.sync(this.routeServers, this.tunnelServers);
+    if (body.op === "ipvsadm") {
+      await this.nextHops.sync(this.routeServers, this.tunnelServers, this.natServers);
+    }
     return result;
   }
 

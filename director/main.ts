@@ -1,6 +1,13 @@
 // `lvslab-director`: runs the userspace LVS director in the current network namespace.
 import { Command, InvalidArgumentError, Option } from "commander";
-import { Director, TRANSMIT_MODES, type TransmitMode } from "./director.ts";
+import {
+  DEFAULT_NAT_TRANSMIT,
+  Director,
+  NAT_TRANSMIT_MODES,
+  type NatTransmitMode,
+  TRANSMIT_MODES,
+  type TransmitMode,
+} from "./director.ts";
 import { parseCpuMask } from "./host/rps.ts";
 import { loadDirectorConfig, parseDirectorConfig } from "./config/service-config.ts";
 import { READY_LINES } from "./ready-lines.ts";
@@ -30,6 +37,14 @@ const program = new Command()
         "or the transmit thread when the packet thread falls behind (auto)",
     ).choices(TRANSMIT_MODES).default("auto"),
   )
+  .addOption(
+    new Option(
+      "--nat-transmit <mode>",
+      "how VS/NAT packets leave: in frames from a packet socket on the interface their " +
+        "route names (packet), or written back into the TUN device for the kernel to " +
+        "forward (tun)",
+    ).choices(NAT_TRANSMIT_MODES).default(DEFAULT_NAT_TRANSMIT),
+  )
   .option(
     "--rps-cpus <mask>",
     "steer what the director writes to these CPUs (hexadecimal mask, e.g. 3): the kernel " +
@@ -51,6 +66,7 @@ const opts = program.opts<
     privateDev?: string;
     offload: boolean;
     transmit: TransmitMode;
+    natTransmit: NatTransmitMode;
     rpsCpus?: string;
     allowTestFill: boolean;
   }
@@ -63,6 +79,7 @@ async function main(): Promise<void> {
     privateDev: opts.privateDev,
     offload: opts.offload,
     transmit: opts.transmit,
+    natTransmit: opts.natTransmit,
     rpsCpus: opts.rpsCpus,
     allowTestFill: opts.allowTestFill,
     config,
@@ -85,7 +102,7 @@ async function main(): Promise<void> {
   console.log(
     `${READY_LINES.director}: tun ${opts.tun}, offload ${
       opts.offload ? "on" : "off"
-    }, transmit ${opts.transmit}, ${config.services.length} service(s)`,
+    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, ${config.services.length} service(s)`,
   );
 }
 

@@ -1,7 +1,9 @@
 // (d) lvslab: the userspace director with the TUN offload in VS/NAT, the same service table
 // as the other peers (./lvslab-director.ts). The real servers' replies are policy-routed into
 // its TUN device (--private-dev eth1). It can run with the worker's heap/GC stats on
-// (LVSLAB_WORKER_STATS) and under node --cpu-prof.
+// (LVSLAB_WORKER_STATS) and under node --cpu-prof. As "lvslab-packet" it runs with
+// --nat-transmit packet (rewritten packets leave by packet sockets), so both of VS/NAT's
+// ways out stand side by side in one run.
 import type { Peer, PeerContext } from "./peer.ts";
 import type { Background } from "../procs.ts";
 import { VIP } from "../config.ts";
@@ -18,10 +20,32 @@ export interface LvslabOptions {
 }
 
 export function lvslabPeer(options: LvslabOptions = {}): Peer {
-  let proc: Background | null = null;
   return {
     id: "lvslab",
     label: options.label ?? "lvslab",
+    ...natPeer(options),
+  };
+}
+
+/** lvslab in VS/NAT with its rewritten packets sent by packet sockets (--nat-transmit packet). */
+export function lvslabPacketPeer(options: LvslabOptions = {}): Peer {
+  return {
+    id: "lvslab-packet",
+    label: options.label ?? "lvslab (NAT by packet sockets)",
+    ...natPeer(
+      {
+        ...options,
+        directorArgs: [...(options.directorArgs ?? []), "--nat-transmit", "packet"],
+      },
+      "packet",
+    ),
+  };
+}
+
+/** What both NAT peers share; `tag` keeps their files in the work directory apart. */
+function natPeer(options: LvslabOptions, tag = ""): Omit<Peer, "id" | "label"> {
+  let proc: Background | null = null;
+  return {
     targets: { tcp: VIP, http: `http://${VIP}/`, udp: VIP },
     async setup(ctx: PeerContext) {
       proc = await startLvslabDirector(ctx, {
@@ -30,7 +54,7 @@ export function lvslabPeer(options: LvslabOptions = {}): Peer {
         statsFile: options.statsFile,
         profileDir: options.profileDir,
         directorArgs: options.directorArgs,
-        fileTag: options.profileDir ? "director-profiled" : "director",
+        fileTag: `${options.profileDir ? "director-profiled" : "director"}${tag ? `-${tag}` : ""}`,
       });
     },
     async teardown() {

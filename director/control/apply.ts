@@ -14,6 +14,7 @@ import { applyTableCommands, type TableCommand } from "./table-commands.ts";
 import { readSysctls, writeSysctls } from "../sysctl/settings.ts";
 import type { LinkDescription, NextHopDescription } from "../net/link-table.ts";
 import type { TunnelHopDescription } from "../net/tunnel-table.ts";
+import type { NatRouteDescription } from "../net/nat-routes.ts";
 import { type FillRequest, fillTable } from "../engine/synthetic-fill.ts";
 
 export type ControlRequest =
@@ -26,6 +27,8 @@ export type ControlRequest =
   | { id: number; op: "links"; links: LinkDescription[]; hops: NextHopDescription[] }
   /** From the director's control thread only: the routes towards TUN servers. */
   | { id: number; op: "tunnels"; hops: TunnelHopDescription[] }
+  /** From the director's control thread only: VS/NAT's routes over the links. */
+  | { id: number; op: "natRoutes"; routes: NatRouteDescription[] }
   /** The bench's synthetic entries; the director passes it on only with --allow-test-fill. */
   | ({ id: number; op: "fill" } & FillRequest);
 
@@ -37,17 +40,19 @@ export const CONTROL_OPS: readonly ControlRequest["op"][] = [
   "sysctl",
   "links",
   "tunnels",
+  "natRoutes",
   "fill",
 ];
 
 /**
  * Every answer carries the virtual addresses in use, so the host's routes follow the table,
- * and the addresses of the Route (DR) and Tunnel servers, so their next hops do.
+ * and the addresses of the Route (DR), Tunnel and Masq (NAT) servers, so their next hops do.
  */
 export interface TableAddresses {
   vips: number[];
   routeServers: number[];
   tunnelServers: number[];
+  natServers: number[];
 }
 export type ControlResponse =
   | ({ id: number; ok: true; result: unknown } & TableAddresses)
@@ -57,16 +62,19 @@ export type ControlResponse =
 export function tableAddresses(engine: DirectorEngine): TableAddresses {
   const routeServers = new Set<number>();
   const tunnelServers = new Set<number>();
+  const natServers = new Set<number>();
   for (const { service } of engine.services.entries) {
     for (const dest of service.destinations) {
       if (dest.method === "route") routeServers.add(dest.addr >>> 0);
       if (dest.method === "tunnel") tunnelServers.add(dest.addr >>> 0);
+      if (dest.method === "masq") natServers.add(dest.addr >>> 0);
     }
   }
   return {
     vips: engine.services.virtualAddresses(),
     routeServers: [...routeServers],
     tunnelServers: [...tunnelServers],
+    natServers: [...natServers],
   };
 }
 
@@ -103,6 +111,9 @@ export function applyControl(
       return null;
     case "tunnels":
       engine.tunnels.configure(request.hops);
+      return null;
+    case "natRoutes":
+      engine.configureNatRoutes(request.routes);
       return null;
     case "fill":
       return fillTable(engine, request);

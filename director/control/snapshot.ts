@@ -65,6 +65,12 @@ export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
   /** VS/TUN packets sent through the raw socket (segments counted one each), and refused. */
   tunnelPacketsSent: number;
   tunnelSendErrors: number;
+  /**
+   * VS/NAT packets queued as frames on a link (--nat-transmit packet; counted in framesSent
+   * too when sent), and those written back into the TUN device instead, by reason.
+   */
+  natFramesQueued: number;
+  natFallbacks: ReturnType<DirectorEngine["natRoutes"]["fallbackCounts"]>;
   /** Each Tunnel server's outer source and MTUs, and the ICMP errors about tunnel packets. */
   tunnelHops: TunnelHopRow[];
   tunnelIcmp: TunnelIcmpCounters;
@@ -135,6 +141,8 @@ function linkCounters(engine: DirectorEngine) {
     frameSendCalls: c.sendCalls,
     tunnelPacketsSent: t.packetsSent,
     tunnelSendErrors: t.sendErrors,
+    natFramesQueued: engine.natRoutes.framesQueued,
+    natFallbacks: engine.natRoutes.fallbackCounts(),
     tunnelHops: tunnelHops(engine),
     tunnelIcmp: { ...engine.tunnelIcmp.counters },
   };

@@ -2,7 +2,7 @@
 // client side (protocol, client address, client port) so that one lookup serves both
 // directions. Entries live in typed arrays indexed by a slot number: no objects, no string
 // keys and no allocation per packet; a slot number is also the connection's timer id.
-import type { Destination, VirtualService } from "../service/types.ts";
+import { type Destination, NO_NEXT_HOP, type VirtualService } from "../service/types.ts";
 
 export const NO_SLOT = -1;
 
@@ -62,6 +62,11 @@ export class ConnTable {
   readonly controller: Int32Array;
   /** How many entries this one controls (IPVS's n_control); it outlives them. */
   readonly controlledCount: Uint32Array;
+  /**
+   * VS/NAT over a link: the next hop of the replies to the client (director/net/nat-routes.ts),
+   * looked up at the first reply; NO_NEXT_HOP until then.
+   */
+  readonly replyHop: Int32Array;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -90,6 +95,7 @@ export class ConnTable {
     this.service = new Array<VirtualService | null>(capacity).fill(null);
     this.controller = new Int32Array(capacity).fill(NO_SLOT);
     this.controlledCount = new Uint32Array(capacity);
+    this.replyHop = new Int32Array(capacity).fill(NO_NEXT_HOP);
   }
 
   /** Hash buckets (what ipvsadm shows as the table "size"). */
@@ -187,6 +193,7 @@ export class ConnTable {
     this.method[slot] = 0;
     this.controller[slot] = NO_SLOT;
     this.controlledCount[slot] = 0;
+    this.replyHop[slot] = NO_NEXT_HOP;
     const bucket = this.bucketOf(proto, caddr, cport);
     this.chainNext[slot] = this.buckets[bucket];
     this.buckets[bucket] = slot;

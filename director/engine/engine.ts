@@ -23,6 +23,7 @@ import { FORWARDING_METHODS, forwardingMethodIndex } from "../forwarding/index.t
 import { ICMP_NOT_HANDLED, type TransmitContext } from "../forwarding/method.ts";
 import { LinkTable } from "../net/link-table.ts";
 import { TunnelTable } from "../net/tunnel-table.ts";
+import { type NatRouteDescription, NatRoutes } from "../net/nat-routes.ts";
 import { giveBackForwardingTtl } from "../forwarding/kernel-ttl.ts";
 import { ServiceTable } from "../service/service-table.ts";
 import { isExpiringScheduler } from "../schedulers/index.ts";
@@ -31,6 +32,7 @@ import {
   type Destination,
   markOverloadAfterBind,
   newStats,
+  NO_NEXT_HOP,
   type VirtualService,
 } from "../service/types.ts";
 import { ESTIMATOR_INTERVAL_MS, RateEstimator } from "../service/rate-estimator.ts";
@@ -102,6 +104,8 @@ export class DirectorEngine implements ConnectionFactory {
   /** Link-layer senders towards DR real servers; the packet loop flushes them. */
   readonly links: LinkTable;
   readonly tunnels: TunnelTable;
+  /** VS/NAT's routes over the links (--nat-transmit packet). */
+  readonly natRoutes: NatRoutes;
   /** What forwarding methods are called with (one object, made once). */
   private readonly transmit: TransmitContext;
   private readonly embedded = new EmbeddedPacket();
@@ -135,10 +139,12 @@ export class DirectorEngine implements ConnectionFactory {
     this.conns = new ConnTable(options.maxConnections);
     this.links = options.links ?? new LinkTable();
     this.tunnels = options.tunnels ?? new TunnelTable();
+    this.natRoutes = new NatRoutes(this.links);
     this.transmit = {
       view: this.view,
       conns: this.conns,
       links: this.links,
+      natRoutes: this.natRoutes,
       tunnels: this.tunnels,
       drops: this.drops,
     };
@@ -694,6 +700,20 @@ export class DirectorEngine implements ConnectionFactory {
     this.apps.release(slot); // [apps] helper state and unused expectations go with the entry
     this.wheel.cancel(slot);
     conns.remove(slot);
+  }
+
+  /**
+   * New routes for VS/NAT over the links (control path): the next hops cached from the old
+   * ones, per real server and per connection, are looked up again at their next packet.
+   */
+  configureNatRoutes(routes: readonly NatRouteDescription[]): void {
+    this.natRoutes.configure(routes);
+    this.conns.replyHop.fill(NO_NEXT_HOP);
+    for (const { service } of this.services.entries) {
+      for (const dest of service.destinations) {
+        if (dest.method === "masq") dest.nextHop = NO_NEXT_HOP;
+      }
+    }
   }
 
   /**

@@ -157,6 +157,7 @@ function run(data: PacketWorkerData): void {
       vips: [],
       routeServers: [],
       tunnelServers: [],
+      natServers: [],
     } satisfies ControlResponse,
   );
   let sinceTick = 0;

@@ -131,6 +131,7 @@ test("the director refuses a fill unless started with --allow-test-fill", () => 
     tunName: "lvsfill0",
     offload: true,
     transmit: "off",
+    natTransmit: "tun",
     config: parseDirectorConfig("", "(none)"),
   });
   assert.throws(

@@ -8,14 +8,17 @@ import type { ConnTable } from "../engine/conn-table.ts";
 import type { DropCounters } from "../engine/drop-counters.ts";
 import type { LinkTable } from "../net/link-table.ts";
 import type { TunnelTable } from "../net/tunnel-table.ts";
+import type { NatRoutes } from "../net/nat-routes.ts";
 import type { ForwardMethod } from "./method-names.ts";
 
 /** What a method works with: the packet, the tables, and the senders it may hand frames to. */
 export interface TransmitContext {
   readonly view: PacketView;
   readonly conns: ConnTable;
-  /** The packet sockets towards DR real servers (empty until one is configured). */
+  /** The packet sockets towards DR real servers and NAT next hops (empty until configured). */
   readonly links: LinkTable;
+  /** NAT's routes over those links (empty with --nat-transmit tun: NAT writes to the TUN). */
+  readonly natRoutes: NatRoutes;
   /** The raw socket and routes towards TUN real servers (empty until one is configured). */
   readonly tunnels: TunnelTable;
   readonly drops: DropCounters;

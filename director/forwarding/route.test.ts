@@ -5,7 +5,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DirectorEngine } from "../engine/engine.ts";
 import { CONN_F_NOOUTPUT } from "../engine/conn-table.ts";
-import { type FrameSender, LinkTable } from "../net/link-table.ts";
+import { LinkTable } from "../net/link-table.ts";
+import { configureFakeLink, fakeSocket, OWN_MAC } from "../net/link-test-support.ts";
 import { NeighbourStatus } from "../net/neighbour.ts";
 import { FRAME_IP_OFFSET } from "../net/packet-socket.ts";
 import { IP, put16, refIpChecksum, Rng, VNET } from "../packet/test-support.ts";
@@ -15,34 +16,6 @@ import { TCP_FIN } from "../packet/tcp.ts";
 import { tcpStateName } from "../protocols/tcp-state.ts";
 
 const RS_MAC = [0x02, 0, 0, 0, 0, 0x02];
-const OWN_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0xfd);
-
-/** A packet socket that keeps what flush() sends. */
-function fakeSocket(batch = 4): FrameSender & { sent: Uint8Array[] } {
-  const slots = Array.from({ length: batch }, () => new Uint8Array(70_000));
-  const lengths = new Array<number>(batch).fill(0);
-  const sent: Uint8Array[] = [];
-  const stats = { framesSent: 0, bytesSent: 0, sendErrors: 0, lastErrno: 0, calls: 0 };
-  return {
-    batch,
-    mac: OWN_MAC,
-    stats,
-    sent,
-    slot: (i) => slots[i]!,
-    fillFromTun(i, src, length) {
-      slots[i]!.set(src.subarray(0, VNET), 0);
-      slots[i]!.set(src.subarray(VNET, length), FRAME_IP_OFFSET);
-    },
-    setLength: (i, n) => (lengths[i] = n),
-    flush(count) {
-      stats.calls++;
-      for (let i = 0; i < count; i++) sent.push(slots[i]!.slice(0, lengths[i]));
-      stats.framesSent += count;
-      return count;
-    },
-    close() {},
-  };
-}
 
 function drEngine(status: number = NeighbourStatus.RESOLVED, mtu = 1500) {
   const socket = fakeSocket();
@@ -55,21 +28,11 @@ function drEngine(status: number = NeighbourStatus.RESOLVED, mtu = 1500) {
     weight: 1,
     method: "route",
   });
-  const macs = new Uint8Array(new SharedArrayBuffer(6 * 4));
-  macs.set(RS_MAC, 6); // neighbour entry 1
-  const statusWords = new Int32Array(new SharedArrayBuffer(4 * 4));
-  statusWords[1] = status;
-  const mtuWord = new Int32Array(new SharedArrayBuffer(4));
-  mtuWord[0] = mtu;
-  links.configure(
-    [{
-      index: 0,
-      ifname: "eth1",
-      macs: macs.buffer as SharedArrayBuffer,
-      status: statusWords.buffer as SharedArrayBuffer,
-      mtu: mtuWord.buffer as SharedArrayBuffer,
-    }],
-    [{ addr: RS1, link: 0, neighbour: 1 }],
+  const { status: statusWords } = configureFakeLink(
+    links,
+    0,
+    [{ addr: RS1, mac: RS_MAC, status }],
+    mtu,
   );
   return { engine, socket, statusWords };
 }

@@ -64,6 +64,7 @@ export class LinkTable {
   /** Next hop i: its link index (or NOT_ON_LINK) and neighbour entry. */
   private readonly hopLink = new Int32Array(MAX_NEXT_HOPS).fill(NOT_ON_LINK);
   private readonly hopNeighbour = new Int32Array(MAX_NEXT_HOPS);
+  /** Address (signed) → next hop. */
   private readonly hopByAddr = new Map<number, number>();
   /** Indices of links with frames queued, so a flush touches only those. */
   private readonly dirty: number[] = [];
@@ -87,20 +88,28 @@ export class LinkTable {
       };
     }
     for (const h of hops) {
-      let hop = this.hopByAddr.get(h.addr);
+      let hop = this.hopByAddr.get(h.addr | 0);
       if (hop === undefined) {
         hop = this.hopByAddr.size;
-        if (hop >= MAX_NEXT_HOPS) throw new Error(`more than ${MAX_NEXT_HOPS} DR real servers`);
-        this.hopByAddr.set(h.addr, hop);
+        if (hop >= MAX_NEXT_HOPS) throw new Error(`more than ${MAX_NEXT_HOPS} next hops`);
+        this.hopByAddr.set(h.addr | 0, hop);
       }
       this.hopNeighbour[hop] = h.neighbour;
       this.hopLink[hop] = h.link;
     }
   }
 
-  /** The next hop of a real-server address (once per destination), or NO_NEXT_HOP. */
+  /**
+   * The next hop of an address (a DR real server, a NAT next hop), or NO_NEXT_HOP. Keyed by
+   * the signed form: a small integer, so the lookup allocates nothing.
+   */
   nextHopOf(addr: number): number {
-    return this.hopByAddr.get(addr >>> 0) ?? NO_NEXT_HOP;
+    return this.hopByAddr.get(addr | 0) ?? NO_NEXT_HOP;
+  }
+
+  /** The link index of a next hop (or NOT_ON_LINK). */
+  linkOf(hop: number): number {
+    return this.hopLink[hop]!;
   }
 
   /**

@@ -256,21 +256,28 @@ export class NeighbourCache {
 
   /**
    * Reads the interface's networks and the kernel's neighbours, updates every entry, and
-   * asks the kernel to resolve (again) each one it has not, or holds as STALE or FAILED. Calls made
-   * while one runs share it.
+   * asks the kernel to resolve (again) each one it has not, or holds as STALE or FAILED. With
+   * `adopt`, every neighbour the kernel holds a MAC for becomes an entry too (while there is
+   * room). Calls made while one runs share it.
    */
-  refresh(options: { links?: boolean } = {}): Promise<void> {
-    this.refreshing ??= this.refreshOnce(options.links ?? true).finally(() => {
-      this.refreshing = null;
-    });
+  refresh(options: { links?: boolean; adopt?: boolean } = {}): Promise<void> {
+    this.refreshing ??= this.refreshOnce(options.links ?? true, options.adopt ?? false).finally(
+      () => {
+        this.refreshing = null;
+      },
+    );
     return this.refreshing;
   }
 
-  private async refreshOnce(links: boolean): Promise<void> {
+  private async refreshOnce(links: boolean, adopt: boolean): Promise<void> {
     if (links) await this.readLinks();
     const kernel = new Map<number, KernelNeighbour>();
     const text = await this.run(["-j", "-4", "neigh", "show", "dev", this.ifname]);
-    for (const n of parseNeighbours(text)) kernel.set(n.addr, n);
+    for (const n of parseNeighbours(text)) {
+      kernel.set(n.addr, n);
+      // VS/NAT's clients on this network: the kernel knows them (they sent it ARP requests).
+      if (adopt && n.mac !== null && VALID_STATES.has(n.state)) this.lookup(n.addr);
+    }
     const ask: string[] = [];
     for (const [addr, index] of this.byAddr) {
       const n = kernel.get(addr);

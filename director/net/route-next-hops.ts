@@ -6,12 +6,26 @@
 // outer header and the MTU (a path MTU the kernel learnt included). The packet worker gets
 // descriptions (./link-table.ts, ./tunnel-table.ts) and reads MACs, neighbour states and
 // MTUs from shared memory this module keeps current.
+//   VS/NAT over the links (--nat-transmit packet, followNatRoutes()): the kernel's routes as
+// they apply to packets the director writes back (./kernel-routes.ts) go to the worker
+// (./nat-routes.ts) with a link for each interface they leave by; the next hops' MACs are
+// the links' neighbour entries: each route's gateway, each NAT server on a link, and every
+// neighbour the kernel itself knows on those links (the clients on a directly attached
+// network: the kernel learnt them from their ARP requests), adopted at each refresh.
 import fs from "node:fs";
 import { formatIPv4 } from "./ipv4-address.ts";
 import { type IpRunner, ipRunner, NeighbourCache, NeighbourStatus } from "./neighbour.ts";
 import { type LinkDescription, type NextHopDescription, NOT_ON_LINK } from "./link-table.ts";
 import type { TunnelHopDescription } from "./tunnel-table.ts";
 import { parseIPv4 } from "./ipv4-address.ts";
+import {
+  foreignRules,
+  type ParsedRoute,
+  parseKernelRoutes,
+  parseLocalRoutes,
+  routeFor,
+} from "./kernel-routes.ts";
+import { type NatRouteDescription, RouteKind } from "./nat-routes.ts";
 
 /** How long a change to the table waits for new servers' MACs before it answers (ms). */
 export const RESOLVE_WAIT_MS = 1500;
@@ -46,6 +60,15 @@ interface Link {
 export interface SendNextHops {
   links(links: LinkDescription[], hops: NextHopDescription[]): Promise<unknown>;
   tunnels(hops: TunnelHopDescription[]): Promise<unknown>;
+  natRoutes(routes: NatRouteDescription[]): Promise<unknown>;
+}
+
+/** What followNatRoutes() needs to know of the director's host. */
+export interface NatFollow {
+  /** The director's TUN device: routes through it stay with the kernel. */
+  tunName: string;
+  /** The director's own routing tables (its rules are not foreign). */
+  tables: string[];
 }
 
 /** A TUN server's route as last sent, and its MTU word in shared memory. */
@@ -83,6 +106,17 @@ export class RouteNextHops {
   private readonly warn: (message: string) => void;
   private lastWarning = "";
   private looks = 0;
+  /** VS/NAT over the links: set by followNatRoutes(). */
+  private natFollow: NatFollow | null = null;
+  /** Links NAT frames leave by (their kernel neighbours are adopted). */
+  private readonly natLinks = new Set<Link>();
+  /** NAT next-hop address → where its frames go, as sent to the worker. */
+  private readonly natPlaced = new Map<number, NextHopDescription>();
+  private natServers: readonly number[] = [];
+  /** The kernel's routes as last read. */
+  private natParsed: ParsedRoute[] = [];
+  /** The routes last sent, as JSON (sent again only when they change). */
+  private lastNatRoutes = "";
 
   constructor(private readonly send: SendNextHops, options: RouteNextHopsOptions = {}) {
     this.run = options.run ?? ipRunner();
@@ -95,10 +129,31 @@ export class RouteNextHops {
    * entry), tells the worker, and waits up to RESOLVE_WAIT_MS for their MACs, so the first
    * connection after `ipvsadm -a ... -g` is not lost to ARP. Calls run one after another.
    */
-  sync(servers: readonly number[], tunnelServers: readonly number[] = []): Promise<void> {
+  sync(
+    servers: readonly number[],
+    tunnelServers: readonly number[] = [],
+    natServers: readonly number[] = [],
+  ): Promise<void> {
     const run = this.queue.then(async () => {
       await this.placeTunnels(tunnelServers);
       await this.place(servers);
+      this.natServers = natServers;
+      if (this.natFollow !== null) await this.placeNatServers();
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Starts VS/NAT over the links: reads the kernel's routes, opens a link for each interface
+   * they leave by, and keeps all of it current at each refresh. Nothing waits for MACs: until
+   * a next hop is resolved its packets go through the TUN device.
+   */
+  followNatRoutes(follow: NatFollow): Promise<void> {
+    this.natFollow = follow;
+    const run = this.queue.then(async () => {
+      await this.tryNatRoutes();
+      this.start();
     });
     this.queue = run.catch(() => {});
     return run;
@@ -245,12 +300,124 @@ export class RouteNextHops {
       }
       if (moved.length > 0) await this.send.tunnels(moved);
     }
+    if (this.natFollow !== null && (!paced || look % STEADY_EVERY === 0)) {
+      await this.tryNatRoutes();
+    }
     for (const link of this.links.values()) {
       Atomics.store(link.mtu, 0, this.readMtu(link.description.ifname));
       const settled = link.cache.entries().every((e) => e.status === NeighbourStatus.RESOLVED);
       if (paced && settled && look % STEADY_EVERY !== 0) continue;
-      await link.cache.refresh({ links: !paced || !settled || look % LINKS_EVERY === 0 });
+      await link.cache.refresh({
+        links: !paced || !settled || look % LINKS_EVERY === 0,
+        adopt: this.natLinks.has(link),
+      });
     }
+    await this.placeAdopted();
+  }
+
+  /**
+   * readNatRoutes(), a failure warned about (once per message): NAT packets keep the routes
+   * the worker has (none at first: the TUN device) until a later refresh reads them.
+   */
+  private async tryNatRoutes(): Promise<void> {
+    try {
+      await this.readNatRoutes();
+    } catch (err) {
+      this.warnOnce(
+        `lvslab-director: NAT over the links: ${(err as Error).message}; ` +
+          "trying again at the next refresh",
+      );
+    }
+  }
+
+  /**
+   * Reads the kernel's routes and rules (VS/NAT over the links), places the next hops they
+   * name, and sends the worker what changed: new links and hops first, then the routes.
+   */
+  private async readNatRoutes(): Promise<void> {
+    const follow = this.natFollow!;
+    const [main, local, rules] = await Promise.all([
+      this.run(["-j", "-4", "route", "show", "table", "main"]),
+      this.run(["-j", "-4", "route", "show", "table", "local"]),
+      this.run(["-j", "-4", "rule", "show"]),
+    ]);
+    const foreign = foreignRules(rules, follow.tables);
+    const parsed: ParsedRoute[] = foreign.length > 0
+      ? []
+      : [...parseLocalRoutes(local), ...parseKernelRoutes(main, follow.tunName)];
+    if (foreign.length > 0) {
+      this.warnOnce(
+        `lvslab-director: policy rules (${foreign.join("; ")}) may route NAT packets ` +
+          "other than the main table says: they are written back into the TUN device " +
+          "(--nat-transmit packet follows the main table only)",
+      );
+    }
+    this.natParsed = parsed;
+    const newLinks: LinkDescription[] = [];
+    const hops: NextHopDescription[] = [];
+    const routes: NatRouteDescription[] = [];
+    for (const r of parsed) {
+      if (r.kind === RouteKind.KERNEL) {
+        routes.push({ net: r.net, bits: r.bits, kind: r.kind, link: -1, gateway: 0 });
+        continue;
+      }
+      const link = await this.natLink(r.dev!, newLinks);
+      if (r.kind === RouteKind.GATEWAY) this.placeNatHop(link, r.gateway!, hops);
+      const index = link.description.index;
+      routes.push({ net: r.net, bits: r.bits, kind: r.kind, link: index, gateway: r.gateway ?? 0 });
+    }
+    this.placeNatServerHops(hops);
+    if (newLinks.length > 0 || hops.length > 0) await this.send.links(newLinks, hops);
+    const text = JSON.stringify(routes);
+    if (text !== this.lastNatRoutes) {
+      this.lastNatRoutes = text;
+      await this.send.natRoutes(routes);
+    }
+  }
+
+  /** NAT servers on a directly attached network are next hops themselves. */
+  private placeNatServerHops(hops: NextHopDescription[]): void {
+    for (const addr of this.natServers) {
+      const r = routeFor(addr, this.natParsed);
+      if (r?.kind === RouteKind.ON_LINK) this.placeNatHop(this.links.get(r.dev!)!, addr, hops);
+    }
+  }
+
+  /** Places the table's NAT servers on the routes last read (a table change). */
+  private async placeNatServers(): Promise<void> {
+    const hops: NextHopDescription[] = [];
+    this.placeNatServerHops(hops);
+    if (hops.length > 0) await this.send.links([], hops);
+  }
+
+  /** The link NAT frames to `ifname` leave by (made, and listed in newLinks, on first use). */
+  private async natLink(ifname: string, newLinks: LinkDescription[]): Promise<Link> {
+    const known = this.links.has(ifname);
+    const link = await this.link(ifname);
+    if (!known) newLinks.push(link.description);
+    this.natLinks.add(link);
+    return link;
+  }
+
+  /** Gives a NAT next hop its neighbour entry on the link (once); refused ones stay out. */
+  private placeNatHop(link: Link, addr: number, hops: NextHopDescription[]): void {
+    if (this.natPlaced.has(addr)) return;
+    const neighbour = link.cache.lookup(addr);
+    if (typeof neighbour !== "number") return;
+    const hop = { addr, link: link.description.index, neighbour };
+    this.natPlaced.set(addr, hop);
+    hops.push(hop);
+  }
+
+  /** Sends the worker the neighbours the NAT links adopted from the kernel since last time. */
+  private async placeAdopted(): Promise<void> {
+    const hops: NextHopDescription[] = [];
+    for (const link of this.natLinks) {
+      for (const entry of link.cache.entries()) {
+        this.placeNatHop(link, parseIPv4(entry.addr)!, hops);
+      }
+    }
+    if (hops.length > 0) await this.send.links([], hops);
   }
 
   private start(): void {
@@ -262,10 +429,15 @@ export class RouteNextHops {
   /** One look of the timer (after the others queued); failures are warned about once. */
   look(): Promise<void> {
     this.queue = this.queue.then(() => this.refresh(true)).catch((err: Error) => {
-      if (err.message !== this.lastWarning) this.warn(`lvslab-director: ${err.message}`);
-      this.lastWarning = err.message;
+      this.warnOnce(`lvslab-director: ${err.message}`);
     });
     return this.queue;
+  }
+
+  /** Warns, unless the last warning said the same. */
+  private warnOnce(message: string): void {
+    if (message !== this.lastWarning) this.warn(message);
+    this.lastWarning = message;
   }
 
   stop(): void {

@@ -14,6 +14,7 @@ import {
   type Destination,
   newDestination,
   newStats,
+  NO_NEXT_HOP,
   type Protocol,
   type Scheduler,
   type VirtualService,
@@ -231,6 +232,8 @@ export class ServiceTable {
       );
     }
     dest.weight = spec.weight;
+    // The cached next hop is an entry of the old method's table (links, tunnels, NAT routes).
+    if (dest.method !== spec.method) dest.nextHop = NO_NEXT_HOP;
     dest.method = spec.method;
     dest.tunnel = { ...(spec.tunnel ?? DEFAULT_TUNNEL) };
     dest.upperThreshold = spec.upperThreshold ?? 0;

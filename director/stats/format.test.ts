@@ -21,6 +21,8 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     frameSendCalls: 5,
     tunnelPacketsSent: 7,
     tunnelSendErrors: 0,
+    natFramesQueued: 40,
+    natFallbacks: { noNextHop: 3, neighbour: 2, tooBig: 1 },
     tunnelHops: [
       {
         server: "172.16.3.2",
@@ -65,8 +67,10 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "Packets written by the packet thread: 20000\n" +
       "Packets written by the transmit thread: 1345\n" +
       "Failed writes to the TUN device: 0\n" +
-      "VS/DR frames sent (packet sockets): 64 in 5 sendmmsg calls\n" +
-      "VS/DR frames the kernel refused: 1\n" +
+      "Frames sent (packet sockets, VS/DR and VS/NAT): 64 in 5 sendmmsg calls\n" +
+      "Frames the kernel refused: 1\n" +
+      "VS/NAT packets sent as frames: 40; written to the TUN device instead: 3 (no next hop), " +
+      "2 (MAC unresolved), 1 (too big)\n" +
       "VS/TUN packets sent (raw socket): 7, refused: 0\n" +
       "VS/TUN ICMP errors about tunnel packets: 3, sent on to the client: 2, path MTU updates: 2\n" +
       "VS/TUN next hops (server, tunnel, outer source, route MTU, learnt path MTU):\n" +

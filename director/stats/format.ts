@@ -22,6 +22,8 @@ export const COUNTER_FIELDS = [
   "frameSendCalls",
   "tunnelPacketsSent",
   "tunnelSendErrors",
+  "natFramesQueued",
+  "natFallbacks",
   "tunnelHops",
   "tunnelIcmp",
   "nextHops",
@@ -61,9 +63,13 @@ export function formatCounters(c: DirectorCounters): string {
   out += `Packets written by the packet thread: ${c.writtenByPacketThread}\n`;
   out += `Packets written by the transmit thread: ${c.writtenByTransmitWorker}\n`;
   out += `Failed writes to the TUN device: ${c.writeErrors}\n`;
+  out += `Frames sent (packet sockets, VS/DR and VS/NAT): ${c.framesSent} in ${c.frameSendCalls} ` +
+    "sendmmsg calls\n";
+  out += `Frames the kernel refused: ${c.frameSendErrors}\n`;
+  const f = c.natFallbacks;
   out +=
-    `VS/DR frames sent (packet sockets): ${c.framesSent} in ${c.frameSendCalls} sendmmsg calls\n`;
-  out += `VS/DR frames the kernel refused: ${c.frameSendErrors}\n`;
+    `VS/NAT packets sent as frames: ${c.natFramesQueued}; written to the TUN device instead: ` +
+    `${f.noNextHop} (no next hop), ${f.neighbour} (MAC unresolved), ${f.tooBig} (too big)\n`;
   out +=
     `VS/TUN packets sent (raw socket): ${c.tunnelPacketsSent}, refused: ${c.tunnelSendErrors}\n`;
   const ti = c.tunnelIcmp;
