@@ -22,7 +22,7 @@ import { REPO_ROOT } from "../../lab/paths.ts";
 import { httpLoadFromClient } from "../../lab/testing/http-load.ts";
 import { offloadArgv } from "../../lab/capture/offload.ts";
 
-const LAB = "lvshnl";
+const LAB = "lvstnl";
 const VIP = "203.0.113.5";
 const SECOND_CLIENT = "198.51.100.3";
 const lab = useLab(LAB, { directorArgs: ["--nat-transmit", "packet"] });
