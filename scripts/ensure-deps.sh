@@ -16,7 +16,7 @@ lvslab_ensure_npm() {
 }
 
 # Each entry: command:debian-package
-LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping"
+LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping chromium:chromium"
 
 lvslab_ensure_debian() {
   local missing=""

@@ -1,0 +1,361 @@
+// One classroom session on a running lab: tcpdump on every segment (lab/scenario/capture-glue.ts,
+// the same captures a scenario makes), each pcap read as it grows (pcap-tail.ts), packets
+// paired across the director (live-pairs.ts) and explained (explain.ts), the director's
+// tables fed by table-feed.ts inside the director host; the events kept in a bounded ring
+// (the pcaps in the artifacts folder keep everything). The controls act on the lab the way
+// a user of lvslab would: the HTTP client in the client host, ipvsadm in the director host.
+import fs from "node:fs";
+import path from "node:path";
+import type { BackgroundProcess, LabBackend } from "../lab/backend.ts";
+import type { Topology } from "../lab/topology.ts";
+import type { Packet } from "../lab/analysis/packet.ts";
+import { describePacket, formatSourceDest } from "../lab/analysis/format.ts";
+import { type CaptureSession, startCaptures } from "../lab/scenario/capture-glue.ts";
+import { directorSegment } from "../lab/capture/segments.ts";
+import {
+  FORWARD_METHOD_SWITCHES,
+  type ListedForwardMethod,
+} from "../director/forwarding/method-names.ts";
+import type { LoadSummary } from "../clients/http-load.ts";
+import { changedFields, packetFields } from "./fields.ts";
+import { LivePairer } from "./live-pairs.ts";
+import { PcapTail } from "./pcap-tail.ts";
+import { explainAlone, explainPair } from "./explain.ts";
+import { EventRing } from "./ring.ts";
+import { writePcap } from "./pcap-export.ts";
+import type { ClassroomEvent, PacketView, TablesView, TopologyView } from "./event-types.ts";
+
+/** Events the page can step through; older ones stay in the pcaps only. */
+export const RING_SIZE = 2000;
+/** Requests sent by "burst". */
+export const BURST = 20;
+const REQUEST_TIMEOUT_MS = 3000;
+/** nft table that makes a "failed" real server refuse its port (a reset from its kernel). */
+const FAIL_TABLE = "lvslab_classroom";
+
+export type Listener = (message: { event?: ClassroomEvent; tables?: TablesView }) => void;
+
+interface Failed {
+  host: string;
+  service: string;
+  destination: string;
+  weight: number;
+  method: string;
+}
+
+function packetView(segment: string, p: Packet): PacketView {
+  return {
+    segment,
+    frame: p.index,
+    time: p.time,
+    sourceDest: formatSourceDest(p),
+    summary: describePacket(p),
+    fields: packetFields(p),
+  };
+}
+
+export interface SessionOptions {
+  backend: LabBackend;
+  topology: Topology;
+  /** Where the pcaps, tcpdump logs and the table feed's log go. */
+  artifactsDir: string;
+  ringSize?: number;
+  log?: (line: string) => void;
+}
+
+export class ClassroomSession {
+  readonly ring: EventRing<{ event: ClassroomEvent; packets: Packet[] }>;
+  tables: TablesView | null = null;
+  readonly problems: string[] = [];
+  private readonly listeners = new Set<Listener>();
+  private capture: CaptureSession | null = null;
+  private tails: PcapTail[] = [];
+  private feed: BackgroundProcess | null = null;
+  private feedTail: NodeJS.Timeout | null = null;
+  private expiry: NodeJS.Timeout | null = null;
+  private pairer: LivePairer | null = null;
+  private readonly failed = new Map<string, Failed>();
+  private skipped = 0;
+  private readonly backend: LabBackend;
+  private readonly topology: Topology;
+  readonly artifactsDir: string;
+
+  constructor(private readonly options: SessionOptions) {
+    this.backend = options.backend;
+    this.topology = options.topology;
+    this.artifactsDir = path.resolve(options.artifactsDir);
+    this.ring = new EventRing(options.ringSize ?? RING_SIZE);
+  }
+
+  /** The running lab's hosts and networks, for the picture. */
+  topologyView(): TopologyView {
+    const t = this.topology;
+    const method = t.name === "nat" ? "NAT" : t.name.toUpperCase();
+    return {
+      name: t.name,
+      method,
+      vip: t.vip,
+      hosts: t.hosts.map((h) => ({
+        name: h.name,
+        role: h.role,
+        addresses: h.interfaces.map((i) => i.address.split("/")[0]),
+      })),
+      networks: t.networks.map((n) => ({
+        name: n.name,
+        cidr: n.cidr,
+        hosts: t.hosts.filter((h) => h.interfaces.some((i) => i.network === n.name))
+          .map((h) => h.name),
+      })),
+    };
+  }
+
+  subscribe(l: Listener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private publish(event: Omit<ClassroomEvent, "seq">, packets: Packet[] = []): void {
+    const e = { ...event, seq: this.ring.nextSeq } as ClassroomEvent;
+    this.ring.push({ event: e, packets });
+    for (const l of this.listeners) l({ event: e });
+  }
+
+  /** A line about something that went wrong, shown on the page and kept for /api/state. */
+  problem(text: string): void {
+    this.problems.push(text);
+    if (this.problems.length > 50) this.problems.shift();
+    this.publish({ time: Date.now() / 1000, kind: "problem", text });
+  }
+
+  private action(text: string): void {
+    this.publish({ time: Date.now() / 1000, kind: "action", text });
+  }
+
+  async start(): Promise<void> {
+    if (this.backend.kind !== "netns") {
+      throw new Error(
+        `the classroom reads the captures as tcpdump writes them, which needs the network ` +
+          `namespace backend; bring the lab up without --backend ${this.backend.kind}`,
+      );
+    }
+    const log = this.options.log ?? (() => {});
+    fs.mkdirSync(this.artifactsDir, { recursive: true });
+    this.capture = await startCaptures(this.backend, this.topology, this.artifactsDir, log);
+    const client = this.topology.hosts.find((h) => h.role === "client")!.interfaces[0].network;
+    const servers = directorSegment(this.topology);
+    this.pairer = new LivePairer(this.topology.vip, client, servers, {
+      pair: (p) => {
+        const before = packetView(p.beforeSegment, p.before);
+        const after = packetView(p.afterSegment, p.after);
+        const e = explainPair(p, this.tables);
+        this.publish({
+          time: p.before.time,
+          kind: "pair",
+          direction: p.direction,
+          before,
+          after,
+          changed: changedFields(before.fields, after.fields),
+          connection: e.connection,
+          server: e.server,
+          text: e.text,
+        }, [p.before, p.after]);
+      },
+      alone: (p, segment) => {
+        const e = explainAlone(p, this.topology.vip);
+        this.publish({
+          time: p.time,
+          kind: "packet",
+          packet: packetView(segment, p),
+          connection: e.connection,
+          text: e.text,
+        }, [p]);
+      },
+    });
+    for (const segment of [client, servers]) {
+      const tail = new PcapTail(path.join(this.artifactsDir, `${segment}.pcap`), {
+        packet: (p) => this.pairer!.add(segment, p),
+        skipped: (reason) => {
+          this.skipped++;
+          if (reason.includes("cannot be read") || reason.includes("damaged")) this.problem(reason);
+        },
+      });
+      tail.start();
+      this.tails.push(tail);
+    }
+    this.expiry = setInterval(() => this.pairer?.expire(Date.now() / 1000), 250);
+    await this.startFeed();
+  }
+
+  private async startFeed(): Promise<void> {
+    const logFile = path.join(this.artifactsDir, "tables.jsonl");
+    fs.rmSync(logFile, { force: true });
+    this.feed = await this.backend.spawn(
+      "director",
+      this.backend.program("classroom/table-feed.ts", []),
+      logFile,
+    );
+    let offset = 0;
+    let partial = "";
+    this.feedTail = setInterval(() => {
+      let text = "";
+      try {
+        const fd = fs.openSync(logFile, "r");
+        const buf = Buffer.alloc(1 << 20);
+        const n = fs.readSync(fd, buf, 0, buf.length, offset);
+        fs.closeSync(fd);
+        offset += n;
+        text = partial + buf.subarray(0, n).toString("utf8");
+      } catch {
+        return; // not written yet
+      }
+      const lines = text.split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) this.feedLine(line);
+    }, 200);
+    void this.feed.exited.then((code) => {
+      if (this.feed) this.problem(`the director's table feed ended (exit code ${code})`);
+    });
+  }
+
+  private feedLine(line: string): void {
+    if (!line.startsWith("{")) return;
+    let msg: TablesView | { error: string };
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if ("error" in msg) {
+      this.problem(`the director's tables cannot be read: ${msg.error}`);
+      return;
+    }
+    this.tables = msg;
+    for (const l of this.listeners) l({ tables: msg });
+  }
+
+  /** Sends `count` HTTP requests from the client to the VIP, one connection each. */
+  async send(count: number): Promise<string> {
+    if (!Number.isInteger(count) || count < 1 || count > 1000) {
+      throw new Error("the number of requests must be a whole number from 1 to 1000");
+    }
+    const url = `http://${this.topology.vip}/`;
+    this.action(`client sends ${count} request${count > 1 ? "s" : ""} to ${url}`);
+    const argv = this.backend.program("clients/http-client.ts", [
+      "--url",
+      url,
+      "--count",
+      String(count),
+      "--timeout-ms",
+      String(REQUEST_TIMEOUT_MS),
+      "--concurrency",
+      String(Math.min(count, 8)),
+      "--quiet",
+      "--json",
+    ]);
+    const r = await this.backend.exec("client", argv, {
+      timeoutMs: count * REQUEST_TIMEOUT_MS + 30_000,
+    });
+    let summary: LoadSummary;
+    try {
+      summary = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as LoadSummary;
+    } catch {
+      throw new Error(`the HTTP client gave no summary (${r.stderr.trim() || "no output"})`);
+    }
+    const by = Object.entries(summary.byServer).map(([s, n]) => `${s} ${n}`).join(", ");
+    const text = `${summary.ok} of ${summary.total} answered (${by || "none"})` +
+      (summary.failed ? `, ${summary.failed} failed: ${summary.errors[0] ?? ""}` : "");
+    this.action(text);
+    return text;
+  }
+
+  private directorIpvsadm(args: string[]): Promise<void> {
+    return this.backend.exec("director", ["ipvsadm", ...args], { timeoutMs: 30_000 })
+      .then((r) => {
+        if (r.code !== 0) throw new Error(`ipvsadm ${args.join(" ")} failed: ${r.stderr.trim()}`);
+      });
+  }
+
+  /**
+   * Fails a real server the way a pulled cable or a dead service looks to its clients: its
+   * kernel refuses the service port (nft: TCP reset), and it leaves the service table as a
+   * health checker (keepalived) takes a failed server out.
+   */
+  async fail(host: string): Promise<string> {
+    if (this.failed.has(host)) throw new Error(`${host} has already failed; restore it first`);
+    const h = this.topology.hosts.find((x) => x.name === host && x.role === "realserver");
+    if (!h) throw new Error(`there is no real server '${host}' in this lab`);
+    const addrs = h.interfaces.map((i) => i.address.split("/")[0]);
+    const svc = this.tables?.services.find((s) =>
+      s.destinations.some((d) => addrs.includes(d.address.split(":")[0]))
+    );
+    const dest = svc?.destinations.find((d) => addrs.includes(d.address.split(":")[0]));
+    if (!svc || !dest) {
+      throw new Error(`${host} is in no service of the director's table (is it already out?)`);
+    }
+    const port = dest.address.split(":")[1];
+    const rules = `table inet ${FAIL_TABLE} {\n chain input {\n  type filter hook input ` +
+      `priority 0;\n  tcp dport ${port} reject with tcp reset\n }\n}\n`;
+    const r = await this.backend.exec(host, ["nft", "-f", "-"], { input: rules });
+    if (r.code !== 0) throw new Error(`nft in ${host} failed: ${r.stderr.trim()}`);
+    const flag = svc.protocol === "UDP" ? "-u" : "-t";
+    await this.directorIpvsadm(["-d", flag, svc.address, "-r", dest.address]);
+    this.failed.set(host, {
+      host,
+      service: `${flag} ${svc.address}`,
+      destination: dest.address,
+      weight: dest.weight,
+      method: dest.method,
+    });
+    const text = `${host} failed: its port ${port} refuses connections, and it is out of ` +
+      `${svc.address} (ipvsadm -d, as a health checker would)`;
+    this.action(text);
+    return text;
+  }
+
+  /** Undoes fail(): the port answers again and the server is back with its weight. */
+  async restore(host: string): Promise<string> {
+    const f = this.failed.get(host);
+    if (!f) throw new Error(`${host} has not failed`);
+    await this.backend.exec(host, ["nft", "delete", "table", "inet", FAIL_TABLE]);
+    const [flag, service] = f.service.split(" ");
+    await this.directorIpvsadm([
+      "-a",
+      flag,
+      service,
+      "-r",
+      f.destination,
+      FORWARD_METHOD_SWITCHES[f.method as ListedForwardMethod] ?? "-m",
+      "-w",
+      String(f.weight),
+    ]);
+    this.failed.delete(host);
+    const text = `${host} restored: back in ${service} with weight ${f.weight}`;
+    this.action(text);
+    return text;
+  }
+
+  /** The real servers failed by this session. */
+  failedHosts(): string[] {
+    return [...this.failed.keys()];
+  }
+
+  /** The packets of the events in the ring, as one pcap. */
+  exportPcap(): Buffer {
+    return writePcap(this.ring.items().flatMap((x) => x.packets));
+  }
+
+  /** Ends the captures and the feed and undoes the failures; the lab stays up. */
+  async stop(): Promise<void> {
+    if (this.expiry) clearInterval(this.expiry);
+    if (this.feedTail) clearInterval(this.feedTail);
+    const feed = this.feed;
+    this.feed = null;
+    await feed?.stop();
+    for (const host of [...this.failed.keys()]) {
+      await this.restore(host).catch(() => {});
+    }
+    await this.capture?.stop().catch(() => {});
+    for (const t of this.tails) t.stop();
+    this.listeners.clear();
+  }
+}
