@@ -50,7 +50,7 @@ export function ipChecksum(p: Packet): number {
 }
 
 function ok(good: boolean | null): string {
-  return good === null ? "" : good ? " (correct)" : " (WRONG)";
+  return good === null ? "" : good ? " ✓" : " ✗ wrong";
 }
 
 /** Every field of the packet, as the page lists them. */

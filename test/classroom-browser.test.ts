@@ -216,6 +216,9 @@ test("the classroom page in chromium: pairs, tables, failure, stepping, export",
     recorded.length,
   );
   await page.keyboard.press(" ");
+  await page.waitForFunction(() =>
+    document.getElementById("status")!.textContent!.startsWith("paused")
+  );
   const status = async () => (await page.locator("#status").textContent())!;
   assert.match(await status(), /^paused · event (\d+) of/);
   const at = () =>
@@ -232,7 +235,10 @@ test("the classroom page in chromium: pairs, tables, failure, stepping, export",
 
   // Replay from the first event, forward in order.
   await page.keyboard.press("r");
-  assert.match(await status(), /^replay · event 1 of/);
+  await page.waitForFunction(() =>
+    document.getElementById("status")!.textContent!.startsWith("replay")
+  );
+  assert.match(await status(), /^replay · event [12] of/);
   const seen: number[] = [await at()];
   for (let i = 0; i < 3; i++) {
     await page.waitForFunction(

@@ -120,9 +120,8 @@ function fieldRows(p: PacketView, changed: Set<string>, other: PacketView | unde
         ? ` <span class="was">(was ${esc(old.get(k)!)})</span>`
         : "";
       return `<tr class="${changed.has(k) ? "changed" : ""}" data-field="${esc(k)}">` +
-        `<td class="layer">${f.layer}</td><td>${esc(f.name)}</td><td>${
-          esc(f.value)
-        }${was}</td></tr>`;
+        `<td class="layer">${f.layer}</td><td class="name">${esc(f.name)}</td>` +
+        `<td class="value">${esc(f.value)}${was}</td></tr>`;
     }).join("");
 }
 
@@ -231,10 +230,11 @@ function drawTables(e: ClassroomEvent | null): void {
     }
   }
   $("services").innerHTML = s;
-  let c = "<tr><th>pro</th><th>expire</th><th>state</th><th>source</th><th>destination</th></tr>";
+  // The protocol and virtual address columns are left out: one VIP, TCP, in this lab.
+  let c = "<tr><th>expire</th><th>state</th><th>source</th><th>destination</th></tr>";
   for (const r of tables.connections) {
     const marked = e?.connection === `${r.protocol.toLowerCase()} ${r.client}` ? "marked" : "";
-    c += `<tr class="${marked}" data-client="${r.client}"><td>${r.protocol}</td>` +
+    c += `<tr class="${marked}" data-client="${r.client}" title="${r.protocol} ${r.virtual}">` +
       `<td>${r.expires}</td><td>${r.state}</td><td>${r.client}</td><td>${r.destination}</td></tr>`;
   }
   $("connections").innerHTML = c;
