@@ -90,6 +90,8 @@ export interface StateView {
   topology: TopologyView;
   events: ClassroomEvent[];
   tables: TablesView | null;
+  /** Scheduler names the director knows (for the scheduler control). */
+  schedulers: string[];
   /** Where the pcaps of this session are. */
   artifacts: string;
   /** Events dropped from the ring so far (still in the pcaps). */

@@ -5,7 +5,9 @@
 //   GET  /               the page            GET /api/state   ring, tables, topology
 //   GET  /app.js, /style.css                 GET /api/events  SSE: event / tables messages
 //   GET  /api/pcap       the ring's packets   POST /api/send {count}, /api/fail {host},
-//                                                 /api/restore {host}
+//                                                 /api/restore {host}, /api/weight
+//                                                 {service, server, weight}, /api/scheduler
+//                                                 {service, scheduler}
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -13,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import type { ClassroomSession } from "./session.ts";
 import { BURST } from "./session.ts";
+import { SCHEDULER_NAMES } from "../director/schedulers/index.ts";
 import type { StateView } from "./event-types.ts";
 
 const PAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "page");
@@ -90,6 +93,7 @@ export async function serveClassroom(
     topology: session.topologyView(),
     events: session.ring.items().map((x) => x.event),
     tables: session.tables,
+    schedulers: [...SCHEDULER_NAMES],
     artifacts: session.artifactsDir,
     dropped: session.ring.dropped,
     problems: session.problems,
@@ -100,6 +104,8 @@ export async function serveClassroom(
     burst: () => session.send(BURST),
     fail: (b) => session.fail(String(b.host ?? "")),
     restore: (b) => session.restore(String(b.host ?? "")),
+    weight: (b) => session.setWeight(String(b.service), String(b.server), Number(b.weight)),
+    scheduler: (b) => session.setScheduler(String(b.service), String(b.scheduler)),
   };
 
   const events = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -17,6 +17,7 @@ import {
   type ListedForwardMethod,
 } from "../director/forwarding/method-names.ts";
 import { changedFields, packetFields } from "./fields.ts";
+import { SCHEDULER_NAMES } from "../director/schedulers/index.ts";
 import { LivePairer } from "./live-pairs.ts";
 import { PcapTail } from "./pcap-tail.ts";
 import { explainAlone, explainPair } from "./explain.ts";
@@ -29,6 +30,8 @@ export const RING_SIZE = 2000;
 /** Requests sent by "burst". */
 export const BURST = 20;
 const REQUEST_TIMEOUT_MS = 3000;
+/** How often the lab and the captures are checked for having gone away. */
+const WATCH_MS = 2000;
 /** nft table that makes a "failed" real server refuse its port (a reset from its kernel). */
 const FAIL_TABLE = "lvslab_classroom";
 
@@ -75,6 +78,9 @@ export class ClassroomSession {
   private pairer: LivePairer | null = null;
   private readonly failed = new Map<string, Failed>();
   private skipped = 0;
+  private watchdog: NodeJS.Timeout | null = null;
+  /** Problems already said (each once). */
+  private readonly told = new Set<string>();
   private readonly backend: LabBackend;
   private readonly topology: Topology;
   readonly artifactsDir: string;
@@ -183,6 +189,38 @@ export class ClassroomSession {
     }
     this.expiry = setInterval(() => this.pairer?.expire(Date.now() / 1000), 250);
     await this.startFeed();
+    this.watchdog = setInterval(() => void this.watch([client, servers]), WATCH_MS);
+  }
+
+  /**
+   * What can go away under the page: the lab itself, a tcpdump (it writes "N packets
+   * captured" to its log when it ends). Each is said once, in words, on the page.
+   */
+  private async watch(segments: string[]): Promise<void> {
+    const said = (key: string) => this.told.has(key) || !this.told.add(key);
+    for (const segment of segments) {
+      const log = path.join(this.artifactsDir, `${segment}.tcpdump.log`);
+      let text = "";
+      try {
+        text = fs.readFileSync(log, "utf8");
+      } catch {
+        continue;
+      }
+      if (/packets? captured/.test(text) && !said(`tcpdump ${segment}`)) {
+        this.problem(
+          `the capture on segment '${segment}' ended (tcpdump: ` +
+            `${text.trim().split("\n").slice(-3).join("; ")}): no new packets from it; ` +
+            `restart 'lvslab classroom' to capture again`,
+        );
+      }
+    }
+    if (!(await this.backend.isUp().catch(() => false)) && !said("lab down")) {
+      this.problem(
+        `lab '${this.backend.name}' is down (taken down under the page?): the buttons cannot ` +
+          `work; bring it up with 'lvslab up --name ${this.backend.name}' and restart ` +
+          `'lvslab classroom'`,
+      );
+    }
   }
 
   private async startFeed(): Promise<void> {
@@ -339,6 +377,56 @@ export class ClassroomSession {
     return text;
   }
 
+  /** ipvsadm -e on one real server of a service: a new weight (0: no new connections). */
+  async setWeight(service: string, server: string, weight: number): Promise<string> {
+    if (!Number.isInteger(weight) || weight < 0 || weight > 65535) {
+      throw new Error("a weight is a whole number from 0 to 65535");
+    }
+    const svc = this.service(service);
+    const dest = svc.destinations.find((d) => d.address === server);
+    if (!dest) throw new Error(`${server} is not a real server of ${service}`);
+    await this.directorIpvsadm([
+      "-e",
+      svc.protocol === "UDP" ? "-u" : "-t",
+      svc.address,
+      "-r",
+      server,
+      FORWARD_METHOD_SWITCHES[dest.method as ListedForwardMethod] ?? "-m",
+      "-w",
+      String(weight),
+    ]);
+    const text = `${server} in ${service}: weight ${dest.weight} → ${weight}` +
+      (weight === 0 ? " (no new connections; its open ones go on)" : "");
+    this.action(text);
+    return text;
+  }
+
+  /** ipvsadm -E: the service's scheduler. */
+  async setScheduler(service: string, scheduler: string): Promise<string> {
+    if (!SCHEDULER_NAMES.includes(scheduler)) {
+      throw new Error(
+        `'${scheduler}' is not a scheduler; use one of ${SCHEDULER_NAMES.join(", ")}`,
+      );
+    }
+    const svc = this.service(service);
+    await this.directorIpvsadm([
+      "-E",
+      svc.protocol === "UDP" ? "-u" : "-t",
+      svc.address,
+      "-s",
+      scheduler,
+    ]);
+    const text = `${service}: scheduler ${svc.scheduler} → ${scheduler}`;
+    this.action(text);
+    return text;
+  }
+
+  private service(address: string) {
+    const svc = this.tables?.services.find((s) => s.address === address);
+    if (!svc) throw new Error(`there is no service ${address} in the director's table`);
+    return svc;
+  }
+
   /** The real servers failed by this session. */
   failedHosts(): string[] {
     return [...this.failed.keys()];
@@ -352,6 +440,7 @@ export class ClassroomSession {
   /** Ends the captures and the feed and undoes the failures; the lab stays up. */
   async stop(): Promise<void> {
     if (this.expiry) clearInterval(this.expiry);
+    if (this.watchdog) clearInterval(this.watchdog);
     if (this.feedTail) clearInterval(this.feedTail);
     const feed = this.feed;
     this.feed = null;

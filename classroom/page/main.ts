@@ -44,6 +44,9 @@ const events: ClassroomEvent[] = [];
 let cursor = -1;
 let mode: Mode = "live";
 let tables: TablesView | null = null;
+let schedulers: string[] = [];
+/** The service table is redrawn only when it changed (a select keeps its focus). */
+let servicesHtml = "";
 let topology: TopologyView | null = null;
 let replayTimer: number | null = null;
 let renderQueued = false;
@@ -221,15 +224,25 @@ function drawTables(e: ClassroomEvent | null): void {
   let s = "<tr><th>service / real server</th><th>sched/wt</th><th>act</th><th>conns</th>" +
     "<th>in</th><th>out</th></tr>";
   for (const svc of tables.services) {
-    s += `<tr class="service"><td>${svc.protocol} ${svc.address}</td><td>${svc.scheduler}</td>` +
+    const options = schedulers.map((n) =>
+      `<option${n === svc.scheduler ? " selected" : ""}>${n}</option>`
+    ).join("");
+    s += `<tr class="service"><td>${svc.protocol} ${svc.address}</td><td><select ` +
+      `data-service="${svc.address}" aria-label="scheduler of ${svc.address}">${options}` +
+      `</select></td>` +
       `<td></td><td>${svc.conns}</td><td>${svc.inpkts}</td><td>${svc.outpkts}</td></tr>`;
     for (const d of svc.destinations) {
       const marked = e?.server === d.address ? "marked" : "";
-      s += `<tr class="${marked}"><td>  → ${d.address} ${d.method}</td><td>${d.weight}</td>` +
+      s +=
+        `<tr class="${marked}" data-server="${d.address}"><td>  → ${d.address} ${d.method}</td>` +
+        `<td><button class="w" data-service="${svc.address}" data-server="${d.address}" ` +
+        `data-weight="${d.weight - 1}" aria-label="weight down">−</button>${d.weight}` +
+        `<button class="w" data-service="${svc.address}" data-server="${d.address}" ` +
+        `data-weight="${d.weight + 1}" aria-label="weight up">+</button></td>` +
         `<td>${d.active}</td><td>${d.conns}</td><td>${d.inpkts}</td><td>${d.outpkts}</td></tr>`;
     }
   }
-  $("services").innerHTML = s;
+  if (s !== servicesHtml) $("services").innerHTML = servicesHtml = s;
   // The protocol and virtual address columns are left out: one VIP, TCP, in this lab.
   let c = "<tr><th>expire</th><th>state</th><th>source</th><th>destination</th></tr>";
   for (const r of tables.connections) {
@@ -308,6 +321,19 @@ function wire(): void {
   $("step").onclick = () => step(1);
   $("replay").onclick = () => setMode("replay");
   $("allfields").onchange = () => render();
+  $("services").onclick = (ev) => {
+    const b = (ev.target as HTMLElement).closest("button.w") as HTMLButtonElement | null;
+    if (!b || Number(b.dataset.weight) < 0) return;
+    void post("weight", {
+      service: b.dataset.service,
+      server: b.dataset.server,
+      weight: Number(b.dataset.weight),
+    });
+  };
+  $("services").onchange = (ev) => {
+    const sel = ev.target as HTMLSelectElement;
+    void post("scheduler", { service: sel.dataset.service, scheduler: sel.value });
+  };
   $("events").onclick = (ev) => {
     const li = (ev.target as HTMLElement).closest("li");
     if (!li) return;
@@ -316,7 +342,10 @@ function wire(): void {
     render();
   };
   document.addEventListener("keydown", (ev) => {
-    if (ev.target instanceof HTMLInputElement || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (
+      ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement ||
+      ev.ctrlKey || ev.metaKey || ev.altKey
+    ) return;
     const keys: Record<string, () => void> = {
       " ": () => $("pause").click(),
       ArrowLeft: () => step(-1),
@@ -345,6 +374,7 @@ async function start(): Promise<void> {
   const state = await (await fetch("/api/state")).json() as StateView;
   topology = state.topology;
   tables = state.tables;
+  schedulers = state.schedulers;
   $("title").textContent = `lvslab classroom · VS/${state.topology.method} · lab ${state.lab}`;
   for (const e of state.events) addEvent(e);
   const source = new EventSource("/api/events");
