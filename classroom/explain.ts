@@ -28,10 +28,25 @@ function flagNote(p: Packet, from: string): string {
   return "";
 }
 
-export function explainPair(pair: LivePair, tables: TablesView | null): Explanation {
+/** VS/DR: the real server is named by the frame's MAC, not by the (unchanged) address. */
+export interface FrameTarget {
+  host: string;
+  /** "172.16.0.3:80" */
+  address: string;
+}
+
+export function explainPair(
+  pair: LivePair,
+  tables: TablesView | null,
+  frameTo?: FrameTarget,
+): Explanation {
   const { before, after } = pair;
   if (pair.direction === "to-server") {
-    const server = destination(after);
+    const server = frameTo?.address ?? destination(after);
+    const rewrite = frameTo
+      ? `the same IP packet goes on in a frame to ${frameTo.host}'s MAC (only the MACs and ` +
+        `the TTL change)`
+      : `destination ${destination(before)} rewritten to ${server}`;
     const connection = connectionOf(before, true);
     const flags = before.tcp?.flags ?? 0;
     const isNew = before.protocol !== "tcp" || ((flags & TCP_SYN) && !(flags & TCP_ACK));
@@ -40,18 +55,17 @@ export function explainPair(pair: LivePair, tables: TablesView | null): Explanat
       const dest = svc?.destinations.find((d) => d.address === server);
       const picked = svc
         ? `${svc.scheduler} picked ${server}${dest ? ` (weight ${dest.weight})` : ""}`
-        : `sent to ${server}`;
+        : `the scheduler sent it to ${server}`;
       return {
-        text: `new connection: ${picked}; destination ${
-          destination(before)
-        } rewritten to ${server}`,
+        text: `new connection: ${picked}; ${rewrite}`,
         connection,
         server,
       };
     }
     return {
-      text: `client → real server: destination rewritten to ${server} (the connection's entry ` +
-        `says where)${flagNote(before, "the client")}`,
+      text: `client → real server: ${
+        frameTo ? `a frame to ${frameTo.host}'s MAC` : `destination rewritten to ${server}`
+      } (the connection's entry says where)${flagNote(before, "the client")}`,
       connection,
       server,
     };
@@ -61,6 +75,15 @@ export function explainPair(pair: LivePair, tables: TablesView | null): Explanat
       flagNote(before, "the real server"),
     connection: connectionOf(after, false),
     server: source(before),
+  };
+}
+
+/** VS/DR: a reply seen on a real server's own port, from the VIP it holds on lo. */
+export function explainBypassReply(p: Packet, host: string): Explanation {
+  return {
+    text: `reply: ${host} answers from the VIP itself, straight to the router (it does not ` +
+      `pass the director)${flagNote(p, host)}`,
+    connection: connectionOf(p, false),
   };
 }
 

@@ -31,7 +31,13 @@ export interface LivePairHandlers {
   alone(p: Packet, segment: string): void;
 }
 
-export class LivePairer {
+/** What the session feeds packets to: NAT's twins (below) or DR's copies (live-copies.ts). */
+export interface Pairer {
+  add(segment: string, p: Packet): void;
+  expire(now: number): void;
+}
+
+export class LivePairer implements Pairer {
   private readonly publicWaiting = new Map<string, Waiting[]>();
   private readonly privateWaiting = new Map<string, Waiting[]>();
   private waitingCount = 0;

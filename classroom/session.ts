@@ -11,16 +11,29 @@ import type { Topology } from "../lab/topology.ts";
 import type { Packet } from "../lab/analysis/packet.ts";
 import { describePacket, formatSourceDest } from "../lab/analysis/format.ts";
 import { type CaptureSession, startCaptures } from "../lab/scenario/capture-glue.ts";
-import { directorSegment } from "../lab/capture/segments.ts";
+import {
+  directorSegment,
+  repliesBypassDirector,
+  tunnelsToServers,
+} from "../lab/capture/segments.ts";
 import {
   FORWARD_METHOD_SWITCHES,
   type ListedForwardMethod,
 } from "../director/forwarding/method-names.ts";
 import { changedFields, packetFields } from "./fields.ts";
 import { SCHEDULER_NAMES } from "../director/schedulers/index.ts";
-import { LivePairer } from "./live-pairs.ts";
+import { type LivePair, LivePairer, type Pairer } from "./live-pairs.ts";
+import { LiveCopyPairer } from "./live-copies.ts";
+import { readHostLinks } from "../lab/capture/host-links.ts";
+import { drRoles } from "../lab/assertions/direct-routing.ts";
 import { PcapTail } from "./pcap-tail.ts";
-import { explainAlone, explainPair } from "./explain.ts";
+import {
+  explainAlone,
+  explainBypassReply,
+  explainPair,
+  type Explanation,
+  type FrameTarget,
+} from "./explain.ts";
 import { EventRing } from "./ring.ts";
 import { writePcap } from "./pcap-export.ts";
 import type { ClassroomEvent, PacketView, TablesView, TopologyView } from "./event-types.ts";
@@ -32,6 +45,8 @@ export const BURST = 20;
 const REQUEST_TIMEOUT_MS = 3000;
 /** How often the lab and the captures are checked for having gone away. */
 const WATCH_MS = 2000;
+/** How long the table feed (a Node program in the director host) may take to start. */
+const FEED_START_MS = 30_000;
 /** nft table that makes a "failed" real server refuse its port (a reset from its kernel). */
 const FAIL_TABLE = "lvslab_classroom";
 
@@ -75,7 +90,7 @@ export class ClassroomSession {
   private feed: BackgroundProcess | null = null;
   private feedTail: NodeJS.Timeout | null = null;
   private expiry: NodeJS.Timeout | null = null;
-  private pairer: LivePairer | null = null;
+  private pairer: Pairer | null = null;
   private readonly failed = new Map<string, Failed>();
   private skipped = 0;
   private watchdog: NodeJS.Timeout | null = null;
@@ -146,37 +161,8 @@ export class ClassroomSession {
     const log = this.options.log ?? (() => {});
     fs.mkdirSync(this.artifactsDir, { recursive: true });
     this.capture = await startCaptures(this.backend, this.topology, this.artifactsDir, log);
-    const client = this.topology.hosts.find((h) => h.role === "client")!.interfaces[0].network;
-    const servers = directorSegment(this.topology);
-    this.pairer = new LivePairer(this.topology.vip, client, servers, {
-      pair: (p) => {
-        const before = packetView(p.beforeSegment, p.before);
-        const after = packetView(p.afterSegment, p.after);
-        const e = explainPair(p, this.tables);
-        this.publish({
-          time: p.before.time,
-          kind: "pair",
-          direction: p.direction,
-          before,
-          after,
-          changed: changedFields(before.fields, after.fields),
-          connection: e.connection,
-          server: e.server,
-          text: e.text,
-        }, [p.before, p.after]);
-      },
-      alone: (p, segment) => {
-        const e = explainAlone(p, this.topology.vip);
-        this.publish({
-          time: p.time,
-          kind: "packet",
-          packet: packetView(segment, p),
-          connection: e.connection,
-          text: e.text,
-        }, [p]);
-      },
-    });
-    for (const segment of [client, servers]) {
+    const segments = this.startPairer();
+    for (const segment of segments) {
       const tail = new PcapTail(path.join(this.artifactsDir, `${segment}.pcap`), {
         packet: (p) => this.pairer!.add(segment, p),
         skipped: (reason) => {
@@ -189,7 +175,78 @@ export class ClassroomSession {
     }
     this.expiry = setInterval(() => this.pairer?.expire(Date.now() / 1000), 250);
     await this.startFeed();
-    this.watchdog = setInterval(() => void this.watch([client, servers]), WATCH_MS);
+    this.watchdog = setInterval(() => void this.watch(segments), WATCH_MS);
+  }
+
+  private pairEvent(p: LivePair, frameTo?: FrameTarget): void {
+    const before = packetView(p.beforeSegment, p.before);
+    const after = packetView(p.afterSegment, p.after);
+    const e = explainPair(p, this.tables, frameTo);
+    this.publish({
+      time: p.before.time,
+      kind: "pair",
+      direction: p.direction,
+      before,
+      after,
+      changed: changedFields(before.fields, after.fields),
+      connection: e.connection,
+      server: e.server,
+      text: e.text,
+    }, [p.before, p.after]);
+  }
+
+  private aloneEvent(p: Packet, segment: string, e: Explanation): void {
+    this.publish({
+      time: p.time,
+      kind: "packet",
+      packet: packetView(segment, p),
+      connection: e.connection,
+      server: e.server,
+      text: e.text,
+    }, [p]);
+  }
+
+  /** The pairer for the lab's method; returns the segments whose pcaps it reads. */
+  private startPairer(): string[] {
+    const t = this.topology;
+    if (tunnelsToServers(t)) {
+      throw new Error(
+        "the classroom does not draw VS/TUN labs yet; use the NAT lab (no --method) or " +
+          "--method dr, or 'lvslab demo --method tun' for the terminal printout",
+      );
+    }
+    const servers = directorSegment(t);
+    if (!repliesBypassDirector(t)) {
+      const client = t.hosts.find((h) => h.role === "client")!.interfaces[0].network;
+      this.pairer = new LivePairer(t.vip, client, servers, {
+        pair: (p) => this.pairEvent(p),
+        alone: (p, segment) => this.aloneEvent(p, segment, explainAlone(p, t.vip)),
+      });
+      return [client, servers];
+    }
+    // VS/DR: the director's LAN port, and each real server's own port for the replies.
+    const links = readHostLinks(this.artifactsDir) ?? [];
+    const roles = drRoles(links, servers);
+    const serverPorts = new Map(
+      t.hosts.filter((h) => h.role === "realserver").flatMap((h) =>
+        h.interfaces.map((i) => [i.switchPort, h.name] as const)
+      ),
+    );
+    const addressOf = (host: string) =>
+      links.find((l) => l.host === host && l.network === servers)?.address ?? host;
+    this.pairer = new LiveCopyPairer(t.vip, servers, roles.director, new Set(serverPorts.keys()), {
+      pair: (p) => {
+        const host = roles.servers.get(p.after.dstMac ?? "") ?? p.after.dstMac ?? "?";
+        this.pairEvent(p, { host, address: `${addressOf(host)}:${p.after.dstPort}` });
+      },
+      alone: (p, segment) => {
+        const host = serverPorts.get(segment);
+        const e = host ? explainBypassReply(p, host) : explainAlone(p, t.vip);
+        if (host) e.server = `${addressOf(host)}:${p.srcPort}`;
+        this.aloneEvent(p, segment, e);
+      },
+    });
+    return [servers, ...serverPorts.keys()];
   }
 
   /**
@@ -249,9 +306,22 @@ export class ClassroomSession {
       partial = lines.pop() ?? "";
       for (const line of lines) this.feedLine(line);
     }, 200);
+    let ended = false;
     void this.feed.exited.then((code) => {
+      ended = true;
       if (this.feed) this.problem(`the director's table feed ended (exit code ${code})`);
     });
+    // The first explanations name the scheduler and weights: wait for the first tables.
+    const deadline = Date.now() + FEED_START_MS;
+    while (this.tables === null && !ended && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.tables === null) {
+      this.problem(
+        `the director's tables did not arrive within ${FEED_START_MS / 1000} s ` +
+          `(see ${logFile}); the page shows packets without them`,
+      );
+    }
   }
 
   private feedLine(line: string): void {

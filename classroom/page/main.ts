@@ -173,13 +173,33 @@ function layout(t: TopologyView): Map<string, NodeBox> {
 /** The hosts the selected packet passed, in order. */
 function pathOf(e: ClassroomEvent | null, t: TopologyView): string[] {
   if (!e || (e.kind !== "pair" && e.kind !== "packet")) return [];
-  const client = t.hosts.find((h) => h.role === "client")?.name;
-  const director = t.hosts.find((h) => h.role === "director")?.name;
+  const role = (r: string) => t.hosts.find((h) => h.role === r)?.name;
+  const [client, router, director] = [role("client"), role("router"), role("director")];
   const serverAddr = e.server?.split(":")[0];
   const server = t.hosts.find((h) => h.addresses.includes(serverAddr ?? ""))?.name;
-  const path = [client, director, ...(e.kind === "pair" && server ? [server] : [])]
-    .filter((x): x is string => !!x);
+  const hops = (list: (string | undefined)[]) => list.filter((x): x is string => !!x);
+  // A reply that bypasses the director (VS/DR): the real server, the router, the client.
+  if (e.kind === "packet" && server && router) return hops([server, router, client]);
+  const path = hops([client, router, director, e.kind === "pair" ? server : undefined]);
   return e.direction === "to-client" ? path.reverse() : path;
+}
+
+/** Lines of the picture: each host to its network's router (else director), and on a LAN
+ * the director to each real server too (VS/DR's frames). */
+function links(t: TopologyView): [string, string][] {
+  const roleOf = (n: string) => t.hosts.find((h) => h.name === n)?.role;
+  const out: [string, string][] = [];
+  for (const net of t.networks) {
+    const hub = net.hosts.find((h) => roleOf(h) === "router") ??
+      net.hosts.find((h) => roleOf(h) === "director");
+    if (!hub) continue;
+    for (const h of net.hosts) if (h !== hub) out.push([hub, h]);
+    const director = net.hosts.find((h) => roleOf(h) === "director");
+    if (director && director !== hub) {
+      for (const h of net.hosts) if (roleOf(h) === "realserver") out.push([director, h]);
+    }
+  }
+  return out;
 }
 
 function drawTopology(e: ClassroomEvent | null): void {
@@ -189,32 +209,23 @@ function drawTopology(e: ClassroomEvent | null): void {
   const lit = pathOf(e, t);
   const litPairs = new Set(lit.slice(1).map((n, i) => [lit[i], n].sort().join("|")));
   let svg = "";
-  const drawn = new Set<string>();
-  for (const net of t.networks) {
-    const hub = net.hosts.find((h) => t.hosts.find((x) => x.name === h)?.role === "director") ??
-      net.hosts.find((h) => t.hosts.find((x) => x.name === h)?.role === "router");
-    for (const h of net.hosts) {
-      if (!hub || h === hub) continue;
-      const pair = [hub, h].sort().join("|");
-      if (drawn.has(pair)) continue;
-      drawn.add(pair);
-      const a = boxes.get(hub)!;
-      const b = boxes.get(h)!;
-      svg += `<line x1="${a.x}" y1="${a.y}" x2="${b.x}" y2="${b.y}" class="${
-        litPairs.has(pair) ? "lit" : ""
-      }" data-link="${esc(pair)}"/>`;
-    }
+  for (const [from, to] of links(t)) {
+    const pair = [from, to].sort().join("|");
+    const a = boxes.get(from)!;
+    const b = boxes.get(to)!;
+    svg += `<line x1="${a.x}" y1="${a.y}" x2="${b.x}" y2="${b.y}" class="${
+      litPairs.has(pair) ? "lit" : ""
+    }" data-link="${esc(pair)}"/>`;
   }
   for (const h of t.hosts) {
     const b = boxes.get(h.name)!;
-    const label = h.role === "director" ? `director (VIP ${t.vip})` : h.name;
     svg +=
       `<rect x="${b.x - 34}" y="${b.y - 16}" width="68" height="32" class="${
         lit.includes(h.name) ? "lit" : ""
       }" data-host="${esc(h.name)}"/>` +
       `<text x="${b.x}" y="${b.y - 2}">${esc(h.name)}</text>` +
       `<text x="${b.x}" y="${b.y + 11}">${esc(h.addresses[0] ?? "")}</text>`;
-    if (label !== h.name) svg += `<text x="${b.x}" y="${b.y + 30}">${esc(label)}</text>`;
+    if (h.role === "director") svg += `<text x="${b.x}" y="${b.y + 28}">VIP ${esc(t.vip)}</text>`;
   }
   $("topology").innerHTML = svg;
 }
