@@ -20,6 +20,8 @@ import { type LivePair, LivePairer } from "./live-pairs.ts";
 import { changedFields, packetFields } from "./fields.ts";
 import { explainAlone, explainPair } from "./explain.ts";
 import { EventRing } from "./ring.ts";
+import { LiveCopyPairer } from "./live-copies.ts";
+import { DR_MAC, DR_VIP, drConnection, mergeDrCaptures } from "../lab/analysis/dr-test-support.ts";
 import { writePcap } from "./pcap-export.ts";
 
 const base = {
@@ -188,4 +190,43 @@ test("the export is a pcap lab/analysis reads back, packets in time order", asyn
   );
   assert.deepEqual(back.packets[0].ipBytes, sorted[0].ipBytes);
   assert.equal(back.packets[0].srcMac, sorted[0].srcMac);
+});
+
+test("VS/DR live: each client packet's two copies on the LAN pair up; the MACs, TTL and IP checksum change", () => {
+  const c = mergeDrCaptures([
+    drConnection({ clientPort: 40001, server: "rs2", t0: 1 }),
+    drConnection({ clientPort: 40002, server: "rs1", t0: 1.00005, ipId: 100 }),
+  ]);
+  const lan = decodeRecords(c.lan);
+  const pairs: LivePair[] = [];
+  const alone: [Packet, string][] = [];
+  const m = new LiveCopyPairer(DR_VIP, "lan", DR_MAC.director, new Set(["rs1-eth0", "rs2-eth0"]), {
+    pair: (p) => pairs.push(p),
+    alone: (p, segment) => alone.push([p, segment]),
+  });
+  for (const p of lan) m.add("lan", p);
+  for (const p of decodeRecords(c.servers.rs2)) m.add("rs2-eth0", p);
+  m.expire(10);
+  // Every client packet that arrived at the director left it once, to its connection's server.
+  const arrived = lan.filter((p) => p.dstMac === DR_MAC.director && p.dst === DR_VIP);
+  assert.equal(pairs.length, arrived.length);
+  for (const p of pairs) {
+    assert.equal(p.before.dstMac, DR_MAC.director);
+    assert.equal(p.after.dstMac, p.before.srcPort === 40001 ? DR_MAC.rs2 : DR_MAC.rs1);
+    assert.equal(p.after.ttl, p.before.ttl - 1);
+    assert.deepEqual(changedFields(packetFields(p.before), packetFields(p.after)), [
+      "Ethernet source MAC",
+      "Ethernet destination MAC",
+      "IP TTL",
+      "IP header checksum",
+    ]);
+  }
+  // rs2's replies, from the VIP, on its own port; nothing left waiting.
+  assert.ok(alone.length > 0);
+  assert.ok(alone.every(([p, segment]) => segment === "rs2-eth0" && p.src === DR_VIP));
+  const syn = pairs.find((p) => p.before.tcp?.flagText === "S" && p.before.srcPort === 40001)!;
+  assert.match(
+    explainPair(syn, null, { host: "rs2", address: "172.16.0.3:80" }).text,
+    /^new connection: the scheduler sent it to 172\.16\.0\.3:80; the same IP packet goes on in a frame to rs2's MAC/,
+  );
 });

@@ -79,6 +79,9 @@ export function spawnInNamespace(opts: SpawnOptions): NamespaceProcess {
         await exited;
         return;
       }
+      // A detached child is unref'd: waiting for its exit must keep the event loop alive, or
+      // a program stopped after a ready timeout ends the whole process with no error said.
+      child.ref();
       signal(child.pid, "SIGTERM");
       const timer = setTimeout(() => signal(child.pid!, "SIGKILL"), graceMs);
       await exited;
