@@ -158,6 +158,12 @@ export class ClassroomSession {
           `namespace backend; bring the lab up without --backend ${this.backend.kind}`,
       );
     }
+    if (tunnelsToServers(this.topology)) {
+      throw new Error(
+        "the classroom does not draw VS/TUN labs yet; use the NAT lab (no --method) or " +
+          "--method dr, or 'lvslab demo --method tun' for the terminal printout",
+      );
+    }
     const log = this.options.log ?? (() => {});
     fs.mkdirSync(this.artifactsDir, { recursive: true });
     this.capture = await startCaptures(this.backend, this.topology, this.artifactsDir, log);
@@ -209,12 +215,6 @@ export class ClassroomSession {
   /** The pairer for the lab's method; returns the segments whose pcaps it reads. */
   private startPairer(): string[] {
     const t = this.topology;
-    if (tunnelsToServers(t)) {
-      throw new Error(
-        "the classroom does not draw VS/TUN labs yet; use the NAT lab (no --method) or " +
-          "--method dr, or 'lvslab demo --method tun' for the terminal printout",
-      );
-    }
     const servers = directorSegment(t);
     if (!repliesBypassDirector(t)) {
       const client = t.hosts.find((h) => h.role === "client")!.interfaces[0].network;

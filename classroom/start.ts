@@ -29,7 +29,13 @@ export async function startClassroom(options: {
     artifactsDir: options.artifactsDir,
     log: options.log,
   });
-  await session.start();
+  try {
+    await session.start();
+  } catch (err) {
+    // Whatever started (captures, the feed) ends with it.
+    await session.stop().catch(() => {});
+    throw err;
+  }
   let server: ClassroomServer;
   try {
     server = await serveClassroom(session, backend.name, options.port);

@@ -14,7 +14,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { labDown } from "../lab/netns/lab.ts";
+import { labDown, labUp } from "../lab/netns/lab.ts";
 import { createBackend } from "../lab/backends.ts";
 import { topologyNamed } from "../lab/topologies/index.ts";
 import { REPO_ROOT } from "../lab/paths.ts";
@@ -55,6 +55,9 @@ before(async () => {
     console.error(`warning: ${version}, but playwright-core expects Chromium ${pinned}`);
   }
   await labDown(LAB);
+  // Up first with a generous ready timeout: a loaded CI machine can take the director past
+  // the default 15 s; the classroom then uses the lab that is up.
+  await labUp({ name: LAB, readyTimeoutMs: 60_000 });
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), `lvslab-${LAB}-`));
   classroom = await startClassroom({
     backend: createBackend("netns", LAB, topologyNamed("nat")),
