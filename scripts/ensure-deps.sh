@@ -16,7 +16,10 @@ lvslab_ensure_npm() {
 }
 
 # Each entry: command:debian-package
-LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping chromium:chromium"
+# What only the tests need: the browser test/classroom-browser.test.ts drives (not ./lvslab's:
+# the classroom page opens in the user's own browser).
+LVSLAB_TEST_TOOLS="chromium:chromium"
+LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping nft:nftables"
 
 lvslab_ensure_debian() {
   local missing=""

@@ -14,22 +14,17 @@ import { defaultArtifactsDir } from "../scenario/runner.ts";
 import { startClassroom } from "../../classroom/start.ts";
 import { DEFAULT_PORT } from "../../classroom/server.ts";
 
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new Error(`--port must be a port number from 0 to 65535, not '${v}'`);
-  }
-  return n;
-}
-
 export function classroomCommand(): Command {
   return withLabOptions(
     new Command("classroom")
       .description("serve a page on 127.0.0.1 that shows each packet change at the director")
-      .option("--port <n>", `port on 127.0.0.1 (0: any free one)`, port, DEFAULT_PORT)
+      .option("--port <n>", `port on 127.0.0.1 (0: any free one)`, (v) => Number(v), DEFAULT_PORT)
       .option("--artifacts <dir>", "where the pcaps go (default artifacts/<time>-classroom)"),
   ).action(
     runAction(async (opts: LabOptions & { port: number; artifacts?: string }) => {
+      if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
+        throw new Error("--port must be a port number from 0 to 65535 (0: any free one)");
+      }
       const backend = labBackend(opts);
       const topologyName = selectedTopology(opts);
       const dir = opts.artifacts
