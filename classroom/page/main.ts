@@ -380,23 +380,53 @@ function wire(): void {
   });
 }
 
+async function reload(): Promise<void> {
+  const state = await (await fetch("/api/state")).json() as StateView;
+  events.length = 0;
+  for (const e of state.events) addEvent(e);
+  tables = state.tables;
+  cursor = Math.min(cursor, events.length - 1);
+  render();
+}
+
 async function start(): Promise<void> {
   wire();
+  // The stream first, then the recording: nothing passes between the two unseen.
+  const source = new EventSource("/api/events");
+  let pending: ClassroomEvent[] | null = [];
+  source.addEventListener("event", (m) => {
+    const e = JSON.parse((m as MessageEvent).data) as ClassroomEvent;
+    if (pending) return void pending.push(e);
+    // A gap (events passed while the stream was down): take the server's recording again
+    // rather than step over a list with holes.
+    const last = events.at(-1);
+    if (last && e.seq > last.seq + 1) void reload();
+    else addEvent(e);
+  });
   const state = await (await fetch("/api/state")).json() as StateView;
   topology = state.topology;
   tables = state.tables;
   schedulers = state.schedulers;
   $("title").textContent = `lvslab classroom · VS/${state.topology.method} · lab ${state.lab}`;
   for (const e of state.events) addEvent(e);
-  const source = new EventSource("/api/events");
-  source.addEventListener("event", (m) => addEvent(JSON.parse((m as MessageEvent).data)));
+  for (const e of pending) addEvent(e); // addEvent skips those the recording already held
+  pending = null;
   source.addEventListener("tables", (m) => {
     tables = JSON.parse((m as MessageEvent).data);
     render();
   });
-  source.onopen = () => ($("problem").hidden = true);
-  source.onerror = () =>
+  let lost = false;
+  source.onopen = () => {
+    $("problem").hidden = true;
+    // Back after a loss: the server may be a new one (numbering from 1 again), or events
+    // passed meanwhile; take its recording as it is now.
+    if (lost) void reload();
+    lost = false;
+  };
+  source.onerror = () => {
+    lost = true;
     showProblem("the connection to the classroom server is lost; it retries by itself");
+  };
   render();
 }
 
