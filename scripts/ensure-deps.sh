@@ -17,7 +17,10 @@ lvslab_ensure_npm() {
 
 # Each entry: command:debian-package
 # tshark: the TUN scenario's outside decoder (lab/assertions/tshark-tunnel.ts).
-LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping xmllint:libxml2-utils tshark:tshark"
+# What only the tests need: the browser test/classroom-browser.test.ts drives (not ./lvslab's:
+# the classroom page opens in the user's own browser).
+LVSLAB_TEST_TOOLS="chromium:chromium"
+LVSLAB_DEBIAN_TOOLS="ip:iproute2 ping:iputils-ping sysctl:procps tcpdump:tcpdump iperf3:iperf3 hping3:hping3 ethtool:ethtool curl:curl vsftpd:vsftpd arping:iputils-arping xmllint:libxml2-utils tshark:tshark nft:nftables"
 
 lvslab_ensure_debian() {
   local missing=""

@@ -38,7 +38,7 @@ export interface TwinResult {
 }
 
 // Clocks of captures in one kernel agree; allow a little disorder between the two files.
-const SLACK_S = 0.01;
+export const SLACK_S = 0.01;
 
 function clientPort(p: Packet, clientIsSource: boolean): number {
   if (p.srcPort !== null) return clientIsSource ? p.srcPort : p.dstPort!;
@@ -49,7 +49,8 @@ function clientPort(p: Packet, clientIsSource: boolean): number {
   return 0;
 }
 
-function key(p: Packet, direction: TwinDirection, loose: boolean): string {
+/** What a packet and its twin share (exported for the classroom's live matching). */
+export function twinKey(p: Packet, direction: TwinDirection, loose: boolean): string {
   const clientIsSource = direction === "to-server";
   const client = clientIsSource ? p.src : p.dst;
   const base =
@@ -77,8 +78,8 @@ export function matchTwins(
   };
   const byTime = (a: Packet, b: Packet) => a.time - b.time;
   for (const p of [...privatePackets].sort(byTime)) {
-    add(key(p, "to-server", loose), p);
-    add(key(p, "to-client", loose), p);
+    add(twinKey(p, "to-server", loose), p);
+    add(twinKey(p, "to-client", loose), p);
   }
   const used = new Set<Packet>();
   const pairs: TwinPair[] = [];
@@ -94,7 +95,7 @@ export function matchTwins(
     const [from, to] = direction === "to-server"
       ? [p.time - SLACK_S, p.time + window]
       : [p.time - window, p.time + SLACK_S];
-    const twin = (candidates.get(key(p, direction, loose)) ?? []).find((c) =>
+    const twin = (candidates.get(twinKey(p, direction, loose)) ?? []).find((c) =>
       !used.has(c) && c.time >= from && c.time <= to
     );
     if (!twin) {

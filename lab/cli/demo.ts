@@ -26,6 +26,7 @@ import { pairsFromPcaps } from "../scenario/packet-pairs.ts";
 import { drPairsFromCaptures } from "../scenario/dr-pairs.ts";
 import { tunPairsFromCaptures } from "../scenario/tun-pairs.ts";
 import { defaultArtifactsDir } from "../scenario/runner.ts";
+import { ensureLabUp } from "./lab-ready.ts";
 
 /** Runs the HTTP client in the client host: its request lines printed, its summary parsed. */
 async function runClient(
@@ -95,27 +96,7 @@ export function demoCommand(): Command {
         const backend = labBackend(opts);
         const topologyName = selectedTopology(opts);
         const topology = topologyNamed(topologyName);
-        if (await backend.isUp()) {
-          // A lab of another shape cannot show this method: say so instead of half a demo.
-          const running = (await backend.status()).topology;
-          if (running !== null && running !== topologyName) {
-            throw new Error(
-              `lab '${backend.name}' is up with topology '${running}', not '${topologyName}'; ` +
-                `take it down first ('lvslab down${labFlags(backend, running)}') or demo that one`,
-            );
-          }
-          console.log(`lab '${backend.name}' is already up; using it`);
-        } else {
-          await backend.up({ log: (l) => console.log(l) });
-        }
-        const status = await backend.status();
-        const director = status.processes?.find((p) => p.name === "director");
-        if (status.processes !== null && !director?.alive) {
-          console.log(
-            "warning: no director is running in this lab, so requests to the VIP will fail; " +
-              `recreate it with 'lvslab down${labFlags(backend, topologyName)}' then 'lvslab demo'`,
-          );
-        }
+        await ensureLabUp(backend, topologyName);
         const url = `http://${topology.vip}/`;
         console.log(
           `\nclient 198.51.100.2 -> ${url}, ${opts.count} requests, one new connection each:`,

@@ -5,6 +5,7 @@ import { downCommand } from "./down.ts";
 import { statusCommand } from "./status.ts";
 import { execCommand } from "./exec.ts";
 import { demoCommand } from "./demo.ts";
+import { classroomCommand } from "./classroom.ts";
 import { ipvsadmCommand } from "./ipvsadm.ts";
 import { runCommand } from "./run.ts";
 import { sysctlCommand } from "./sysctl.ts";
@@ -20,6 +21,7 @@ const program = new Command()
   .addCommand(statusCommand())
   .addCommand(execCommand())
   .addCommand(demoCommand())
+  .addCommand(classroomCommand())
   .addCommand(ipvsadmCommand())
   .addCommand(sysctlCommand())
   .addCommand(statsCommand())

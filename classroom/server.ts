@@ -1,0 +1,179 @@
+// classroom/: the browser view of a running lab (`lvslab classroom`). This file is the HTTP
+// side: node:http on 127.0.0.1 only, the page and its one script (bundled by esbuild from
+// page/main.ts at start, so nothing comes from a CDN), Server-Sent Events for the live
+// events (one-way is all the page needs; buttons are plain POSTs), and the controls.
+//   GET  /               the page            GET /api/state   ring, tables, topology
+//   GET  /app.js, /style.css                 GET /api/events  SSE: event / tables messages
+//   GET  /api/pcap       the ring's packets   POST /api/send {count}, /api/fail {host},
+//                                                 /api/restore {host}, /api/weight
+//                                                 {service, server, weight}, /api/scheduler
+//                                                 {service, scheduler}
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import type { ClassroomSession } from "./session.ts";
+import { BURST } from "./session.ts";
+import { SCHEDULER_NAMES } from "../director/schedulers/index.ts";
+import type { StateView } from "./event-types.ts";
+
+const PAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "page");
+/** Only this address: the page drives a lab, so nothing outside the machine may reach it. */
+export const LISTEN_ADDRESS = "127.0.0.1";
+export const DEFAULT_PORT = 8480;
+const KEEPALIVE_MS = 15_000;
+/** A POST body larger than this is not a button press. */
+const MAX_BODY = 4096;
+
+/** Bundles the page's script into one file, in memory. */
+export async function bundlePage(): Promise<string> {
+  const r = await build({
+    entryPoints: [path.join(PAGE_DIR, "main.ts")],
+    bundle: true,
+    write: false,
+    format: "esm",
+    target: "es2022",
+    logLevel: "silent",
+  });
+  return r.outputFiles[0].text;
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer) {
+  res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, status: number, value: unknown) {
+  send(res, status, "application/json; charset=utf-8", JSON.stringify(value));
+}
+
+function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => {
+      body += c;
+      if (body.length > MAX_BODY) {
+        reject(new Error("the request body is too large"));
+        req.destroy();
+      }
+    });
+    req.on("end", () => {
+      if (!body.trim()) return resolve({});
+      try {
+        const v = JSON.parse(body);
+        if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error();
+        resolve(v);
+      } catch {
+        reject(new Error("the request body must be a JSON object"));
+      }
+    });
+    req.on("error", reject);
+  });
+}
+
+export interface ClassroomServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serveClassroom(
+  session: ClassroomSession,
+  labName: string,
+  port = DEFAULT_PORT,
+): Promise<ClassroomServer> {
+  const script = await bundlePage();
+  const html = fs.readFileSync(path.join(PAGE_DIR, "index.html"), "utf8");
+  const css = fs.readFileSync(path.join(PAGE_DIR, "style.css"), "utf8");
+  const streams = new Set<http.ServerResponse>();
+
+  const state = (): StateView => ({
+    lab: labName,
+    topology: session.topologyView(),
+    events: session.ring.items().map((x) => x.event),
+    tables: session.tables,
+    schedulers: [...SCHEDULER_NAMES],
+    artifacts: session.artifactsDir,
+    dropped: session.ring.dropped,
+    problems: session.problems,
+  });
+
+  const actions: Record<string, (body: Record<string, unknown>) => Promise<string>> = {
+    send: (b) => session.send(b.count === undefined ? 1 : Number(b.count)),
+    burst: () => session.send(BURST),
+    fail: (b) => session.fail(String(b.host ?? "")),
+    restore: (b) => session.restore(String(b.host ?? "")),
+    weight: (b) => session.setWeight(String(b.service), String(b.server), Number(b.weight)),
+    scheduler: (b) => session.setScheduler(String(b.service), String(b.scheduler)),
+  };
+
+  const events = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+    });
+    res.write(": connected\n\n");
+    streams.add(res);
+    const unsubscribe = session.subscribe((m) => {
+      if (m.event) res.write(`event: event\ndata: ${JSON.stringify(m.event)}\n\n`);
+      if (m.tables) res.write(`event: tables\ndata: ${JSON.stringify(m.tables)}\n\n`);
+    });
+    const done = () => {
+      unsubscribe();
+      streams.delete(res);
+    };
+    req.on("close", done);
+    res.on("error", done);
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const route = `${req.method} ${url.pathname}`;
+    if (route === "GET /") return send(res, 200, "text/html; charset=utf-8", html);
+    if (route === "GET /app.js") return send(res, 200, "text/javascript; charset=utf-8", script);
+    if (route === "GET /style.css") return send(res, 200, "text/css; charset=utf-8", css);
+    if (route === "GET /favicon.ico") return send(res, 204, "image/x-icon", "");
+    if (route === "GET /api/state") return json(res, 200, state());
+    if (route === "GET /api/events") return events(req, res);
+    if (route === "GET /api/pcap") {
+      res.setHeader("content-disposition", `attachment; filename="${labName}-classroom.pcap"`);
+      return send(res, 200, "application/vnd.tcpdump.pcap", session.exportPcap());
+    }
+    const action = req.method === "POST" && url.pathname.startsWith("/api/")
+      ? actions[url.pathname.slice(5)]
+      : undefined;
+    if (!action) return json(res, 404, { error: `nothing at ${route}` });
+    readBody(req)
+      .then((body) => action(body))
+      .then((text) => json(res, 200, { ok: true, text }))
+      .catch((err: Error) => {
+        session.problem(err.message);
+        json(res, 400, { error: err.message });
+      });
+  });
+  const keepalive = setInterval(() => {
+    for (const s of streams) s.write(": keep-alive\n\n");
+  }, KEEPALIVE_MS);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === "EADDRINUSE"
+          ? new Error(`port ${port} on ${LISTEN_ADDRESS} is in use; pick another with --port`)
+          : err,
+      ));
+    server.listen(port, LISTEN_ADDRESS, () => resolve());
+  });
+  const bound = (server.address() as { port: number }).port;
+  return {
+    url: `http://${LISTEN_ADDRESS}:${bound}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(keepalive);
+        for (const s of streams) s.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
