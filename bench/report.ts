@@ -337,8 +337,8 @@ function mark(met: boolean | null): string {
   return met === null ? "–" : met ? "yes" : "no";
 }
 
-export function renderReport(result: BenchResult): string {
-  const out: string[] = [];
+/** The run's facts, the peers' table and what its rows mean. */
+function peersSection(result: BenchResult, out: string[]): void {
   out.push(
     wrapParagraph(
       `\`${result.command}\` (${result.seconds} s per measurement, ${roundsText(result)}` +
@@ -373,6 +373,10 @@ export function renderReport(result: BenchResult): string {
         "upload runs divided by the bytes the server received.",
     ),
   );
+}
+
+/** VS/DR's and VS/TUN's tables, when the run had those peers. */
+function methodSections(result: BenchResult, out: string[]): void {
   if (result.peers.some((p) => p.id === "lvslab-dr")) {
     out.push(
       "",
@@ -413,6 +417,10 @@ export function renderReport(result: BenchResult): string {
       ...(summary === null ? [] : ["", wrapParagraph(summary)]),
     );
   }
+}
+
+/** The engine alone and the packet worker's GC counters, when measured. */
+function engineSections(result: BenchResult, out: string[]): void {
   if (result.connTable) {
     const t = result.connTable;
     out.push(
@@ -444,6 +452,10 @@ export function renderReport(result: BenchResult): string {
       ),
     );
   }
+}
+
+/** The targets, the profiles and any warnings. */
+function targetsAndProfiles(result: BenchResult, out: string[]): void {
   out.push(
     "",
     "Targets:",
@@ -471,5 +483,13 @@ export function renderReport(result: BenchResult): string {
   if (result.warnings.length > 0) {
     out.push("", "Warnings:", "", ...result.warnings.map((w) => wrapListItem(w)));
   }
+}
+
+export function renderReport(result: BenchResult): string {
+  const out: string[] = [];
+  peersSection(result, out);
+  methodSections(result, out);
+  engineSections(result, out);
+  targetsAndProfiles(result, out);
   return out.join("\n") + "\n";
 }

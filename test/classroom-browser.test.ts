@@ -226,15 +226,27 @@ test("the classroom page in chromium: pairs, tables, failure, stepping, export",
   assert.match(await status(), /^paused · event (\d+) of/);
   const at = () =>
     page.locator("#events li.current").evaluate((l) => Number(l.getAttribute("value")));
+  // The page draws on the next animation frame: wait (bounded) for the event a key should
+  // select, then read what is selected, so a wrong step still fails with the value seen.
+  const atAfterKey = async (keyName: string, expected: number) => {
+    await page.keyboard.press(keyName);
+    await page.waitForFunction(
+      (s) => Number(document.querySelector("#events li.current")?.getAttribute("value")) === s,
+      expected,
+      { timeout: 5_000 },
+    ).catch(() => {});
+    return await at();
+  };
   const start = await at();
+  const startIndex = recorded.findIndex((e) => e.seq === start);
   for (let i = 1; i <= 3; i++) {
-    await page.keyboard.press("ArrowLeft");
-    assert.equal(await at(), recorded[recorded.findIndex((e) => e.seq === start) - i].seq);
+    const expected = recorded[startIndex - i].seq;
+    assert.equal(await atAfterKey("ArrowLeft", expected), expected);
   }
-  await page.keyboard.press("ArrowRight");
-  assert.equal(await at(), recorded[recorded.findIndex((e) => e.seq === start) - 2].seq);
+  const forward = recorded[startIndex - 2].seq;
+  assert.equal(await atAfterKey("ArrowRight", forward), forward);
   const shownText = await page.locator("#explanation").textContent();
-  assert.equal(shownText, recorded.find((e) => e.seq === start - 2)?.text);
+  assert.equal(shownText, recorded[startIndex - 2].text);
 
   // Replay from the first event, forward in order.
   await page.keyboard.press("r");

@@ -129,3 +129,16 @@ ${servers}`;
     assert.throws(() => parseDirectorConfig(table(`      - ${server}\n`), "tun.yaml"), message);
   }
 });
+
+test("sysctl names some net.ipv4.vs settings, not all; an unknown one or a value of 2 is refused", () => {
+  const config = parseDirectorConfig("sysctl: { expire_nodest_conn: 1 }\nservices: []\n", "x.yaml");
+  assert.deepEqual(config.sysctl, { expire_nodest_conn: 1 });
+  assert.throws(
+    () => parseDirectorConfig("sysctl: { no_such_setting: 1 }\n", "x.yaml"),
+    /x\.yaml.*sysctl/s,
+  );
+  assert.throws(
+    () => parseDirectorConfig("sysctl: { expire_nodest_conn: 2 }\n", "x.yaml"),
+    /x\.yaml.*sysctl/s,
+  );
+});

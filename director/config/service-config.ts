@@ -53,7 +53,8 @@ export const configSchema = z.strictObject({
   /** IPVS's secure_tcp defence: stricter state transitions. */
   secureTcp: z.boolean().default(false),
   /** net.ipv4.vs.* settings (director/sysctl/settings.ts), e.g. expire_nodest_conn: 1. */
-  sysctl: z.record(
+  // partialRecord: zod 4's record over an enum wants every key; a config names only some.
+  sysctl: z.partialRecord(
     z.enum(SYSCTL_NAMES as [string, ...string[]]),
     z.union([z.literal(0), z.literal(1)]),
   ).default({}),

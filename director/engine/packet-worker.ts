@@ -76,6 +76,49 @@ class WorkerStats {
   }
 }
 
+/**
+ * ICMP errors about tunnel packets (director/icmp/tunnel-icmp.ts): read after the vnet header's
+ * room, answered in place, written to the TUN device like the engine's answers.
+ */
+function tunnelIcmpReader(engine: DirectorEngine, ring: TransmitRing, tunFd: number): () => void {
+  const icmpBuf = new Uint8Array(VNET_HDR_LEN + 65535);
+  const icmpRead = icmpBuf.subarray(VNET_HDR_LEN);
+  return (): void => {
+    const fd = engine.tunnels.icmpFd;
+    if (fd < 0) return;
+    for (let k = 0; k < ICMP_BURST; k++) {
+      const n = readFd(fd, icmpRead, icmpRead.length);
+      if (n <= 0) return;
+      const out = engine.processTunnelIcmp(icmpBuf, VNET_HDR_LEN + n);
+      if (out > 0) ring.countOwnWrite(writeFd(tunFd, icmpBuf, out));
+    }
+  };
+}
+
+/** Answers every control request the main thread has queued (off the packet path). */
+function answerControl(
+  engine: DirectorEngine,
+  port: PacketWorkerData["port"],
+  signal: Int32Array,
+  counters: PacketPathCounters,
+): void {
+  Atomics.store(signal, 0, 0);
+  for (;;) {
+    const message = receiveMessageOnPort(port);
+    if (message === undefined) break;
+    const request = message.message as ControlRequest;
+    let response: ControlResponse;
+    try {
+      const result = applyControl(engine, request, counters);
+      response = { id: request.id, ok: true, result, ...tableAddresses(engine) };
+    } catch (err) {
+      const error = (err as Error).message;
+      response = { id: request.id, ok: false, error, ...tableAddresses(engine) };
+    }
+    port.postMessage(response);
+  }
+}
+
 function run(data: PacketWorkerData): void {
   // The engine's clock counts milliseconds from here: small integers for 24 days, where
   // Date.now()'s 1.7e12 would be boxed in a heap number at each call that passes it on.
@@ -91,20 +134,7 @@ function run(data: PacketWorkerData): void {
   const ring = new TransmitRing(data.ring);
   const slotSize = data.ring.slotSize;
   const wakeBuf = Buffer.allocUnsafe(64);
-  // ICMP errors about tunnel packets (director/icmp/tunnel-icmp.ts): read after the vnet
-  // header's room, answered in place, written to the TUN device like the engine's answers.
-  const icmpBuf = new Uint8Array(VNET_HDR_LEN + 65535);
-  const icmpRead = icmpBuf.subarray(VNET_HDR_LEN);
-  const readTunnelIcmp = (): void => {
-    const fd = engine.tunnels.icmpFd;
-    if (fd < 0) return;
-    for (let k = 0; k < ICMP_BURST; k++) {
-      const n = readFd(fd, icmpRead, icmpRead.length);
-      if (n <= 0) return;
-      const out = engine.processTunnelIcmp(icmpBuf, VNET_HDR_LEN + n);
-      if (out > 0) ring.countOwnWrite(writeFd(data.tunFd, icmpBuf, out));
-    }
-  };
+  const readTunnelIcmp = tunnelIcmpReader(engine, ring, data.tunFd);
   let packets = 0;
   // Reads that brought a GSO super-packet (up to 64 KB): the evidence that the offload works.
   let superPackets = 0;
@@ -117,23 +147,7 @@ function run(data: PacketWorkerData): void {
   const statsFile = process.env.LVSLAB_WORKER_STATS;
   const stats = statsFile ? new WorkerStats(statsFile) : null;
 
-  const drainControl = (): void => {
-    Atomics.store(signal, 0, 0);
-    for (;;) {
-      const message = receiveMessageOnPort(port);
-      if (message === undefined) break;
-      const request = message.message as ControlRequest;
-      let response: ControlResponse;
-      try {
-        const result = applyControl(engine, request, pathCounters());
-        response = { id: request.id, ok: true, result, ...tableAddresses(engine) };
-      } catch (err) {
-        const error = (err as Error).message;
-        response = { id: request.id, ok: false, error, ...tableAddresses(engine) };
-      }
-      port.postMessage(response);
-    }
-  };
+  const drainControl = (): void => answerControl(engine, port, signal, pathCounters());
 
   const idle = (): void => {
     const now = Date.now() - clockStart;
