@@ -10,7 +10,7 @@ import { configureFakeLink, fakeSocket, OWN_MAC } from "../net/link-test-support
 import { NeighbourStatus } from "../net/neighbour.ts";
 import { FRAME_IP_OFFSET } from "../net/packet-socket.ts";
 import { IP, put16, refIpChecksum, Rng, VNET } from "../packet/test-support.ts";
-import { ACK, CLIENT, RS1, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
+import { ACK, CLIENT, RS1, RS2, SYN, tcpPacket, VIP } from "../engine/engine-test-support.ts";
 import { buildIcmpError } from "../replies/reply-test-support.ts";
 import { TCP_FIN } from "../packet/tcp.ts";
 import { tcpStateName } from "../protocols/tcp-state.ts";
@@ -200,4 +200,50 @@ test("DR with persistence (-p): a client's connections stay on one server, any p
     servers.add(engine.conns.daddr[slot]);
   }
   assert.equal(servers.size, 1, "one server for all of them");
+});
+
+test("DR: a new SYN on a client port whose FIN_WAIT entry has a weight-0 server: kept there, or rescheduled with expire_nodest_conn", () => {
+  for (const expireNodestConn of [false, true]) {
+    const socket = fakeSocket();
+    const links = new LinkTable(() => socket);
+    const engine = new DirectorEngine({ maxConnections: 64, nowMs: 0, links });
+    engine.expireNodestConn = expireNodestConn;
+    engine.services.addService({ protocol: "tcp", addr: VIP, port: 80, schedulerName: "rr" });
+    for (const addr of [RS1, RS2]) {
+      engine.services.addDestination("tcp", VIP, 80, {
+        addr,
+        port: 80,
+        weight: 1,
+        method: "route",
+      });
+    }
+    configureFakeLink(links, 0, [
+      { addr: RS1, mac: RS_MAC, status: NeighbourStatus.RESOLVED },
+      { addr: RS2, mac: RS_MAC, status: NeighbourStatus.RESOLVED },
+    ]);
+    const send = (flags: number) => {
+      const p = clientSegment(flags);
+      engine.process(p, p.length);
+      return engine.conns.findInbound(6, CLIENT, 4000, VIP, 80);
+    };
+    const first = engine.conns.dest[send(SYN)]!.addr;
+    const other = first === RS1 ? RS2 : RS1;
+    send(ACK);
+    const finished = send(TCP_FIN | ACK);
+    assert.equal(tcpStateName(engine.conns.state[finished]), "FIN_WAIT");
+    engine.services.editDestination("tcp", VIP, 80, {
+      addr: first,
+      port: 80,
+      weight: 0,
+      method: "route",
+    });
+    // conn_reuse_mode 1 reuses only TIME_WAIT and CLOSE entries (a DR entry never sees
+    // TIME_WAIT); expire_nodest_conn 1 also drops one whose server has weight 0.
+    const again = send(SYN);
+    assert.equal(
+      engine.conns.dest[again]!.addr,
+      expireNodestConn ? other : first,
+      `expire_nodest_conn ${expireNodestConn ? 1 : 0}`,
+    );
+  }
 });
