@@ -11,7 +11,8 @@
 // director and is well formed (tunnel-decap/outer-packet.ts), and writes the inner packet
 // into a TUN device, so the local stack answers the client with the VIP as source; a flow's
 // consecutive TCP segments of one receive batch go in merged, as GRO would merge them. Counters
-// per drop reason go to --stats-file every second and to stdout on SIGUSR1; SIGTERM/SIGINT
+// per drop reason go to --stats-file once they settle for a second (every 5 s while they keep
+// moving, and at exit) and to stdout on SIGUSR1; SIGTERM/SIGINT
 // undo what it changed (tunnel-decap/host-setup.ts) and exit.
 import fs from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
