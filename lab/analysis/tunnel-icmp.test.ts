@@ -29,6 +29,16 @@ const fromClient = (over: Partial<PacketSpec>): PacketSpec => ({
   ...over,
 });
 
+/** The VIP's answer to the client, as the real server sends it (replies bypass the director). */
+const fromVip = (over: Partial<PacketSpec>): PacketSpec => ({
+  ...fromClient({}),
+  src: TUN_VIP,
+  dst: TUN_CLIENT,
+  srcPort: 21000,
+  dstPort: 40000,
+  ...over,
+});
+
 /** An ICMP error quoting up to 548 bytes, as Linux routers do. */
 function errorFrom(
   src: string,
@@ -138,30 +148,12 @@ function narrowUpload(told: number | null, after = 1368) {
   const director = decode([tunnel, errorFrom(ROUTER, TUN_DIRECTOR, 3, 4, tunnel, 1400)], 1.15);
   const pub = [
     buildIpv4(fromClient({ flags: "S", seq: 0 })),
-    buildIpv4({
-      ...fromClient({}),
-      src: TUN_VIP,
-      dst: TUN_CLIENT,
-      srcPort: 21000,
-      dstPort: 40000,
-      flags: "S.",
-      seq: 0,
-      ack: 1,
-    }),
+    buildIpv4(fromVip({ flags: "S.", seq: 0, ack: 1 })),
     big,
     ...(told === null ? [] : [errorFrom(TUN_VIP, TUN_CLIENT, 3, 4, big, told)]),
     buildIpv4(fromClient({ seq: 1, ack: 1, payload: new Uint8Array(after - 40) })),
     buildIpv4(fromClient({ flags: "F.", seq: after - 39, ack: 1 })),
-    buildIpv4({
-      ...fromClient({}),
-      src: TUN_VIP,
-      dst: TUN_CLIENT,
-      srcPort: 21000,
-      dstPort: 40000,
-      flags: "F.",
-      seq: 1,
-      ack: after - 38,
-    }),
+    buildIpv4(fromVip({ flags: "F.", seq: 1, ack: after - 38 })),
   ];
   const packets = decode(pub);
   return {
