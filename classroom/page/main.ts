@@ -119,9 +119,11 @@ function fieldRows(p: PacketView, changed: Set<string>, other: PacketView | unde
   return p.fields.filter((f) => all || SHORT_FIELDS.has(key(f)) || changed.has(key(f)))
     .map((f) => {
       const k = key(f);
-      const was = changed.has(k) && old.has(k)
+      const was = !changed.has(k) || !other
+        ? ""
+        : old.has(k)
         ? ` <span class="was">(was ${esc(old.get(k)!)})</span>`
-        : "";
+        : ` <span class="was">(new)</span>`;
       return `<tr class="${changed.has(k) ? "changed" : ""}" data-field="${esc(k)}">` +
         `<td class="layer">${f.layer}</td><td class="name">${esc(f.name)}</td>` +
         `<td class="value">${esc(f.value)}${was}</td></tr>`;
@@ -167,6 +169,12 @@ function layout(t: TopologyView): Map<string, NodeBox> {
   for (const [c, names] of byColumn) {
     names.forEach((n, i) => boxes.set(n, { x: xs[c], y: (190 / (names.length + 1)) * (i + 1) }));
   }
+  // VS/TUN: the director hangs below the router, off the lines to the servers behind it.
+  const director = t.hosts.find((h) => h.role === "director")?.name;
+  const servers = t.hosts.filter((h) => h.role === "realserver").map((h) => h.name);
+  if (director && !servers.some((s) => sharesNetwork(t, director, s))) {
+    boxes.set(director, { x: xs[2], y: 150 });
+  }
   return boxes;
 }
 
@@ -180,8 +188,14 @@ function pathOf(e: ClassroomEvent | null, t: TopologyView): string[] {
   const hops = (list: (string | undefined)[]) => list.filter((x): x is string => !!x);
   // A reply that bypasses the director (VS/DR): the real server, the router, the client.
   if (e.kind === "packet" && server && router) return hops([server, router, client]);
-  const path = hops([client, router, director, e.kind === "pair" ? server : undefined]);
+  // VS/TUN: the tunnel packet goes back through the router to a server behind it.
+  const via = server && router && !sharesNetwork(t, director, server) ? router : undefined;
+  const path = hops([client, router, director, ...(e.kind === "pair" ? [via, server] : [])]);
   return e.direction === "to-client" ? path.reverse() : path;
+}
+
+function sharesNetwork(t: TopologyView, a: string | undefined, b: string): boolean {
+  return t.networks.some((n) => n.hosts.includes(a ?? "") && n.hosts.includes(b));
 }
 
 /** Lines of the picture: each host to its network's router (else director), and on a LAN
