@@ -11,6 +11,7 @@ import type {
   TablesView,
   TopologyView,
 } from "../event-types.ts";
+import type { MethodNews } from "../method-switch.ts";
 
 /** Events the page keeps (the server's ring is the same size). */
 const MAX_EVENTS = 2000;
@@ -52,6 +53,8 @@ let replayTimer: number | null = null;
 let renderQueued = false;
 let failed = false;
 let listDirty = true;
+/** "DR" while the server rebuilds the lab for VS/DR (the method control). */
+let rebuilding: string | null = null;
 
 function esc(s: string): string {
   return s.replace(
@@ -89,7 +92,14 @@ function draw(): void {
   const newer = mode !== "live" && cursor < events.length - 1
     ? ` · ${events.length - 1 - cursor} newer`
     : "";
-  $("status").textContent = `${mode} · event ${position}${newer}`;
+  $("status").textContent = rebuilding
+    ? `rebuilding the lab for VS/${rebuilding}…`
+    : `${mode} · event ${position}${newer}`;
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.method")) {
+    const on = b.dataset.method === topology?.name;
+    b.classList.toggle("on", on);
+    b.disabled = rebuilding !== null;
+  }
   $("pause").textContent = mode === "live" ? "Pause" : "Live";
   $("pause").classList.toggle("on", mode !== "live");
   $("replay").classList.toggle("on", mode === "replay");
@@ -345,6 +355,9 @@ function wire(): void {
   $("back").onclick = () => step(-1);
   $("step").onclick = () => step(1);
   $("replay").onclick = () => setMode("replay");
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.method")) {
+    b.onclick = () => switchMethod(b.dataset.method!);
+  }
   $("allfields").onchange = () => render();
   $("services").onclick = (ev) => {
     const b = (ev.target as HTMLElement).closest("button.w") as HTMLButtonElement | null;
@@ -381,6 +394,9 @@ function wire(): void {
       r: () => setMode("replay"),
       l: () => setMode("live"),
       e: () => $("export").click(),
+      n: () => switchMethod("nat"),
+      d: () => switchMethod("dr"),
+      t: () => switchMethod("tun"),
       a: () => {
         const box = $<HTMLInputElement>("allfields");
         box.checked = !box.checked;
@@ -394,8 +410,30 @@ function wire(): void {
   });
 }
 
+/** The method control: the server rebuilds the lab; the page says so until it is up. */
+function switchMethod(method: string): void {
+  if (rebuilding !== null || method === topology?.name) return;
+  rebuilding = method.toUpperCase();
+  $("problem").hidden = true;
+  render();
+  void post("method", { method });
+}
+
+/** The server's news about a switch: rebuilding, ready (load the new view) or failed. */
+function methodNews(news: MethodNews): void {
+  if (news.state === "ready") return location.reload();
+  rebuilding = news.state === "rebuilding" ? news.method : null;
+  if (news.state === "failed") showProblem(news.text);
+  render();
+}
+
 async function reload(): Promise<void> {
   const state = await (await fetch("/api/state")).json() as StateView;
+  // Another lab than the one drawn (the method was switched while the stream was down).
+  if (topology && state.topology.name !== topology.name && state.rebuilding === null) {
+    return location.reload();
+  }
+  rebuilding = state.rebuilding;
   events.length = 0;
   for (const e of state.events) addEvent(e);
   tables = state.tables;
@@ -421,6 +459,8 @@ async function start(): Promise<void> {
   topology = state.topology;
   tables = state.tables;
   schedulers = state.schedulers;
+  rebuilding = state.rebuilding;
+  source.addEventListener("method", (m) => methodNews(JSON.parse((m as MessageEvent).data)));
   $("title").textContent = `lvslab classroom · VS/${state.topology.method} · lab ${state.lab}`;
   for (const e of state.events) addEvent(e);
   for (const e of pending) addEvent(e); // addEvent skips those the recording already held
