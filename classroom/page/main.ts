@@ -35,7 +35,16 @@ const SHORT_FIELDS = new Set([
   "ICMP checksum",
   "ICMP quoted packet",
   "Payload first line",
+  // A tunnel's outer header (all new): where it goes and how; the rest with "a".
+  "Outer IP source",
+  "Outer IP destination",
+  "Outer IP tunnel",
+  "Outer UDP destination port",
+  "Outer UDP checksum",
+  "GRE checksum",
 ]);
+/** Layers that are new in a tunnel packet: listed short unless every field is asked for. */
+const NEW_LAYERS = /^(Outer IP|Outer UDP|GUE|GRE)$/;
 
 type Mode = "live" | "paused" | "replay";
 
@@ -126,7 +135,9 @@ function drawList(): void {
 function fieldRows(p: PacketView, changed: Set<string>, other: PacketView | undefined): string {
   const all = ($("allfields") as HTMLInputElement).checked;
   const old = new Map(other?.fields.map((f) => [key(f), f.value]) ?? []);
-  return p.fields.filter((f) => all || SHORT_FIELDS.has(key(f)) || changed.has(key(f)))
+  const shown = (f: Field) =>
+    all || SHORT_FIELDS.has(key(f)) || (changed.has(key(f)) && !NEW_LAYERS.test(f.layer));
+  return p.fields.filter(shown)
     .map((f) => {
       const k = key(f);
       const was = !changed.has(k) || !other
@@ -179,10 +190,10 @@ function layout(t: TopologyView): Map<string, NodeBox> {
   for (const [c, names] of byColumn) {
     names.forEach((n, i) => boxes.set(n, { x: xs[c], y: (190 / (names.length + 1)) * (i + 1) }));
   }
-  // VS/TUN: the director hangs below the router, off the lines to the servers behind it.
+  // Behind a router (VS/DR, VS/TUN) the director hangs below it, off the lines from the
+  // router to the servers.
   const director = t.hosts.find((h) => h.role === "director")?.name;
-  const servers = t.hosts.filter((h) => h.role === "realserver").map((h) => h.name);
-  if (director && !servers.some((s) => sharesNetwork(t, director, s))) {
+  if (director && t.hosts.some((h) => h.role === "router")) {
     boxes.set(director, { x: xs[2], y: 150 });
   }
   return boxes;
