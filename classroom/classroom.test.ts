@@ -20,7 +20,7 @@ import { type LivePair, LivePairer } from "./live-pairs.ts";
 import { changedFields, packetFields } from "./fields.ts";
 import { explainAlone, explainPair } from "./explain.ts";
 import { EventRing } from "./ring.ts";
-import { LiveCopyPairer } from "./live-copies.ts";
+import { frameLegs, LiveCopyPairer } from "./live-copies.ts";
 import { DR_MAC, DR_VIP, drConnection, mergeDrCaptures } from "../lab/analysis/dr-test-support.ts";
 import { writePcap } from "./pcap-export.ts";
 
@@ -200,10 +200,16 @@ test("VS/DR live: each client packet's two copies on the LAN pair up; the MACs, 
   const lan = decodeRecords(c.lan);
   const pairs: LivePair[] = [];
   const alone: [Packet, string][] = [];
-  const m = new LiveCopyPairer(DR_VIP, "lan", DR_MAC.director, new Set(["rs1-eth0", "rs2-eth0"]), {
-    pair: (p) => pairs.push(p),
-    alone: (p, segment) => alone.push([p, segment]),
-  });
+  const m = new LiveCopyPairer(
+    DR_VIP,
+    "lan",
+    frameLegs(DR_MAC.director),
+    new Set(["rs1-eth0", "rs2-eth0"]),
+    {
+      pair: (p) => pairs.push(p),
+      alone: (p, segment) => alone.push([p, segment]),
+    },
+  );
   for (const p of lan) m.add("lan", p);
   for (const p of decodeRecords(c.servers.rs2)) m.add("rs2-eth0", p);
   m.expire(10);

@@ -97,4 +97,6 @@ export interface StateView {
   /** Events dropped from the ring so far (still in the pcaps). */
   dropped: number;
   problems: string[];
+  /** "DR" while the page's method switch rebuilds the lab for VS/DR, else null. */
+  rebuilding: string | null;
 }

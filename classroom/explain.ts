@@ -33,6 +33,8 @@ export interface FrameTarget {
   host: string;
   /** "172.16.0.3:80" */
   address: string;
+  /** What the director did instead of a new frame (VS/TUN: the tunnel packet it sent). */
+  how?: string;
 }
 
 export function explainPair(
@@ -43,10 +45,11 @@ export function explainPair(
   const { before, after } = pair;
   if (pair.direction === "to-server") {
     const server = frameTo?.address ?? destination(after);
-    const rewrite = frameTo
-      ? `the same IP packet goes on in a frame to ${frameTo.host}'s MAC (only the MACs and ` +
-        `the TTL change)`
-      : `destination ${destination(before)} rewritten to ${server}`;
+    const rewrite = frameTo?.how ??
+      (frameTo
+        ? `the same IP packet goes on in a frame to ${frameTo.host}'s MAC (only the MACs and ` +
+          `the TTL change)`
+        : `destination ${destination(before)} rewritten to ${server}`);
     const connection = connectionOf(before, true);
     const flags = before.tcp?.flags ?? 0;
     const isNew = before.protocol !== "tcp" || ((flags & TCP_SYN) && !(flags & TCP_ACK));
@@ -64,7 +67,8 @@ export function explainPair(
     }
     return {
       text: `client → real server: ${
-        frameTo ? `a frame to ${frameTo.host}'s MAC` : `destination rewritten to ${server}`
+        frameTo?.how ??
+          (frameTo ? `a frame to ${frameTo.host}'s MAC` : `destination rewritten to ${server}`)
       } (the connection's entry says where)${flagNote(before, "the client")}`,
       connection,
       server,

@@ -5,7 +5,18 @@ import type { Packet } from "../lab/analysis/packet.ts";
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP } from "../director/packet/ipv4.ts";
 
 export interface Field {
-  layer: "Ethernet" | "IP" | "TCP" | "UDP" | "ICMP" | "Payload";
+  /** The outer layers are a VS/TUN tunnel packet's (tunnel-fields.ts). */
+  layer:
+    | "Ethernet"
+    | "Outer IP"
+    | "Outer UDP"
+    | "GUE"
+    | "GRE"
+    | "IP"
+    | "TCP"
+    | "UDP"
+    | "ICMP"
+    | "Payload";
   name: string;
   value: string;
 }
@@ -19,7 +30,7 @@ function u16(b: Uint8Array, at: number): number {
   return (b[at] << 8) | b[at + 1];
 }
 
-function hex16(n: number): string {
+export function hex16(n: number): string {
   return `0x${n.toString(16).padStart(4, "0")}`;
 }
 

@@ -7,7 +7,8 @@
 //   GET  /api/pcap       the ring's packets   POST /api/send {count}, /api/fail {host},
 //                                                 /api/restore {host}, /api/weight
 //                                                 {service, server, weight}, /api/scheduler
-//                                                 {service, scheduler}
+//                                                 {service, scheduler}, /api/method
+//                                                 {method}: rebuilds the lab (method-switch.ts)
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -17,6 +18,7 @@ import type { ClassroomSession } from "./session.ts";
 import { BURST } from "./session.ts";
 import { SCHEDULER_NAMES } from "../director/schedulers/index.ts";
 import type { StateView } from "./event-types.ts";
+import { type MethodSwitch, methodSwitcher } from "./method-switch.ts";
 
 const PAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "page");
 /** Only this address: the page drives a lab, so nothing outside the machine may reach it. */
@@ -79,10 +81,13 @@ export interface ClassroomServer {
 }
 
 export async function serveClassroom(
-  session: ClassroomSession,
+  first: ClassroomSession,
   labName: string,
   port = DEFAULT_PORT,
+  options: { switchMethod?: MethodSwitch } = {},
 ): Promise<ClassroomServer> {
+  // The session changes when the page switches the method.
+  let session = first;
   const script = await bundlePage();
   const html = fs.readFileSync(path.join(PAGE_DIR, "index.html"), "utf8");
   const css = fs.readFileSync(path.join(PAGE_DIR, "style.css"), "utf8");
@@ -97,6 +102,16 @@ export async function serveClassroom(
     artifacts: session.artifactsDir,
     dropped: session.ring.dropped,
     problems: session.problems,
+    rebuilding: switcher.rebuilding,
+  });
+
+  const tell = (type: string, value: unknown) => {
+    for (const s of streams) s.write(`event: ${type}\ndata: ${JSON.stringify(value)}\n\n`);
+  };
+  const switcher = methodSwitcher(() => session, options.switchMethod, tell, (next) => {
+    session = next;
+    // The streams were the old session's: the pages reconnect to the new one.
+    for (const s of streams) s.end();
   });
 
   const actions: Record<string, (body: Record<string, unknown>) => Promise<string>> = {
@@ -106,6 +121,7 @@ export async function serveClassroom(
     restore: (b) => session.restore(String(b.host ?? "")),
     weight: (b) => session.setWeight(String(b.service), String(b.server), Number(b.weight)),
     scheduler: (b) => session.setScheduler(String(b.service), String(b.scheduler)),
+    method: (b) => switcher.switchTo(String(b.method ?? "")),
   };
 
   const events = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -146,7 +162,7 @@ export async function serveClassroom(
       : undefined;
     if (!action) return json(res, 404, { error: `nothing at ${route}` });
     readBody(req)
-      .then((body) => action(body))
+      .then((body) => switcher.refuseWhileRebuilding(url.pathname) ?? action(body))
       .then((text) => json(res, 200, { ok: true, text }))
       .catch((err: Error) => {
         session.problem(err.message);

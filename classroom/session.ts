@@ -23,7 +23,10 @@ import {
 import { changedFields, packetFields } from "./fields.ts";
 import { SCHEDULER_NAMES } from "../director/schedulers/index.ts";
 import { type LivePair, LivePairer, type Pairer } from "./live-pairs.ts";
-import { LiveCopyPairer } from "./live-copies.ts";
+import { frameLegs, LiveCopyPairer } from "./live-copies.ts";
+import { tunnelLegs, tunnelPacketView, tunnelTarget } from "./live-tunnels.ts";
+import { outerFieldKeys } from "./tunnel-fields.ts";
+import { decodeTunnel } from "../lab/analysis/tunnel-decode.ts";
 import { readHostLinks } from "../lab/capture/host-links.ts";
 import { drRoles } from "../lab/assertions/direct-routing.ts";
 import { PcapTail } from "./pcap-tail.ts";
@@ -158,12 +161,6 @@ export class ClassroomSession {
           `namespace backend; bring the lab up without --backend ${this.backend.kind}`,
       );
     }
-    if (tunnelsToServers(this.topology)) {
-      throw new Error(
-        "the classroom does not draw VS/TUN labs yet; use the NAT lab (no --method) or " +
-          "--method dr, or 'lvslab demo --method tun' for the terminal printout",
-      );
-    }
     const log = this.options.log ?? (() => {});
     fs.mkdirSync(this.artifactsDir, { recursive: true });
     this.capture = await startCaptures(this.backend, this.topology, this.artifactsDir, log);
@@ -184,9 +181,9 @@ export class ClassroomSession {
     this.watchdog = setInterval(() => void this.watch(segments), WATCH_MS);
   }
 
-  private pairEvent(p: LivePair, frameTo?: FrameTarget): void {
+  private pairEvent(p: LivePair, frameTo?: FrameTarget, afterView?: PacketView): void {
     const before = packetView(p.beforeSegment, p.before);
-    const after = packetView(p.afterSegment, p.after);
+    const after = afterView ?? packetView(p.afterSegment, p.after);
     const e = explainPair(p, this.tables, frameTo);
     this.publish({
       time: p.before.time,
@@ -194,7 +191,8 @@ export class ClassroomSession {
       direction: p.direction,
       before,
       after,
-      changed: changedFields(before.fields, after.fields),
+      // A tunnel's outer header is new: all of it is highlighted.
+      changed: [...changedFields(before.fields, after.fields), ...outerFieldKeys(after.fields)],
       connection: e.connection,
       server: e.server,
       text: e.text,
@@ -224,19 +222,31 @@ export class ClassroomSession {
       });
       return [client, servers];
     }
-    // VS/DR: the director's LAN port, and each real server's own port for the replies.
+    // VS/DR: the director's LAN port, and each real server's own port for the replies;
+    // VS/TUN: the director's own network (its tunnel packets leave there) and the same.
     const links = readHostLinks(this.artifactsDir) ?? [];
-    const roles = drRoles(links, servers);
+    const tunnel = tunnelsToServers(t);
     const serverPorts = new Map(
       t.hosts.filter((h) => h.role === "realserver").flatMap((h) =>
         h.interfaces.map((i) => [i.switchPort, h.name] as const)
       ),
     );
     const addressOf = (host: string) =>
-      links.find((l) => l.host === host && l.network === servers)?.address ?? host;
-    this.pairer = new LiveCopyPairer(t.vip, servers, roles.director, new Set(serverPorts.keys()), {
+      links.find((l) => l.host === host && (tunnel || l.network === servers))?.address ?? host;
+    const director = t.hosts.find((h) => h.role === "director")!.interfaces[0].address
+      .split("/")[0];
+    const hostOf = (address: string) =>
+      links.find((l) => l.address === address && l.role === "realserver")?.host ?? address;
+    const roles = tunnel ? null : drRoles(links, servers);
+    const legs = roles ? frameLegs(roles.director) : tunnelLegs(director);
+    this.pairer = new LiveCopyPairer(t.vip, servers, legs, new Set(serverPorts.keys()), {
       pair: (p) => {
-        const host = roles.servers.get(p.after.dstMac ?? "") ?? p.after.dstMac ?? "?";
+        const inTunnel = roles ? null : decodeTunnel(p.after, director);
+        if (inTunnel?.inner) {
+          const view = tunnelPacketView(p.afterSegment, inTunnel);
+          return this.pairEvent(p, tunnelTarget(p.before, inTunnel, hostOf), view);
+        }
+        const host = roles?.servers.get(p.after.dstMac ?? "") ?? p.after.dstMac ?? "?";
         this.pairEvent(p, { host, address: `${addressOf(host)}:${p.after.dstPort}` });
       },
       alone: (p, segment) => {

@@ -6,7 +6,12 @@
 // live matching), checksums shown with old and new values; the connection's row is marked;
 // "fail rs2" takes rs2 out of the service table and the next burst goes to rs1 only;
 // back and step walk the recorded events in the server's order, replay goes forward from
-// the first; the export is a pcap of those packets. Each view is screenshotted into docs/classroom/ (the README shows them).
+// the first; the export is a pcap of those packets. Then the method is switched from the page
+// (d, t): the lab is rebuilt as VS/DR, whose pair highlights exactly the fields that differ
+// between the director's two copies of the client's packet on the LAN (the MACs, the TTL,
+// the IP checksum), then as VS/TUN, whose tunnel packet's outer header is all new and whose
+// inner packet is the client's from the pcap. Each view is screenshotted into docs/classroom/
+// (the README shows them).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -22,6 +27,11 @@ import { labTestBlocker, requireRoot } from "../lab/testing/require-root.ts";
 import { readPcap } from "../lab/analysis/read-pcap.ts";
 import { matchTwins } from "../lab/analysis/twins.ts";
 import { type Packet, TCP_ACK, TCP_SYN } from "../lab/analysis/packet.ts";
+import { pathKey } from "../lab/analysis/dr-path.ts";
+import { decodeTunnel } from "../lab/analysis/tunnel-decode.ts";
+import { readHostLinks } from "../lab/capture/host-links.ts";
+import { captureSegments } from "../lab/capture/segments.ts";
+import { labNamespaces } from "../lab/topology.ts";
 import { type Classroom, startClassroom } from "../classroom/start.ts";
 import type { StateView } from "../classroom/event-types.ts";
 
@@ -281,6 +291,143 @@ test("the classroom page in chromium: pairs, tables, failure, stepping, export",
   );
   assert.equal(exported.packets.length, inRing);
   assert.ok(exported.packets.some((p) => p.dst === "203.0.113.5" && p.tcp?.flags === TCP_SYN));
+
+  assert.deepEqual(consoleErrors, [], "the page logs no console error");
+});
+
+/** The rows the page highlights in "after the director": [field, shown value]. */
+function changedRows(): Promise<string[][]> {
+  return page.locator("#after tr.changed").evaluateAll((rows) =>
+    rows.map((r) => [(r as HTMLElement).dataset.field!, r.querySelectorAll("td")[2].textContent!])
+  );
+}
+
+const isSyn = (p: Packet) => p.tcp !== null && (p.tcp.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+
+const namespaces = () =>
+  spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n")
+    .map((l) => l.split(" ")[0]).filter((n) => n.startsWith(`${LAB}-`)).sort();
+const captures = () =>
+  spawnSync("pgrep", ["-a", "tcpdump"], { encoding: "utf8" }).stdout.split("\n")
+    .filter((l) => l.includes(`-w ${workDir}/`));
+
+/** Presses the method's key; the page says it rebuilds, then shows the new lab's view. */
+async function switchTo(keyName: string, method: string): Promise<StateView> {
+  const started = Date.now();
+  await page.keyboard.press(keyName);
+  await page.waitForFunction(
+    (m) => document.getElementById("status")!.textContent === `rebuilding the lab for VS/${m}…`,
+    method,
+    { timeout: 5_000 },
+  );
+  await page.waitForFunction(
+    (m) => document.getElementById("title")!.textContent!.includes(`VS/${m} `),
+    method,
+    { timeout: 120_000 },
+  );
+  await page.waitForSelector("#services tr.service");
+  console.error(`rebuilt for VS/${method} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const s = await state();
+  assert.equal(s.topology.method, method);
+  // Nothing of the old lab is left: the new topology's namespaces only, and its captures.
+  const topology = topologyNamed(s.topology.name);
+  assert.deepEqual(namespaces(), labNamespaces(LAB, topology).sort());
+  const running = captures();
+  assert.equal(running.length, captureSegments(topology).length, running.join("\n"));
+  assert.ok(running.every((l) => l.includes(`-w ${s.artifacts}/`)), running.join("\n"));
+  return s;
+}
+
+/** One request from the page; the new connection's first pair selected. */
+async function sendAndSelect(): Promise<void> {
+  await page.keyboard.press("s");
+  await waitForEvent(/^1 of 1 answered/);
+  const li = page.locator("#events li", { hasText: "new connection" }).first();
+  await li.waitFor();
+  await li.click();
+  await page.locator("#after tr.changed").first().waitFor();
+}
+
+test("the method switched from the page: VS/DR and VS/TUN views", async (t) => {
+  if (!ready(t)) return;
+  // VS/DR: the same IP packet in a new frame; the page marks exactly what differs.
+  const dr = await switchTo("d", "DR");
+  await sendAndSelect();
+  assert.match(
+    (await page.locator("#explanation").textContent())!,
+    /^new connection: wrr picked 172\.16\.0\.[23]:80 .*frame to rs[12]'s MAC/,
+  );
+  const links = readHostLinks(dr.artifacts)!;
+  const directorMac = links.find((l) => l.role === "director" && l.network === "lan")!.mac;
+  const lan = (await readPcap(path.join(dr.artifacts, "lan.pcap"))).packets;
+  const arrived = lan.find((p) => p.dst === "203.0.113.5" && isSyn(p) && p.dstMac === directorMac);
+  assert.ok(arrived, "lan.pcap holds the SYN as the router handed it to the director");
+  const copy = lan.find((p) => p.srcMac === directorMac && pathKey(p) === pathKey(arrived));
+  assert.ok(copy, "lan.pcap holds the director's copy of the SYN");
+  const drShown = await changedRows();
+  const drExpected = differences(arrived, copy);
+  assert.deepEqual(new Set(drShown.map(([f]) => f)), new Set(drExpected.keys()));
+  for (const name of ["Ethernet source MAC", "Ethernet destination MAC"]) {
+    assert.ok(drExpected.has(name), `DR changes the ${name}`);
+  }
+  assert.ok(!drExpected.has("IP destination") && !drExpected.has("IP source"), "not the addresses");
+  await page.screenshot({ path: path.join(SHOTS, "dr.png") });
+
+  // VS/TUN: the client's packet inside a new outer header to the real server.
+  const tun = await switchTo("t", "TUN");
+  await sendAndSelect();
+  const explained = (await page.locator("#explanation").textContent())!;
+  assert.match(
+    explained,
+    /^new connection: wrr picked 172\.16\.([23])\.2:80 .*; tunnel: (IPIP|GUE udp\/6080 csum) to 172\.16\.\1\.2 \(rs[12]\), inner packet unchanged/,
+  );
+  const dirnet = (await readPcap(path.join(tun.artifacts, "dirnet.pcap"))).packets;
+  const came = dirnet.find((p) => p.dst === "203.0.113.5" && isSyn(p) && p.src !== "172.16.1.2");
+  assert.ok(came, "dirnet.pcap holds the SYN as the router handed it to the director");
+  const tunnel = dirnet.map((p) => decodeTunnel(p, "172.16.1.2")).find((x) =>
+    x?.inner && pathKey(x.inner) === pathKey(came)
+  );
+  assert.ok(tunnel, "dirnet.pcap holds the director's tunnel packet with the SYN inside");
+  // Inside: the client's packet byte for byte, but the TTL and the header checksum.
+  const strip = (p: Packet) => {
+    const b = Buffer.from(p.ipBytes);
+    b[8] = 0;
+    b.writeUInt16BE(0, 10);
+    return b;
+  };
+  assert.deepEqual(strip(tunnel.inner!), strip(came));
+  // Every header field open ("a"): the whole outer header is there, all of it new.
+  await page.keyboard.press("a");
+  await page.locator('#after tr[data-field="Outer IP id"]').waitFor();
+  const tunShown = await changedRows();
+  const outer = tunShown.filter(([f]) => /^(Outer IP|Outer UDP|GUE|GRE) /.test(f));
+  const inner = tunShown.filter(([f]) => !/^(Outer IP|Outer UDP|GUE|GRE) /.test(f));
+  // Every outer field the page lists is highlighted, as new.
+  const outerListed = await page.locator("#after tr").evaluateAll((rows) =>
+    rows.map((r) => (r as HTMLElement).dataset.field!).filter((f) =>
+      /^(Outer IP|Outer UDP|GUE|GRE) /.test(f)
+    )
+  );
+  assert.deepEqual(outer.map(([f]) => f), outerListed);
+  assert.ok(outer.every(([, v]) => v.endsWith("(new)")), JSON.stringify(outer));
+  const value = (f: string) => outer.find(([k]) => k === f)?.[1].replace(/ \(new\)$/, "");
+  assert.equal(value("Outer IP source"), "172.16.1.2");
+  assert.equal(value("Outer IP destination"), tunnel.outer.dst);
+  // The rest: exactly what differs between the packet that came and the one that left.
+  const expected = new Map([
+    ...[...differences(came, tunnel.outer)].filter(([k]) => k.startsWith("Ethernet ")),
+    ...[...differences(came, tunnel.inner!)].filter(([k]) => !k.startsWith("Ethernet ")),
+  ]);
+  assert.deepEqual(new Set(inner.map(([f]) => f)), new Set(expected.keys()));
+  // The path is lit through the router to the server behind it.
+  const server = tunnel.outer.dst === "172.16.2.2" ? "rs1" : "rs2";
+  const lit = await page.locator("#topology rect.lit").evaluateAll((r) =>
+    r.map((x) => (x as HTMLElement).dataset.host).sort()
+  );
+  assert.deepEqual(lit, ["client", "director", "router", server]);
+  assert.equal(await page.locator(`#topology line.lit[data-link="router|${server}"]`).count(), 1);
+  await page.keyboard.press("a");
+  await page.screenshot({ path: path.join(SHOTS, "tun.png") });
 
   assert.deepEqual(consoleErrors, [], "the page logs no console error");
 });

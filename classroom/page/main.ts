@@ -11,6 +11,7 @@ import type {
   TablesView,
   TopologyView,
 } from "../event-types.ts";
+import type { MethodNews } from "../method-switch.ts";
 
 /** Events the page keeps (the server's ring is the same size). */
 const MAX_EVENTS = 2000;
@@ -34,7 +35,16 @@ const SHORT_FIELDS = new Set([
   "ICMP checksum",
   "ICMP quoted packet",
   "Payload first line",
+  // A tunnel's outer header (all new): where it goes and how; the rest with "a".
+  "Outer IP source",
+  "Outer IP destination",
+  "Outer IP tunnel",
+  "Outer UDP destination port",
+  "Outer UDP checksum",
+  "GRE checksum",
 ]);
+/** Layers that are new in a tunnel packet: listed short unless every field is asked for. */
+const NEW_LAYERS = /^(Outer IP|Outer UDP|GUE|GRE)$/;
 
 type Mode = "live" | "paused" | "replay";
 
@@ -52,6 +62,8 @@ let replayTimer: number | null = null;
 let renderQueued = false;
 let failed = false;
 let listDirty = true;
+/** "DR" while the server rebuilds the lab for VS/DR (the method control). */
+let rebuilding: string | null = null;
 
 function esc(s: string): string {
   return s.replace(
@@ -89,7 +101,14 @@ function draw(): void {
   const newer = mode !== "live" && cursor < events.length - 1
     ? ` · ${events.length - 1 - cursor} newer`
     : "";
-  $("status").textContent = `${mode} · event ${position}${newer}`;
+  $("status").textContent = rebuilding
+    ? `rebuilding the lab for VS/${rebuilding}…`
+    : `${mode} · event ${position}${newer}`;
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.method")) {
+    const on = b.dataset.method === topology?.name;
+    b.classList.toggle("on", on);
+    b.disabled = rebuilding !== null;
+  }
   $("pause").textContent = mode === "live" ? "Pause" : "Live";
   $("pause").classList.toggle("on", mode !== "live");
   $("replay").classList.toggle("on", mode === "replay");
@@ -116,12 +135,16 @@ function drawList(): void {
 function fieldRows(p: PacketView, changed: Set<string>, other: PacketView | undefined): string {
   const all = ($("allfields") as HTMLInputElement).checked;
   const old = new Map(other?.fields.map((f) => [key(f), f.value]) ?? []);
-  return p.fields.filter((f) => all || SHORT_FIELDS.has(key(f)) || changed.has(key(f)))
+  const shown = (f: Field) =>
+    all || SHORT_FIELDS.has(key(f)) || (changed.has(key(f)) && !NEW_LAYERS.test(f.layer));
+  return p.fields.filter(shown)
     .map((f) => {
       const k = key(f);
-      const was = changed.has(k) && old.has(k)
+      const was = !changed.has(k) || !other
+        ? ""
+        : old.has(k)
         ? ` <span class="was">(was ${esc(old.get(k)!)})</span>`
-        : "";
+        : ` <span class="was">(new)</span>`;
       return `<tr class="${changed.has(k) ? "changed" : ""}" data-field="${esc(k)}">` +
         `<td class="layer">${f.layer}</td><td class="name">${esc(f.name)}</td>` +
         `<td class="value">${esc(f.value)}${was}</td></tr>`;
@@ -167,6 +190,12 @@ function layout(t: TopologyView): Map<string, NodeBox> {
   for (const [c, names] of byColumn) {
     names.forEach((n, i) => boxes.set(n, { x: xs[c], y: (190 / (names.length + 1)) * (i + 1) }));
   }
+  // Behind a router (VS/DR, VS/TUN) the director hangs below it, off the lines from the
+  // router to the servers.
+  const director = t.hosts.find((h) => h.role === "director")?.name;
+  if (director && t.hosts.some((h) => h.role === "router")) {
+    boxes.set(director, { x: xs[2], y: 150 });
+  }
   return boxes;
 }
 
@@ -180,8 +209,14 @@ function pathOf(e: ClassroomEvent | null, t: TopologyView): string[] {
   const hops = (list: (string | undefined)[]) => list.filter((x): x is string => !!x);
   // A reply that bypasses the director (VS/DR): the real server, the router, the client.
   if (e.kind === "packet" && server && router) return hops([server, router, client]);
-  const path = hops([client, router, director, e.kind === "pair" ? server : undefined]);
+  // VS/TUN: the tunnel packet goes back through the router to a server behind it.
+  const via = server && router && !sharesNetwork(t, director, server) ? router : undefined;
+  const path = hops([client, router, director, ...(e.kind === "pair" ? [via, server] : [])]);
   return e.direction === "to-client" ? path.reverse() : path;
+}
+
+function sharesNetwork(t: TopologyView, a: string | undefined, b: string): boolean {
+  return t.networks.some((n) => n.hosts.includes(a ?? "") && n.hosts.includes(b));
 }
 
 /** Lines of the picture: each host to its network's router (else director), and on a LAN
@@ -331,6 +366,9 @@ function wire(): void {
   $("back").onclick = () => step(-1);
   $("step").onclick = () => step(1);
   $("replay").onclick = () => setMode("replay");
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button.method")) {
+    b.onclick = () => switchMethod(b.dataset.method!);
+  }
   $("allfields").onchange = () => render();
   $("services").onclick = (ev) => {
     const b = (ev.target as HTMLElement).closest("button.w") as HTMLButtonElement | null;
@@ -367,6 +405,9 @@ function wire(): void {
       r: () => setMode("replay"),
       l: () => setMode("live"),
       e: () => $("export").click(),
+      n: () => switchMethod("nat"),
+      d: () => switchMethod("dr"),
+      t: () => switchMethod("tun"),
       a: () => {
         const box = $<HTMLInputElement>("allfields");
         box.checked = !box.checked;
@@ -380,8 +421,30 @@ function wire(): void {
   });
 }
 
+/** The method control: the server rebuilds the lab; the page says so until it is up. */
+function switchMethod(method: string): void {
+  if (rebuilding !== null || method === topology?.name) return;
+  rebuilding = method.toUpperCase();
+  $("problem").hidden = true;
+  render();
+  void post("method", { method });
+}
+
+/** The server's news about a switch: rebuilding, ready (load the new view) or failed. */
+function methodNews(news: MethodNews): void {
+  if (news.state === "ready") return location.reload();
+  rebuilding = news.state === "rebuilding" ? news.method : null;
+  if (news.state === "failed") showProblem(news.text);
+  render();
+}
+
 async function reload(): Promise<void> {
   const state = await (await fetch("/api/state")).json() as StateView;
+  // Another lab than the one drawn (the method was switched while the stream was down).
+  if (topology && state.topology.name !== topology.name && state.rebuilding === null) {
+    return location.reload();
+  }
+  rebuilding = state.rebuilding;
   events.length = 0;
   for (const e of state.events) addEvent(e);
   tables = state.tables;
@@ -407,6 +470,8 @@ async function start(): Promise<void> {
   topology = state.topology;
   tables = state.tables;
   schedulers = state.schedulers;
+  rebuilding = state.rebuilding;
+  source.addEventListener("method", (m) => methodNews(JSON.parse((m as MessageEvent).data)));
   $("title").textContent = `lvslab classroom · VS/${state.topology.method} · lab ${state.lab}`;
   for (const e of state.events) addEvent(e);
   for (const e of pending) addEvent(e); // addEvent skips those the recording already held

@@ -47,6 +47,8 @@ export function classroomCommand(): Command {
       });
       console.log("stopping the classroom");
       await classroom.close();
+      // The page may have switched the method: the lab up now is that one.
+      console.log(`the lab stays up (lvslab down${labFlags(backend, classroom.topologyName)})`);
       return 0;
     }),
   );
