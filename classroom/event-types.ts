@@ -97,4 +97,6 @@ export interface StateView {
   /** Events dropped from the ring so far (still in the pcaps). */
   dropped: number;
   problems: string[];
+  /** A recording (`lvslab classroom --replay`): why the live controls are off; else null. */
+  recording: string | null;
 }

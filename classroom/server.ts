@@ -22,7 +22,14 @@ const PAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "page")
 /** Only this address: the page drives a lab, so nothing outside the machine may reach it. */
 export const LISTEN_ADDRESS = "127.0.0.1";
 export const DEFAULT_PORT = 8480;
-const KEEPALIVE_MS = 15_000;
+/**
+ * How often each event stream gets a heartbeat (an SSE event the page sees, not a comment it
+ * cannot): the page reconnects when two are missed (page/main.ts), and each carries the last
+ * event's number, so a page that missed events while idle takes the recording again.
+ */
+export const HEARTBEAT_MS = 15_000;
+/** How soon a page's EventSource tries again after the stream ends. */
+const RETRY_MS = 1000;
 /** A POST body larger than this is not a button press. */
 const MAX_BODY = 4096;
 
@@ -76,12 +83,17 @@ function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
 export interface ClassroomServer {
   url: string;
   close(): Promise<void>;
+  /** Event streams open now (one per page). */
+  clients(): number;
+  /** Cuts every event stream, as a network drop would (the pages reconnect by themselves). */
+  dropClients(): void;
 }
 
 export async function serveClassroom(
   session: ClassroomSession,
   labName: string,
   port = DEFAULT_PORT,
+  heartbeatMs = HEARTBEAT_MS,
 ): Promise<ClassroomServer> {
   const script = await bundlePage();
   const html = fs.readFileSync(path.join(PAGE_DIR, "index.html"), "utf8");
@@ -97,6 +109,7 @@ export async function serveClassroom(
     artifacts: session.artifactsDir,
     dropped: session.ring.dropped,
     problems: session.problems,
+    recording: session.recording,
   });
 
   const actions: Record<string, (body: Record<string, unknown>) => Promise<string>> = {
@@ -114,7 +127,7 @@ export async function serveClassroom(
       "cache-control": "no-store",
       connection: "keep-alive",
     });
-    res.write(": connected\n\n");
+    res.write(`retry: ${RETRY_MS}\n${heartbeat()}`);
     streams.add(res);
     const unsubscribe = session.subscribe((m) => {
       if (m.event) res.write(`event: event\ndata: ${JSON.stringify(m.event)}\n\n`);
@@ -153,9 +166,13 @@ export async function serveClassroom(
         json(res, 400, { error: err.message });
       });
   });
+  const heartbeat = () =>
+    `event: heartbeat\ndata: ${
+      JSON.stringify({ every: heartbeatMs, last: session.ring.nextSeq - 1 })
+    }\n\n`;
   const keepalive = setInterval(() => {
-    for (const s of streams) s.write(": keep-alive\n\n");
-  }, KEEPALIVE_MS);
+    for (const s of streams) s.write(heartbeat());
+  }, heartbeatMs);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(
@@ -168,6 +185,10 @@ export async function serveClassroom(
   const bound = (server.address() as { port: number }).port;
   return {
     url: `http://${LISTEN_ADDRESS}:${bound}/`,
+    clients: () => streams.size,
+    dropClients: () => {
+      for (const s of streams) s.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(keepalive);

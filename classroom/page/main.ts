@@ -11,6 +11,7 @@ import type {
   TablesView,
   TopologyView,
 } from "../event-types.ts";
+import { isRecording, showRecording } from "./recording.ts";
 
 /** Events the page keeps (the server's ring is the same size). */
 const MAX_EVENTS = 2000;
@@ -89,7 +90,11 @@ function draw(): void {
   const newer = mode !== "live" && cursor < events.length - 1
     ? ` · ${events.length - 1 - cursor} newer`
     : "";
-  $("status").textContent = `${mode} · event ${position}${newer}`;
+  // The ring keeps the latest events; the first one's number says how many went before it.
+  const older = events.length && events[0].seq > 1
+    ? ` · ${events[0].seq - 1} older events only in the pcaps`
+    : "";
+  $("status").textContent = `${mode} · event ${position}${newer}${older}${connection}`;
   $("pause").textContent = mode === "live" ? "Pause" : "Live";
   $("pause").classList.toggle("on", mode !== "live");
   $("replay").classList.toggle("on", mode === "replay");
@@ -319,7 +324,7 @@ async function post(action: string, body: unknown = {}): Promise<void> {
   } catch (err) {
     showProblem(`the classroom server does not answer (${(err as Error).message})`);
   } finally {
-    buttons.forEach((b) => (b.disabled = false));
+    buttons.forEach((b) => (b.disabled = isRecording()));
   }
 }
 
@@ -389,12 +394,25 @@ async function reload(): Promise<void> {
   render();
 }
 
-async function start(): Promise<void> {
-  wire();
-  // The stream first, then the recording: nothing passes between the two unseen.
-  const source = new EventSource("/api/events");
-  let pending: ClassroomEvent[] | null = [];
-  source.addEventListener("event", (m) => {
+/** What the status line says about the connection: "", "reconnected 12:03:04 …". */
+let connection = "";
+let source: EventSource | null = null;
+let heartbeatTimer: number | null = null;
+
+/** Reconnects when two heartbeats are missed (a connection that died without a close). */
+function watchHeartbeat(every: number): void {
+  if (heartbeatTimer !== null) clearTimeout(heartbeatTimer);
+  heartbeatTimer = setTimeout(() => {
+    showProblem(`no heartbeat from the classroom server for ${(2 * every) / 1000} s; reconnecting`);
+    connect(true);
+  }, 2 * every) as unknown as number;
+}
+
+/** The event stream; `lost`: opened again after a loss, so the recording is taken again. */
+function connect(lost: boolean): EventSource {
+  source?.close();
+  const s = source = new EventSource("/api/events");
+  s.addEventListener("event", (m) => {
     const e = JSON.parse((m as MessageEvent).data) as ClassroomEvent;
     if (pending) return void pending.push(e);
     // A gap (events passed while the stream was down): take the server's recording again
@@ -403,30 +421,55 @@ async function start(): Promise<void> {
     if (last && e.seq > last.seq + 1) void reload();
     else addEvent(e);
   });
+  s.addEventListener("tables", (m) => {
+    tables = JSON.parse((m as MessageEvent).data);
+    render();
+  });
+  s.addEventListener("heartbeat", (m) => {
+    const h = JSON.parse((m as MessageEvent).data) as { every: number; last: number };
+    watchHeartbeat(h.every);
+    // Events passed unseen, or the server is a new one numbering from 1 again.
+    const last = events.at(-1)?.seq ?? 0;
+    if (!pending && h.last !== last) void reload();
+  });
+  s.onopen = () => {
+    $("problem").hidden = true;
+    // Back after a loss: the server may be a new one (numbering from 1 again), or events
+    // passed meanwhile; take its recording as it is now, and say so.
+    if (lost) {
+      connection = ` · reconnected ${new Date().toLocaleTimeString()}, events reloaded`;
+      void reload();
+    }
+    lost = false;
+  };
+  s.onerror = () => {
+    lost = true;
+    connection = " · disconnected";
+    showProblem("the connection to the classroom server is lost; it retries by itself");
+    render();
+  };
+  return s;
+}
+
+let pending: ClassroomEvent[] | null = [];
+
+async function start(): Promise<void> {
+  wire();
+  // The stream first, then the recording: nothing passes between the two unseen.
+  connect(false);
   const state = await (await fetch("/api/state")).json() as StateView;
   topology = state.topology;
   tables = state.tables;
   schedulers = state.schedulers;
   $("title").textContent = `lvslab classroom · VS/${state.topology.method} · lab ${state.lab}`;
   for (const e of state.events) addEvent(e);
-  for (const e of pending) addEvent(e); // addEvent skips those the recording already held
+  for (const e of pending!) addEvent(e); // addEvent skips those the recording already held
   pending = null;
-  source.addEventListener("tables", (m) => {
-    tables = JSON.parse((m as MessageEvent).data);
-    render();
-  });
-  let lost = false;
-  source.onopen = () => {
-    $("problem").hidden = true;
-    // Back after a loss: the server may be a new one (numbering from 1 again), or events
-    // passed meanwhile; take its recording as it is now.
-    if (lost) void reload();
-    lost = false;
-  };
-  source.onerror = () => {
-    lost = true;
-    showProblem("the connection to the classroom server is lost; it retries by itself");
-  };
+  if (showRecording(state.recording)) {
+    $("title").textContent =
+      `lvslab classroom · VS/${state.topology.method} · recording ${state.lab}`;
+    step(-events.length);
+  }
   render();
 }
 
