@@ -30,6 +30,8 @@ export const DEFAULT_PORT = 8480;
 export const HEARTBEAT_MS = 15_000;
 /** How soon a page's EventSource tries again after the stream ends. */
 const RETRY_MS = 1000;
+/** Bytes waiting to go to one page beyond which its events are left out (about 400 events). */
+const STREAM_BACKLOG = 1 << 20;
 /** A POST body larger than this is not a button press. */
 const MAX_BODY = 4096;
 
@@ -129,7 +131,17 @@ export async function serveClassroom(
     });
     res.write(`retry: ${RETRY_MS}\n${heartbeat()}`);
     streams.add(res);
+    let behind = false;
     const unsubscribe = session.subscribe((m) => {
+      // A page that does not keep up (a burst, a busy machine) is not buffered for without
+      // bound: its events are left out until it catches up, and it sees the gap in their
+      // numbers and takes the ring from /api/state (page/main.ts).
+      if (m.event && res.writableLength > STREAM_BACKLOG) {
+        // Once it has caught up, a heartbeat names the last event: the page sees it missed some.
+        if (!behind) res.once("drain", () => (behind = false, res.write(heartbeat())));
+        behind = true;
+        return;
+      }
       if (m.event) res.write(`event: event\ndata: ${JSON.stringify(m.event)}\n\n`);
       if (m.tables) res.write(`event: tables\ndata: ${JSON.stringify(m.tables)}\n\n`);
     });

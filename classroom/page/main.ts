@@ -385,13 +385,39 @@ function wire(): void {
   });
 }
 
-async function reload(): Promise<void> {
-  const state = await (await fetch("/api/state")).json() as StateView;
-  events.length = 0;
-  for (const e of state.events) addEvent(e);
-  tables = state.tables;
-  cursor = Math.min(cursor, events.length - 1);
-  render();
+/** The reload in flight (one at a time: a burst's gaps would start hundreds). */
+let reloading: Promise<void> | null = null;
+/** Events that arrived during it, applied after it (at most MAX_EVENTS). */
+let arrived: ClassroomEvent[] = [];
+
+function reload(): Promise<void> {
+  if (reloading) return reloading;
+  reloading = (async () => {
+    const state = await (await fetch("/api/state")).json() as StateView;
+    events.length = 0;
+    for (const e of state.events) addEvent(e);
+    tables = state.tables;
+    cursor = Math.min(cursor, events.length - 1);
+  })().finally(() => {
+    reloading = null;
+    const later = arrived;
+    arrived = [];
+    for (const e of later) receive(e);
+    render();
+  });
+  return reloading;
+}
+
+/** An event from the stream: added, or, after a gap (events passed unseen), a reload. */
+function receive(e: ClassroomEvent): void {
+  if (reloading) {
+    arrived.push(e);
+    if (arrived.length > MAX_EVENTS) arrived.shift();
+    return;
+  }
+  const last = events.at(-1);
+  if (last && e.seq > last.seq + 1) void reload();
+  else addEvent(e);
 }
 
 /** What the status line says about the connection: "", "reconnected 12:03:04 …". */
@@ -415,11 +441,7 @@ function connect(lost: boolean): EventSource {
   s.addEventListener("event", (m) => {
     const e = JSON.parse((m as MessageEvent).data) as ClassroomEvent;
     if (pending) return void pending.push(e);
-    // A gap (events passed while the stream was down): take the server's recording again
-    // rather than step over a list with holes.
-    const last = events.at(-1);
-    if (last && e.seq > last.seq + 1) void reload();
-    else addEvent(e);
+    receive(e);
   });
   s.addEventListener("tables", (m) => {
     tables = JSON.parse((m as MessageEvent).data);
