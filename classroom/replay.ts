@@ -206,17 +206,19 @@ export class RecordingSession extends ClassroomSession {
   override recording: string;
   /** Packets read from the pcaps. */
   packets = 0;
+  /** What a live control answers. */
+  private readonly why: string;
 
   constructor(readonly rec: Recording) {
     const why = `this page shows a recording (${rec.dir}): there is no lab to send to, fail a ` +
       `server in or change; run 'lvslab classroom' on a lab for the live controls`;
     super({ backend: noLab(rec.name, why), topology: rec.topology, artifactsDir: rec.dir });
-    this.recording = why;
+    this.recording = this.why = why;
     this.tables = tablesFromConfig(path.join(rec.dir, "services.yaml"));
   }
 
   private refuse(): Promise<string> {
-    return Promise.reject(new Error(this.recording));
+    return Promise.reject(new Error(this.why));
   }
   override send(_count: number): Promise<string> {
     return this.refuse();
@@ -284,7 +286,7 @@ export class RecordingSession extends ClassroomSession {
       `packets from ${segments.length} pcaps, ${this.ring.length} events${older}` +
       (skipped ? `; ${skipped} frames that are not IPv4 skipped` : "") +
       `. The service table is the scenario's services.yaml (no counters were recorded). ` +
-      this.recording[0].toUpperCase() + this.recording.slice(1) + ".";
+      this.why[0].toUpperCase() + this.why.slice(1) + ".";
   }
 }
 
