@@ -14,6 +14,7 @@ import { defaultArtifactsDir } from "../scenario/runner.ts";
 import { startClassroom } from "../../classroom/start.ts";
 import { DEFAULT_PORT } from "../../classroom/server.ts";
 import { startReplay } from "../../classroom/replay.ts";
+import { userPath } from "../paths.ts";
 
 /** Until Ctrl-C or a TERM. */
 function untilStopped(): Promise<void> {
@@ -39,7 +40,7 @@ export function classroomCommand(): Command {
         throw new Error("--port must be a port number from 0 to 65535 (0: any free one)");
       }
       if (opts.replay) {
-        const replay = await startReplay({ dir: opts.replay, port: opts.port });
+        const replay = await startReplay({ dir: userPath(opts.replay), port: opts.port });
         console.log(replay.session.recording);
         console.log(`\nthe classroom is at ${replay.url}; Ctrl-C stops it`);
         await untilStopped();
