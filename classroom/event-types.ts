@@ -99,4 +99,6 @@ export interface StateView {
   problems: string[];
   /** "DR" while the page's method switch rebuilds the lab for VS/DR, else null. */
   rebuilding: string | null;
+  /** A recording (`lvslab classroom --replay`): why the live controls are off; else null. */
+  recording: string | null;
 }

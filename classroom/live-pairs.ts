@@ -3,12 +3,18 @@
 // arrival order (the two files are read one after the other). A packet still alone after the
 // window is handed over by itself: the director answered it (a reset, an ICMP error) or
 // dropped it. Memory is bounded: at most MAX_WAITING packets wait per side.
+// An application helper (FTP's, director/apps/ftp.ts) changes a payload's length and so the
+// sequence numbers of the rest of its connection (seq-adjust.ts): such a TCP packet has no
+// exact twin, and is matched instead on what NAT keeps (client address and port, IP id, flags)
+// with its seq/ack shifted by less than MAX_SHIFT (ftp-rewrite.ts explains the change).
 import type { Packet } from "../lab/analysis/packet.ts";
 import { SLACK_S, type TwinDirection, twinKey } from "../lab/analysis/twins.ts";
 
 /** How long a packet waits for its twin, in seconds (capture time). */
 export const WINDOW_S = 1;
 const MAX_WAITING = 5000;
+/** Largest seq/ack shift a helper's rewrites add up to (24 rewrites of 1 byte in ftp.yaml). */
+const MAX_SHIFT = 1 << 16;
 
 export interface LivePair {
   direction: TwinDirection;
@@ -20,9 +26,24 @@ export interface LivePair {
 
 interface Waiting {
   packet: Packet;
-  key: string;
-  /** A private packet waits under both directions' keys: the other one. */
-  otherKey: string | null;
+  /** Every (map, key) it waits under: both directions' for a private packet, loose keys. */
+  under: [Map<string, Waiting[]>, string][];
+}
+
+/** The key of a packet an application helper may have rewritten, or null (not TCP, id 0). */
+function looseKey(p: Packet, direction: TwinDirection): string | null {
+  return p.tcp && p.ipId !== 0 ? `${twinKey(p, direction, true)} flags ${p.tcp.flags} loose` : null;
+}
+
+/** How far a 32-bit TCP number moved, as a signed amount. */
+export function shift(from: number, to: number): number {
+  return ((to - from) << 0);
+}
+
+/** Seq and ack within MAX_SHIFT of each other: a helper's adjustment, not another packet. */
+function shifted(a: Packet, b: Packet): boolean {
+  return Math.abs(shift(a.tcp!.seq, b.tcp!.seq)) < MAX_SHIFT &&
+    Math.abs(shift(a.tcp!.ack, b.tcp!.ack)) < MAX_SHIFT;
 }
 
 export interface LivePairHandlers {
@@ -63,21 +84,33 @@ export class LivePairer implements Pairer {
     const direction = this.direction(p);
     if (!direction) return;
     const key = twinKey(p, direction, false);
-    const twin = this.take(this.privateWaiting, key, (c) => this.fits(p, direction, c));
-    if (twin) this.emit(direction, p, twin);
-    else this.wait(this.publicWaiting, { packet: p, key, otherKey: null });
+    const loose = looseKey(p, direction);
+    const twin = this.take(this.privateWaiting, key, (c) => this.fits(p, direction, c)) ??
+      (loose &&
+        this.take(this.privateWaiting, loose, (c) => this.fits(p, direction, c) && shifted(p, c)));
+    if (twin) return this.emit(direction, p, twin);
+    const w: Waiting = { packet: p, under: [[this.publicWaiting, key]] };
+    if (loose) w.under.push([this.publicWaiting, loose]);
+    this.wait(w);
   }
 
   private addPrivate(p: Packet): void {
-    for (const direction of ["to-server", "to-client"] as const) {
+    const directions = ["to-server", "to-client"] as const;
+    for (const direction of directions) {
       const key = twinKey(p, direction, false);
       const twin = this.take(this.publicWaiting, key, (c) => this.fits(c, direction, p));
       if (twin) return this.emit(direction, twin, p);
     }
-    // Unknown direction until a public packet claims it: waits under both keys.
-    const [a, b] = [twinKey(p, "to-server", false), twinKey(p, "to-client", false)];
-    this.wait(this.privateWaiting, { packet: p, key: a, otherKey: b });
-    this.wait(this.privateWaiting, { packet: p, key: b, otherKey: a });
+    for (const direction of directions) {
+      const loose = looseKey(p, direction);
+      const twin = loose &&
+        this.take(this.publicWaiting, loose, (c) => this.fits(c, direction, p) && shifted(c, p));
+      if (twin) return this.emit(direction, twin, p);
+    }
+    // Unknown direction until a public packet claims it: waits under both directions' keys.
+    const keys = directions.flatMap((d) => [twinKey(p, d, false), looseKey(p, d)])
+      .filter((k): k is string => k !== null);
+    this.wait({ packet: p, under: keys.map((k) => [this.privateWaiting, k]) });
   }
 
   /** twins.ts's time rule: to-server's private twin comes after, to-client's before. */
@@ -92,31 +125,29 @@ export class LivePairer implements Pairer {
     key: string,
     fits: (p: Packet) => boolean,
   ): Packet | null {
-    const list = map.get(key);
-    const i = list?.findIndex((w) => fits(w.packet)) ?? -1;
-    if (!list || i < 0) return null;
-    const [w] = list.splice(i, 1);
-    if (list.length === 0) map.delete(key);
+    const w = map.get(key)?.find((w) => fits(w.packet));
+    if (!w) return null;
+    // Out of every list it waits in.
+    for (const [m, k] of w.under) this.forget(m, k, w);
     this.waitingCount--;
-    // A private packet waits under two keys: drop the other one too.
-    if (w.otherKey !== null) this.forget(map, w.otherKey, w.packet);
     return w.packet;
   }
 
-  private forget(map: Map<string, Waiting[]>, key: string, p: Packet): void {
+  private forget(map: Map<string, Waiting[]>, key: string, w: Waiting): void {
     const list = map.get(key);
-    const i = list?.findIndex((w) => w.packet === p) ?? -1;
+    const i = list?.indexOf(w) ?? -1;
     if (!list || i < 0) return;
     list.splice(i, 1);
-    this.waitingCount--;
     if (list.length === 0) map.delete(key);
   }
 
-  private wait(map: Map<string, Waiting[]>, w: Waiting): void {
+  private wait(w: Waiting): void {
     if (this.waitingCount >= MAX_WAITING) this.expire(Infinity);
-    const list = map.get(w.key);
-    if (list) list.push(w);
-    else map.set(w.key, [w]);
+    for (const [map, key] of w.under) {
+      const list = map.get(key);
+      if (list) list.push(w);
+      else map.set(key, [w]);
+    }
     this.waitingCount++;
   }
 
@@ -143,15 +174,14 @@ export class LivePairer implements Pairer {
   /** Hands over public packets that waited longer than the window before `now` (capture s). */
   expire(now: number): void {
     for (const map of [this.publicWaiting, this.privateWaiting]) {
-      for (const [key, list] of map) {
-        const keep = list.filter((w) => now - w.packet.time <= WINDOW_S);
-        for (const w of list) {
-          if (keep.includes(w)) continue;
-          this.waitingCount--;
-          if (map === this.publicWaiting) this.handlers.alone(w.packet, this.publicSegment);
-        }
-        if (keep.length) map.set(key, keep);
-        else map.delete(key);
+      const old = new Set<Waiting>();
+      for (const list of map.values()) {
+        for (const w of list) if (now - w.packet.time > WINDOW_S) old.add(w);
+      }
+      for (const w of old) {
+        for (const [m, k] of w.under) this.forget(m, k, w);
+        this.waitingCount--;
+        if (map === this.publicWaiting) this.handlers.alone(w.packet, this.publicSegment);
       }
     }
   }

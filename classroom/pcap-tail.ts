@@ -17,7 +17,7 @@ const MAGIC_NS = 0xa1b23c4d;
 /** A record longer than this is not a packet of ours: the file is damaged. */
 const MAX_RECORD = 262144;
 /** Bytes read per poll at most, so a burst is taken in slices and the server keeps serving. */
-const READ_CHUNK = 1 << 20;
+const READ_CHUNK = 1 << 18;
 
 export interface TailHandlers {
   packet(p: Packet, frame: Uint8Array, linkType: number): void;

@@ -35,6 +35,14 @@ export class EventRing<T> {
     return out;
   }
 
+  /** Empties the ring and numbers from 1 again (a recording re-sorted by time). */
+  clear(): void {
+    this.slots.fill(undefined);
+    this.head = 0;
+    this.count = 0;
+    this.seq = 1;
+  }
+
   get length(): number {
     return this.count;
   }

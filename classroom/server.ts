@@ -24,7 +24,16 @@ const PAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "page")
 /** Only this address: the page drives a lab, so nothing outside the machine may reach it. */
 export const LISTEN_ADDRESS = "127.0.0.1";
 export const DEFAULT_PORT = 8480;
-const KEEPALIVE_MS = 15_000;
+/**
+ * How often each event stream gets a heartbeat (an SSE event the page sees, not a comment it
+ * cannot): the page reconnects when two are missed (page/main.ts), and each carries the last
+ * event's number, so a page that missed events while idle takes the recording again.
+ */
+export const HEARTBEAT_MS = 15_000;
+/** How soon a page's EventSource tries again after the stream ends. */
+const RETRY_MS = 1000;
+/** Bytes waiting to go to one page beyond which its events are left out (about 400 events). */
+const STREAM_BACKLOG = 1 << 20;
 /** A POST body larger than this is not a button press. */
 const MAX_BODY = 4096;
 
@@ -78,14 +87,19 @@ function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
 export interface ClassroomServer {
   url: string;
   close(): Promise<void>;
+  /** Event streams open now (one per page). */
+  clients(): number;
+  /** Cuts every event stream, as a network drop would (the pages reconnect by themselves). */
+  dropClients(): void;
 }
 
 export async function serveClassroom(
   first: ClassroomSession,
   labName: string,
   port = DEFAULT_PORT,
-  options: { switchMethod?: MethodSwitch } = {},
+  options: { switchMethod?: MethodSwitch; heartbeatMs?: number } = {},
 ): Promise<ClassroomServer> {
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   // The session changes when the page switches the method.
   let session = first;
   const script = await bundlePage();
@@ -103,6 +117,7 @@ export async function serveClassroom(
     dropped: session.ring.dropped,
     problems: session.problems,
     rebuilding: switcher.rebuilding,
+    recording: session.recording,
   });
 
   const tell = (type: string, value: unknown) => {
@@ -130,9 +145,19 @@ export async function serveClassroom(
       "cache-control": "no-store",
       connection: "keep-alive",
     });
-    res.write(": connected\n\n");
+    res.write(`retry: ${RETRY_MS}\n${heartbeat()}`);
     streams.add(res);
+    let behind = false;
     const unsubscribe = session.subscribe((m) => {
+      // A page that does not keep up (a burst, a busy machine) is not buffered for without
+      // bound: its events are left out until it catches up, and it sees the gap in their
+      // numbers and takes the ring from /api/state (page/main.ts).
+      if (m.event && res.writableLength > STREAM_BACKLOG) {
+        // Once it has caught up, a heartbeat names the last event: the page sees it missed some.
+        if (!behind) res.once("drain", () => (behind = false, res.write(heartbeat())));
+        behind = true;
+        return;
+      }
       if (m.event) res.write(`event: event\ndata: ${JSON.stringify(m.event)}\n\n`);
       if (m.tables) res.write(`event: tables\ndata: ${JSON.stringify(m.tables)}\n\n`);
     });
@@ -169,9 +194,13 @@ export async function serveClassroom(
         json(res, 400, { error: err.message });
       });
   });
+  const heartbeat = () =>
+    `event: heartbeat\ndata: ${
+      JSON.stringify({ every: heartbeatMs, last: session.ring.nextSeq - 1 })
+    }\n\n`;
   const keepalive = setInterval(() => {
-    for (const s of streams) s.write(": keep-alive\n\n");
-  }, KEEPALIVE_MS);
+    for (const s of streams) s.write(heartbeat());
+  }, heartbeatMs);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(
@@ -184,6 +213,10 @@ export async function serveClassroom(
   const bound = (server.address() as { port: number }).port;
   return {
     url: `http://${LISTEN_ADDRESS}:${bound}/`,
+    clients: () => streams.size,
+    dropClients: () => {
+      for (const s of streams) s.destroy();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(keepalive);

@@ -38,6 +38,7 @@ import {
   type FrameTarget,
 } from "./explain.ts";
 import { EventRing } from "./ring.ts";
+import { withHelperChange } from "./ftp-rewrite.ts";
 import { writePcap } from "./pcap-export.ts";
 import type { ClassroomEvent, PacketView, TablesView, TopologyView } from "./event-types.ts";
 
@@ -87,13 +88,15 @@ export class ClassroomSession {
   readonly ring: EventRing<{ event: ClassroomEvent; packets: Packet[] }>;
   tables: TablesView | null = null;
   readonly problems: string[] = [];
+  /** Set for a recording (replay.ts): why the live controls are off, in a sentence. */
+  readonly recording: string | null = null;
   private readonly listeners = new Set<Listener>();
   private capture: CaptureSession | null = null;
   private tails: PcapTail[] = [];
   private feed: BackgroundProcess | null = null;
   private feedTail: NodeJS.Timeout | null = null;
   private expiry: NodeJS.Timeout | null = null;
-  private pairer: Pairer | null = null;
+  protected pairer: Pairer | null = null;
   private readonly failed = new Map<string, Failed>();
   private skipped = 0;
   private watchdog: NodeJS.Timeout | null = null;
@@ -184,7 +187,7 @@ export class ClassroomSession {
   private pairEvent(p: LivePair, frameTo?: FrameTarget, afterView?: PacketView): void {
     const before = packetView(p.beforeSegment, p.before);
     const after = afterView ?? packetView(p.afterSegment, p.after);
-    const e = explainPair(p, this.tables, frameTo);
+    const e = withHelperChange(p, explainPair(p, this.tables, frameTo));
     this.publish({
       time: p.before.time,
       kind: "pair",
@@ -211,7 +214,7 @@ export class ClassroomSession {
   }
 
   /** The pairer for the lab's method; returns the segments whose pcaps it reads. */
-  private startPairer(): string[] {
+  protected startPairer(): string[] {
     const t = this.topology;
     const servers = directorSegment(t);
     if (!repliesBypassDirector(t)) {

@@ -12,6 +12,7 @@ import type {
   TopologyView,
 } from "../event-types.ts";
 import type { MethodNews } from "../method-switch.ts";
+import { isRecording, showRecording } from "./recording.ts";
 
 /** Events the page keeps (the server's ring is the same size). */
 const MAX_EVENTS = 2000;
@@ -101,13 +102,18 @@ function draw(): void {
   const newer = mode !== "live" && cursor < events.length - 1
     ? ` · ${events.length - 1 - cursor} newer`
     : "";
+  // The ring keeps the latest events; the first one's number says how many went before it.
+  const older = events.length && events[0].seq > 1
+    ? ` · ${events[0].seq - 1} older events only in the pcaps`
+    : "";
   $("status").textContent = rebuilding
     ? `rebuilding the lab for VS/${rebuilding}…`
-    : `${mode} · event ${position}${newer}`;
+    : `${mode} · event ${position}${newer}${older}${connection}`;
   for (const b of document.querySelectorAll<HTMLButtonElement>("button.method")) {
     const on = b.dataset.method === topology?.name;
     b.classList.toggle("on", on);
-    b.disabled = rebuilding !== null;
+    // A recording has no lab to rebuild.
+    b.disabled = rebuilding !== null || isRecording();
   }
   $("pause").textContent = mode === "live" ? "Pause" : "Live";
   $("pause").classList.toggle("on", mode !== "live");
@@ -354,7 +360,7 @@ async function post(action: string, body: unknown = {}): Promise<void> {
   } catch (err) {
     showProblem(`the classroom server does not answer (${(err as Error).message})`);
   } finally {
-    buttons.forEach((b) => (b.disabled = false));
+    buttons.forEach((b) => (b.disabled = isRecording()));
   }
 }
 
@@ -438,60 +444,120 @@ function methodNews(news: MethodNews): void {
   render();
 }
 
-async function reload(): Promise<void> {
-  const state = await (await fetch("/api/state")).json() as StateView;
-  // Another lab than the one drawn (the method was switched while the stream was down).
-  if (topology && state.topology.name !== topology.name && state.rebuilding === null) {
-    return location.reload();
-  }
-  rebuilding = state.rebuilding;
-  events.length = 0;
-  for (const e of state.events) addEvent(e);
-  tables = state.tables;
-  cursor = Math.min(cursor, events.length - 1);
-  render();
+/** The reload in flight (one at a time: a burst's gaps would start hundreds). */
+let reloading: Promise<void> | null = null;
+/** Events that arrived during it, applied after it (at most MAX_EVENTS). */
+let arrived: ClassroomEvent[] = [];
+
+function reload(): Promise<void> {
+  if (reloading) return reloading;
+  reloading = (async () => {
+    const state = await (await fetch("/api/state")).json() as StateView;
+    // Another lab than the one drawn (the method was switched while the stream was down).
+    if (topology && state.topology.name !== topology.name && state.rebuilding === null) {
+      return location.reload();
+    }
+    rebuilding = state.rebuilding;
+    events.length = 0;
+    for (const e of state.events) addEvent(e);
+    tables = state.tables;
+    cursor = Math.min(cursor, events.length - 1);
+  })().finally(() => {
+    reloading = null;
+    const later = arrived;
+    arrived = [];
+    for (const e of later) receive(e);
+    render();
+  });
+  return reloading;
 }
+
+/** An event from the stream: added, or, after a gap (events passed unseen), a reload. */
+function receive(e: ClassroomEvent): void {
+  if (reloading) {
+    arrived.push(e);
+    if (arrived.length > MAX_EVENTS) arrived.shift();
+    return;
+  }
+  const last = events.at(-1);
+  if (last && e.seq > last.seq + 1) void reload();
+  else addEvent(e);
+}
+
+/** What the status line says about the connection: "", "reconnected 12:03:04 …". */
+let connection = "";
+let source: EventSource | null = null;
+let heartbeatTimer: number | null = null;
+
+/** Reconnects when two heartbeats are missed (a connection that died without a close). */
+function watchHeartbeat(every: number): void {
+  if (heartbeatTimer !== null) clearTimeout(heartbeatTimer);
+  heartbeatTimer = setTimeout(() => {
+    showProblem(`no heartbeat from the classroom server for ${(2 * every) / 1000} s; reconnecting`);
+    connect(true);
+  }, 2 * every) as unknown as number;
+}
+
+/** The event stream; `lost`: opened again after a loss, so the recording is taken again. */
+function connect(lost: boolean): EventSource {
+  source?.close();
+  const s = source = new EventSource("/api/events");
+  s.addEventListener("event", (m) => {
+    const e = JSON.parse((m as MessageEvent).data) as ClassroomEvent;
+    if (pending) return void pending.push(e);
+    receive(e);
+  });
+  s.addEventListener("method", (m) => methodNews(JSON.parse((m as MessageEvent).data)));
+  s.addEventListener("tables", (m) => {
+    tables = JSON.parse((m as MessageEvent).data);
+    render();
+  });
+  s.addEventListener("heartbeat", (m) => {
+    const h = JSON.parse((m as MessageEvent).data) as { every: number; last: number };
+    watchHeartbeat(h.every);
+    // Events passed unseen, or the server is a new one numbering from 1 again.
+    const last = events.at(-1)?.seq ?? 0;
+    if (!pending && h.last !== last) void reload();
+  });
+  s.onopen = () => {
+    $("problem").hidden = true;
+    // Back after a loss: the server may be a new one (numbering from 1 again), or events
+    // passed meanwhile; take its recording as it is now, and say so.
+    if (lost) {
+      connection = ` · reconnected ${new Date().toLocaleTimeString()}, events reloaded`;
+      void reload();
+    }
+    lost = false;
+  };
+  s.onerror = () => {
+    lost = true;
+    connection = " · disconnected";
+    showProblem("the connection to the classroom server is lost; it retries by itself");
+    render();
+  };
+  return s;
+}
+
+let pending: ClassroomEvent[] | null = [];
 
 async function start(): Promise<void> {
   wire();
   // The stream first, then the recording: nothing passes between the two unseen.
-  const source = new EventSource("/api/events");
-  let pending: ClassroomEvent[] | null = [];
-  source.addEventListener("event", (m) => {
-    const e = JSON.parse((m as MessageEvent).data) as ClassroomEvent;
-    if (pending) return void pending.push(e);
-    // A gap (events passed while the stream was down): take the server's recording again
-    // rather than step over a list with holes.
-    const last = events.at(-1);
-    if (last && e.seq > last.seq + 1) void reload();
-    else addEvent(e);
-  });
+  connect(false);
   const state = await (await fetch("/api/state")).json() as StateView;
   topology = state.topology;
   tables = state.tables;
   schedulers = state.schedulers;
   rebuilding = state.rebuilding;
-  source.addEventListener("method", (m) => methodNews(JSON.parse((m as MessageEvent).data)));
   $("title").textContent = `lvslab classroom · VS/${state.topology.method} · lab ${state.lab}`;
   for (const e of state.events) addEvent(e);
-  for (const e of pending) addEvent(e); // addEvent skips those the recording already held
+  for (const e of pending!) addEvent(e); // addEvent skips those the recording already held
   pending = null;
-  source.addEventListener("tables", (m) => {
-    tables = JSON.parse((m as MessageEvent).data);
-    render();
-  });
-  let lost = false;
-  source.onopen = () => {
-    $("problem").hidden = true;
-    // Back after a loss: the server may be a new one (numbering from 1 again), or events
-    // passed meanwhile; take its recording as it is now.
-    if (lost) void reload();
-    lost = false;
-  };
-  source.onerror = () => {
-    lost = true;
-    showProblem("the connection to the classroom server is lost; it retries by itself");
-  };
+  if (showRecording(state.recording)) {
+    $("title").textContent =
+      `lvslab classroom · VS/${state.topology.method} · recording ${state.lab}`;
+    step(-events.length);
+  }
   render();
 }
 

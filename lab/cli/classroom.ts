@@ -13,17 +13,39 @@ import {
 import { defaultArtifactsDir } from "../scenario/runner.ts";
 import { startClassroom } from "../../classroom/start.ts";
 import { DEFAULT_PORT } from "../../classroom/server.ts";
+import { startReplay } from "../../classroom/replay.ts";
+import { userPath } from "../paths.ts";
+
+/** Until Ctrl-C or a TERM. */
+function untilStopped(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+}
 
 export function classroomCommand(): Command {
   return withLabOptions(
     new Command("classroom")
       .description("serve a page on 127.0.0.1 that shows each packet change at the director")
       .option("--port <n>", `port on 127.0.0.1 (0: any free one)`, (v) => Number(v), DEFAULT_PORT)
-      .option("--artifacts <dir>", "where the pcaps go (default artifacts/<time>-classroom)"),
+      .option("--artifacts <dir>", "where the pcaps go (default artifacts/<time>-classroom)")
+      .option(
+        "--replay <dir>",
+        "show a scenario's recorded run (its artifacts folder) instead of a lab; no lab is used",
+      ),
   ).action(
-    runAction(async (opts: LabOptions & { port: number; artifacts?: string }) => {
+    runAction(async (opts: LabOptions & { port: number; artifacts?: string; replay?: string }) => {
       if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) {
         throw new Error("--port must be a port number from 0 to 65535 (0: any free one)");
+      }
+      if (opts.replay) {
+        const replay = await startReplay({ dir: userPath(opts.replay), port: opts.port });
+        console.log(replay.session.recording);
+        console.log(`\nthe classroom is at ${replay.url}; Ctrl-C stops it`);
+        await untilStopped();
+        await replay.close();
+        return 0;
       }
       const backend = labBackend(opts);
       const topologyName = selectedTopology(opts);
@@ -41,10 +63,7 @@ export function classroomCommand(): Command {
       console.log(
         `Ctrl-C stops it; the lab stays up (lvslab down${labFlags(backend, topologyName)})`,
       );
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", () => resolve());
-        process.once("SIGTERM", () => resolve());
-      });
+      await untilStopped();
       console.log("stopping the classroom");
       await classroom.close();
       // The page may have switched the method: the lab up now is that one.
