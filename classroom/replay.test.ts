@@ -19,6 +19,7 @@ import type { ClassroomEvent } from "./event-types.ts";
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const NAT = path.join(HERE, "recordings", "nat-ftp");
 const DR = path.join(HERE, "recordings", "dr");
+const TUN = path.join(HERE, "recordings", "tun");
 const VIP = "203.0.113.5";
 
 function tshark(file: string, filter: string, fields: string[]): string[][] {
@@ -180,6 +181,34 @@ test("a DR run's recording: frames to the servers' MACs, replies from their own 
   );
   assert.equal(replies.length, fromServers.length);
   assert.ok(replies.length > 0);
+});
+
+test("a TUN run's recording: each tunnel packet the director sent, paired with the client's", () => {
+  const { session, events } = load(TUN);
+  assert.equal(session.rec.topologyName, "tun");
+  const pairs = events.filter((e) => e.kind === "pair");
+  // tshark: the director's tunnel packets (IPIP, GUE to 6080, GRE) on its own network.
+  const tunnels = tshark(
+    path.join(TUN, "dirnet.pcap"),
+    "ip.src==172.16.1.2 && (ip.proto==4 || udp.dstport==6080 || ip.proto==47)",
+    ["frame.number", "ip.dst", "ip.proto"],
+  );
+  assert.ok(tunnels.length > 0);
+  assert.equal(pairs.length, tunnels.length);
+  const rs = { "172.16.2.2": "IPIP to 172.16.2.2 (rs1)", "172.16.3.2": "GUE udp/6080 csum to" };
+  for (const e of pairs) {
+    assert.ok(e.changed!.includes("Outer IP destination"), e.text);
+    // Inside, only the TTL and the IP checksum change, as the director forwards the packet.
+    assert.deepEqual(e.changed!.filter((k) => k.startsWith("IP ")), [
+      "IP TTL",
+      "IP header checksum",
+    ]);
+  }
+  for (const [dst, text] of Object.entries(rs)) {
+    const sent = tunnels.filter((t) => t[1].split(",")[0] === dst).length;
+    assert.ok(sent > 0, `no tunnel packet to ${dst} in the recording`);
+    assert.equal(pairs.filter((e) => e.text.includes(text)).length, sent, dst);
+  }
 });
 
 test("a recording's export holds the ring's packets; the live controls refuse", async () => {

@@ -10,7 +10,7 @@ import type { LabBackend } from "../lab/backend.ts";
 import type { Topology } from "../lab/topology.ts";
 import type { Packet } from "../lab/analysis/packet.ts";
 import { TOPOLOGIES } from "../lab/topologies/index.ts";
-import { captureSegments, TUN_SEGMENT, tunnelsToServers } from "../lab/capture/segments.ts";
+import { captureSegments, TUN_SEGMENT } from "../lab/capture/segments.ts";
 import { parseDirectorConfig } from "../director/config/service-config.ts";
 import { ClassroomSession } from "./session.ts";
 import { PcapTail } from "./pcap-tail.ts";
@@ -238,11 +238,6 @@ export class RecordingSession extends ClassroomSession {
 
   /** Reads every pcap through the pairer, oldest packet first; the events end sorted by time. */
   load(): void {
-    if (tunnelsToServers(this.rec.topology)) {
-      throw new Error(
-        `${this.rec.dir} is a VS/TUN run; the classroom does not draw VS/TUN recordings yet`,
-      );
-    }
     const segments = this.startPairer();
     const readers = segments.map((s) => new SegmentReader(s, this.rec.pcaps.get(s)!));
     let expired = -Infinity;
