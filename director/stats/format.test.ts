@@ -13,6 +13,9 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     refusalsSent: 4,
     reclaimedHalfOpen: 0,
     writeErrors: 0,
+    packetsRead: 40_123,
+    packetThreadId: 4711,
+    transmitThreadId: 0,
     superPacketsRead: 310,
     writtenByPacketThread: 20_000,
     writtenByTransmitWorker: 1_345,
@@ -63,6 +66,8 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "  tcp-not-syn                      1\n" +
       "Refusals sent (TCP reset or ICMP port unreachable): 4\n" +
       "Half-open entries reclaimed (SYN-flood defence): 0\n" +
+      "Packets read from the TUN device: 40123\n" +
+      "Threads (Linux thread ids, as perf names them): packet 4711, transmit -\n" +
       "Super-packets read (TSO offload): 310\n" +
       "Packets written by the packet thread: 20000\n" +
       "Packets written by the transmit thread: 1345\n" +

@@ -14,6 +14,7 @@ export const COUNTER_FIELDS = [
   "refusalsSent",
   "reclaimedHalfOpen",
   "writeErrors",
+  "packetsRead",
   "superPacketsRead",
   "writtenByPacketThread",
   "writtenByTransmitWorker",
@@ -27,6 +28,8 @@ export const COUNTER_FIELDS = [
   "tunnelHops",
   "tunnelIcmp",
   "nextHops",
+  "packetThreadId",
+  "transmitThreadId",
 ] as const satisfies readonly (keyof EngineSnapshot)[];
 
 export type DirectorCounters = Pick<EngineSnapshot, (typeof COUNTER_FIELDS)[number]>;
@@ -59,6 +62,9 @@ export function formatCounters(c: DirectorCounters): string {
   for (const [reason, n] of drops) out += `  ${reason.padEnd(32)} ${n}\n`;
   out += `Refusals sent (TCP reset or ICMP port unreachable): ${c.refusalsSent}\n`;
   out += `Half-open entries reclaimed (SYN-flood defence): ${c.reclaimedHalfOpen}\n`;
+  out += `Packets read from the TUN device: ${c.packetsRead}\n`;
+  out += `Threads (Linux thread ids, as perf names them): packet ${c.packetThreadId}, ` +
+    `transmit ${c.transmitThreadId || "-"}\n`;
   out += `Super-packets read (TSO offload): ${c.superPacketsRead}\n`;
   out += `Packets written by the packet thread: ${c.writtenByPacketThread}\n`;
   out += `Packets written by the transmit thread: ${c.writtenByTransmitWorker}\n`;
