@@ -20,6 +20,7 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     writtenByPacketThread: 20_000,
     writtenByTransmitWorker: 1_345,
     framesSent: 64,
+    framesSentByTransmitWorker: 24,
     frameSendErrors: 1,
     frameSendCalls: 5,
     tunnelPacketsSent: 7,
@@ -72,7 +73,8 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "Packets written by the packet thread: 20000\n" +
       "Packets written by the transmit thread: 1345\n" +
       "Failed writes to the TUN device: 0\n" +
-      "Frames sent (packet sockets, VS/DR and VS/NAT): 64 in 5 sendmmsg calls\n" +
+      "Frames sent (packet sockets, VS/DR and VS/NAT): 64 in 5 sendmmsg calls, 24 of them by " +
+      "the transmit thread\n" +
       "Frames the kernel refused: 1\n" +
       "VS/NAT packets sent as frames: 40; written to the TUN device instead: 3 (no next hop), " +
       "2 (MAC unresolved), 1 (too big)\n" +

@@ -19,6 +19,7 @@ export const COUNTER_FIELDS = [
   "writtenByPacketThread",
   "writtenByTransmitWorker",
   "framesSent",
+  "framesSentByTransmitWorker",
   "frameSendErrors",
   "frameSendCalls",
   "tunnelPacketsSent",
@@ -70,7 +71,7 @@ export function formatCounters(c: DirectorCounters): string {
   out += `Packets written by the transmit thread: ${c.writtenByTransmitWorker}\n`;
   out += `Failed writes to the TUN device: ${c.writeErrors}\n`;
   out += `Frames sent (packet sockets, VS/DR and VS/NAT): ${c.framesSent} in ${c.frameSendCalls} ` +
-    "sendmmsg calls\n";
+    `sendmmsg calls, ${c.framesSentByTransmitWorker} of them by the transmit thread\n`;
   out += `Frames the kernel refused: ${c.frameSendErrors}\n`;
   const f = c.natFallbacks;
   out +=
