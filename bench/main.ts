@@ -31,13 +31,22 @@ import { measureTcp } from "./metrics/throughput.ts";
 import { measureConnRate } from "./metrics/conn-rate.ts";
 import { measureUdp } from "./metrics/udp-pps.ts";
 import { clockTicksPerSecond, CpuPerGB, startCpuCount } from "./metrics/cpu.ts";
+import { startSyscallWindow } from "./metrics/syscalls.ts";
+import { syscallsMetric } from "./metrics/specs.ts";
 import { measureConnTable } from "./metrics/conn-table.ts";
 import { parseWorkerSamples, summariseWorkerGc } from "./metrics/worker-gc.ts";
 import { workerProfiles } from "./metrics/profile.ts";
 import { renderReport } from "./report.ts";
 import { benchCommit, writeSyncMicros } from "./host.ts";
 import { medianOfRounds } from "./rounds.ts";
-import type { BenchResult, Measurement, PeerId, ProfileResult, ScalingResult } from "./types.ts";
+import type {
+  BenchResult,
+  Measurement,
+  PeerId,
+  ProfileResult,
+  ScalingResult,
+  SyscallSample,
+} from "./types.ts";
 
 const ALL_PEERS: PeerId[] = [
   "kernel",
@@ -78,6 +87,7 @@ const TOOLS: Record<string, string> = {
   nginx: "nginx-light",
   haproxy: "haproxy",
   nft: "nftables",
+  perf: "linux-perf",
 };
 
 interface Options {
@@ -252,6 +262,29 @@ async function timed<T>(windows: Window[], fn: () => Promise<T>): Promise<T> {
 
 type Push = (metric: string, value: number | null, note?: string) => void;
 const NO_DIRECTOR_PROCESS = "no director process: the kernel's work is in softirq";
+const NOT_LVSLAB = "not lvslab: no TUN device to count packets read from";
+
+/**
+ * Counts an lvslab director's syscalls per packet over one load (`load`: its metric key);
+ * the returned function ends the window, pushes the row and keeps the per-thread sample.
+ */
+async function syscallWindow(
+  peer: Peer,
+  load: string,
+  ctx: { workDir: string; syscalls: SyscallSample[] },
+  push: Push,
+): Promise<() => Promise<void>> {
+  const pid = peer.directorPid();
+  if (!LVSLAB_PEERS.includes(peer.id) || pid === null) {
+    return () => Promise.resolve(push(syscallsMetric(load), null, NOT_LVSLAB));
+  }
+  const stop = await startSyscallWindow(pid, ctx.workDir, peer.id, load);
+  return async () => {
+    const sample = await stop();
+    ctx.syscalls.push(sample);
+    push(syscallsMetric(load), sample.perPacket?.total ?? null);
+  };
+}
 const NO_DECAPSULATOR = "no decapsulator: the packets arrive as they were sent";
 
 /**
@@ -261,18 +294,18 @@ const NO_DECAPSULATOR = "no decapsulator: the packets arrive as they were sent";
  */
 async function measureBulk(
   peer: Peer,
-  seconds: number,
-  serverPids: number[],
+  ctx: MeasureContext,
   push: Push,
-  windows: Window[],
-  log: Log,
 ): Promise<void> {
+  const { seconds, serverPids, windows, log } = ctx;
   const director = new CpuPerGB();
   const realServer = new CpuPerGB();
   const decap = new CpuPerGB();
   const decapPid = peer.decapsulatorPid?.() ?? null;
   for (const streams of [1, 4]) {
     for (const reverse of [false, true]) {
+      const metric = `tcp${streams}${reverse ? "Down" : "Up"}`;
+      const endSyscalls = await syscallWindow(peer, metric, ctx, push);
       const stops = reverse
         ? [director.start([peer.directorPid()])]
         : [realServer.start([...serverPids, ...(decapPid === null ? [] : [decapPid])])];
@@ -287,7 +320,8 @@ async function measureBulk(
           tcp.gbps.toFixed(2)
         } Gbit/s`,
       );
-      push(`tcp${streams}${reverse ? "Down" : "Up"}`, tcp.gbps);
+      push(metric, tcp.gbps);
+      await endSyscalls();
     }
   }
   push(
@@ -308,31 +342,28 @@ interface MeasureContext {
   warnings: string[];
   windows: Window[];
   log: Log;
+  workDir: string;
+  /** Each lvslab load run's syscalls by thread. */
+  syscalls: SyscallSample[];
 }
 
 async function measurePeer(peer: Peer, ctx: MeasureContext): Promise<void> {
-  const { seconds, out, warnings, windows, log } = ctx;
+  const { out } = ctx;
   const push: Push = (metric, value, note) =>
     out.push({ metric, peer: peer.id, value, ...(note ? { note } : {}) });
-  if (ctx.rows.includes("bulk")) {
-    await measureBulk(peer, seconds, ctx.serverPids, push, windows, log);
-  }
-  if (ctx.rows.includes("http")) await measureHttp(peer, seconds, push, warnings, windows, log);
-  if (ctx.rows.includes("udp")) await measureUdpRows(peer, seconds, push, windows, log);
+  if (ctx.rows.includes("bulk")) await measureBulk(peer, ctx, push);
+  if (ctx.rows.includes("http")) await measureHttp(peer, ctx, push);
+  if (ctx.rows.includes("udp")) await measureUdpRows(peer, ctx, push);
 }
 
 /** New HTTP connections per second (wrk), their latency and the director's CPU per connection. */
-async function measureHttp(
-  peer: Peer,
-  seconds: number,
-  push: Push,
-  warnings: string[],
-  windows: Window[],
-  log: Log,
-): Promise<void> {
+async function measureHttp(peer: Peer, ctx: MeasureContext, push: Push): Promise<void> {
+  const { seconds, warnings, windows, log } = ctx;
+  const endSyscalls = await syscallWindow(peer, "connRate", ctx, push);
   const stopHttpCpu = startCpuCount(peer.directorPid());
   const http = await timed(windows, () => measureConnRate({ url: peer.targets.http, seconds }));
   const httpCpu = stopHttpCpu();
+  await endSyscalls();
   log(
     `  ${peer.label}: ${http.requestsPerSecond.toFixed(0)} conn/s, p99 ${http.latencyMs["99"]} ms`,
   );
@@ -352,24 +383,22 @@ async function measureHttp(
 }
 
 /** Small UDP datagrams: delivered per second and the CPU per datagram. */
-async function measureUdpRows(
-  peer: Peer,
-  seconds: number,
-  push: Push,
-  windows: Window[],
-  log: Log,
-): Promise<void> {
+async function measureUdpRows(peer: Peer, ctx: MeasureContext, push: Push): Promise<void> {
+  const { seconds, windows, log } = ctx;
   const udpTarget = peer.targets.udp;
   if (udpTarget === null) {
     const note = peer.udpNote ?? "not measured";
-    for (const m of ["udpPps", "cpuMachinePerPkt", "cpuSoftirqPerPkt", "cpuDirectorPerPkt"]) {
+    const metrics = ["udpPps", "cpuMachinePerPkt", "cpuSoftirqPerPkt", "cpuDirectorPerPkt"];
+    for (const m of [...metrics, syscallsMetric("udpPps")]) {
       push(m, null, note);
     }
     return;
   }
+  const endSyscalls = await syscallWindow(peer, "udpPps", ctx, push);
   const stopUdpCpu = startCpuCount(peer.directorPid());
   const udp = await timed(windows, () => measureUdp(udpTarget, seconds));
   const udpCpu = stopUdpCpu();
+  await endSyscalls();
   log(
     `  ${peer.label}: UDP ${udp.deliveredPerSecond.toFixed(0)} datagrams/s delivered of ${
       udp.sentPerSecond.toFixed(0)
@@ -598,6 +627,7 @@ async function main(): Promise<void> {
   const roundMeasurements: Measurement[][] = [];
   const warnings: string[] = [];
   const lvslabWindows: Window[] = [];
+  const syscalls: SyscallSample[] = [];
   let profiles: ProfileResult[] = [];
   const started = Date.now();
   const facts = runFacts(log);
@@ -619,7 +649,17 @@ async function main(): Promise<void> {
         const peer = peers.find((p) => p.id === id);
         if (!peer) continue;
         const windows = peer.id === "lvslab" ? lvslabWindows : [];
-        const ctx = { seconds, rows, serverPids, out: measurements, warnings, windows, log };
+        const ctx: MeasureContext = {
+          seconds,
+          rows,
+          serverPids,
+          out: measurements,
+          warnings,
+          windows,
+          log,
+          workDir,
+          syscalls,
+        };
         await runPeer(peer, workDir, () => measurePeer(peer, ctx), log);
         if (id === lastLvslab && round === 0 && opts.profile && !opts.quick) {
           profiles = await profiledRun(workDir, seconds, peerIds, directorArgs, tunType, log);
@@ -647,6 +687,7 @@ async function main(): Promise<void> {
     measurements: medianOfRounds(roundMeasurements),
     connTable,
     workerGc,
+    syscalls,
     profiles,
     warnings,
   };

@@ -20,6 +20,25 @@ export interface Measurement {
   samples?: (number | null)[];
 }
 
+/** Syscalls of one load run by director thread, and their total. */
+export interface SyscallSplit {
+  packet: number;
+  transmit: number;
+  other: number;
+  total: number;
+}
+
+/** One lvslab peer's syscalls over one load run (bench/metrics/syscalls.ts). */
+export interface SyscallSample {
+  peer: PeerId;
+  /** The load's metric key (tcp1Up, connRate, udpPps, ...). */
+  load: string;
+  packetsRead: number;
+  syscalls: SyscallSplit;
+  /** syscalls ÷ packetsRead, by thread (null: no packet read). */
+  perPacket: SyscallSplit | null;
+}
+
 /** How a metric is shown. */
 export interface MetricSpec {
   key: string;
@@ -90,6 +109,11 @@ export interface BenchResult {
   measurements: Measurement[];
   connTable: ConnTableResult | null;
   workerGc: WorkerGcResult | null;
+  /**
+   * Each lvslab load run's director syscalls by thread and per packet read, every round
+   * (bench/metrics/syscalls.ts; absent in older results).
+   */
+  syscalls?: SyscallSample[];
   /** The packet worker's profile, one per profiled load. */
   profiles: ProfileResult[];
   warnings: string[];

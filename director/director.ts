@@ -34,7 +34,7 @@ const OWN_WRITES_RING_SLOTS = 2;
  * one thread, where handing off costs about 20% on 2 cores, and gives the transmit thread the
  * short-packet loads (new connections, UDP) where it gains.
  */
-const AUTO_HANDOFF_BACKLOG = 16;
+export const AUTO_HANDOFF_BACKLOG = 16;
 
 /**
  * Where rewritten packets are written back to the TUN device: on the packet thread (off),
@@ -61,6 +61,13 @@ export interface DirectorOptions {
   offload: boolean;
   transmit: TransmitMode;
   natTransmit: NatTransmitMode;
+  /** --transmit auto's threshold (packets in a row); default AUTO_HANDOFF_BACKLOG. */
+  handoffBacklog?: number;
+  /**
+   * Whether frames (VS/DR, VS/NAT by packet sockets) are handed to the transmit worker under
+   * backlog like TUN writes (default), or always sent by the packet thread (to compare).
+   */
+  frameHandoff?: boolean;
   /** Receive packet steering for the TUN device (director/host/rps.ts); unset: untouched. */
   rpsCpus?: string;
   /** Accept the bench's "fill" request (synthetic entries: director/engine/synthetic-fill.ts). */
@@ -111,6 +118,9 @@ export class Director {
     const channel = new MessageChannel();
     this.port = channel.port1;
     const transmit = this.options.transmit;
+    const links = transmit !== "off" && this.options.frameHandoff !== false
+      ? new MessageChannel()
+      : null;
     const ring = TransmitRing.allocate(
       transmit === "off" ? OWN_WRITES_RING_SLOTS : TRANSMIT_RING_SLOTS,
       TUN_READ_BUFFER_SIZE,
@@ -127,22 +137,28 @@ export class Director {
       handoffBacklog: transmit === "always"
         ? 0
         : transmit === "auto"
-        ? AUTO_HANDOFF_BACKLOG
+        ? this.options.handoffBacklog ?? AUTO_HANDOFF_BACKLOG
         : HANDOFF_NEVER,
+      transmitLinks: links?.port1 ?? null,
     };
     const ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });
     });
     if (transmit !== "off") {
-      const transmitData: TransmitWorkerData = { tunFd: this.tun.fd, ring };
+      const transmitData: TransmitWorkerData = {
+        tunFd: this.tun.fd,
+        ring,
+        links: links?.port2 ?? null,
+      };
       this.transmitWorker = new Worker(WORKER_ENTRY, {
         workerData: { ...transmitData, module: workerModule("transmit-worker.ts") },
+        transferList: links ? [links.port2] : [],
       });
       this.watchWorker(this.transmitWorker, "transmit worker");
     }
     this.worker = new Worker(WORKER_ENTRY, {
       workerData: { ...data, module: workerModule("packet-worker.ts") },
-      transferList: [channel.port2],
+      transferList: links ? [channel.port2, links.port1] : [channel.port2],
     });
     this.watchWorker(this.worker, "packet worker");
     this.port.on("message", (response: ControlResponse) => {

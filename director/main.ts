@@ -1,6 +1,7 @@
 // `lvslab-director`: runs the userspace LVS director in the current network namespace.
 import { Command, InvalidArgumentError, Option } from "commander";
 import {
+  AUTO_HANDOFF_BACKLOG,
   DEFAULT_NAT_TRANSMIT,
   Director,
   NAT_TRANSMIT_MODES,
@@ -18,6 +19,14 @@ function parseCpuMaskOption(text: string): string {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+function parseBacklog(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65536) {
+    throw new InvalidArgumentError("give a whole number of packets from 0 to 65536");
+  }
+  return n;
 }
 
 const program = new Command()
@@ -46,6 +55,20 @@ const program = new Command()
     ).choices(NAT_TRANSMIT_MODES).default(DEFAULT_NAT_TRANSMIT),
   )
   .option(
+    "--handoff-backlog <n>",
+    "--transmit auto: packets read in a row, without the TUN queue running empty, after " +
+      "which writes and frames move to the transmit thread",
+    parseBacklog,
+    AUTO_HANDOFF_BACKLOG,
+  )
+  .addOption(
+    new Option(
+      "--frame-handoff <mode>",
+      "whether frames (VS/DR, VS/NAT by packet sockets) move to the transmit thread under " +
+        "backlog like TUN writes (on), or are always sent by the packet thread (off)",
+    ).choices(["on", "off"]).default("on"),
+  )
+  .option(
     "--rps-cpus <mask>",
     "steer what the director writes to these CPUs (hexadecimal mask, e.g. 3): the kernel " +
       "forwards it there instead of in the director's write(2); helps parallel streams",
@@ -67,6 +90,8 @@ const opts = program.opts<
     offload: boolean;
     transmit: TransmitMode;
     natTransmit: NatTransmitMode;
+    handoffBacklog: number;
+    frameHandoff: "on" | "off";
     rpsCpus?: string;
     allowTestFill: boolean;
   }
@@ -80,6 +105,8 @@ async function main(): Promise<void> {
     offload: opts.offload,
     transmit: opts.transmit,
     natTransmit: opts.natTransmit,
+    handoffBacklog: opts.handoffBacklog,
+    frameHandoff: opts.frameHandoff === "on",
     rpsCpus: opts.rpsCpus,
     allowTestFill: opts.allowTestFill,
     config,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools `npm run bench` drives, only those missing: nftables (kernel DNAT peer),
 # HAProxy (application-level peer), wrk (connection-rate load), nginx (real-server HTTP),
-# iperf3 (bulk TCP and UDP). Their packaged services are never started: the bench runs its
-# own instances inside the lab's namespaces, and nothing may listen in the root namespace.
+# iperf3 (bulk TCP and UDP), perf (the director's syscalls per packet). Their packaged
+# services are never started: the bench runs its own instances inside the lab's namespaces,
+# and nothing may listen in the root namespace.
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -11,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Each entry: command:debian-package
-tools="nft:nftables haproxy:haproxy wrk:wrk nginx:nginx-light iperf3:iperf3"
+tools="nft:nftables haproxy:haproxy wrk:wrk nginx:nginx-light iperf3:iperf3 perf:linux-perf"
 missing=""
 for pair in $tools; do
   cmd="${pair%%:*}"

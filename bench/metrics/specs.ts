@@ -4,6 +4,21 @@
 // The metrics the side-by-side table shows, in its order.
 import type { MetricSpec } from "../types.ts";
 
+/** The loads whose syscalls per packet the bench counts (lvslab peers): key → label. */
+export const SYSCALL_LOADS: Record<string, string> = {
+  tcp1Up: "bulk TCP, 1 stream, client → server",
+  tcp1Down: "bulk TCP, 1 stream, server → client",
+  tcp4Up: "bulk TCP, 4 streams, client → server",
+  tcp4Down: "bulk TCP, 4 streams, server → client",
+  connRate: "new HTTP connections",
+  udpPps: "UDP 64-byte datagrams",
+};
+
+/** The metric of one load's syscalls per packet (syscallsPerPacketTcp1Up, ...). */
+export function syscallsMetric(load: string): string {
+  return `syscallsPerPacket${load[0]!.toUpperCase()}${load.slice(1)}`;
+}
+
 export const METRICS: MetricSpec[] = [
   {
     key: "tcp1Up",
@@ -114,4 +129,13 @@ export const METRICS: MetricSpec[] = [
     better: "lower",
     decimals: 1,
   },
+  // perf's raw_syscalls:sys_enter over the director's threads ÷ the packets it read from its
+  // TUN device (a super-packet counts one), per load (bench/metrics/syscalls.ts).
+  ...Object.entries(SYSCALL_LOADS).map(([load, label]): MetricSpec => ({
+    key: syscallsMetric(load),
+    label: `director syscalls per packet read, ${label}`,
+    unit: "calls",
+    better: "lower",
+    decimals: 2,
+  })),
 ];

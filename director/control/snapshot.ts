@@ -33,6 +33,8 @@ export interface TunnelHopRow {
 
 /** What the packet worker counts outside the engine: reads, writes on either thread. */
 export interface PacketPathCounters {
+  /** Reads from the TUN device that brought a packet (or a super-packet). */
+  packetsRead: number;
   /** TUN reads that brought a GSO super-packet (TSO offload on). */
   superPacketsRead: number;
   /** Packets written to the TUN device by the packet thread itself, and by the transmit worker. */
@@ -40,14 +42,30 @@ export interface PacketPathCounters {
   writtenByTransmitWorker: number;
   /** Failed writes to the TUN device, on either thread. */
   writeErrors: number;
+  /**
+   * VS/DR and VS/NAT frames the transmit worker sent for the packet thread (in framesSent
+   * too), the sendmmsg calls it made for them, and the frames the kernel refused.
+   */
+  framesSentByTransmitWorker: number;
+  transmitFrameSendCalls: number;
+  transmitFrameSendErrors: number;
+  /** Linux thread ids (gettid) of the packet and the transmit thread (0: none). */
+  packetThreadId: number;
+  transmitThreadId: number;
 }
 
 /** An engine with no packet loop around it (tests, tools). */
 export const NO_PACKET_PATH_COUNTERS: PacketPathCounters = {
+  packetsRead: 0,
   superPacketsRead: 0,
   writtenByPacketThread: 0,
   writtenByTransmitWorker: 0,
   writeErrors: 0,
+  framesSentByTransmitWorker: 0,
+  transmitFrameSendCalls: 0,
+  transmitFrameSendErrors: 0,
+  packetThreadId: 0,
+  transmitThreadId: 0,
 };
 
 export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {
@@ -132,13 +150,14 @@ function tunnelHops(engine: DirectorEngine): TunnelHopRow[] {
   }));
 }
 
-function linkCounters(engine: DirectorEngine) {
+/** Frames of either thread: the packet thread's sockets and the transmit worker's. */
+function linkCounters(engine: DirectorEngine, path: PacketPathCounters) {
   const c = engine.links.counters();
   const t = engine.tunnels.counters();
   return {
-    framesSent: c.framesSent,
-    frameSendErrors: c.sendErrors,
-    frameSendCalls: c.sendCalls,
+    framesSent: c.framesSent + path.framesSentByTransmitWorker,
+    frameSendErrors: c.sendErrors + path.transmitFrameSendErrors,
+    frameSendCalls: c.sendCalls + path.transmitFrameSendCalls,
     tunnelPacketsSent: t.packetsSent,
     tunnelSendErrors: t.sendErrors,
     natFramesQueued: engine.natRoutes.framesQueued,
@@ -162,7 +181,7 @@ export function snapshotEngine(
     drops: engine.drops.toJSON(),
     refusalsSent: engine.refusalsSent,
     reclaimedHalfOpen: engine.reclaimedHalfOpen,
-    ...linkCounters(engine),
+    ...linkCounters(engine, pathCounters),
     nextHops: [],
     ...pathCounters,
   };

@@ -2,7 +2,10 @@
 // for the control API. Packets are read from the TUN fd straight into a slot of the transmit
 // ring and rewritten there; this thread writes them back itself until it falls behind the
 // TUN queue, then queues them for the transmit worker (director/engine/transmit-ring.ts says
-// why; with --transmit off there is no transmit worker and nothing is ever queued). When the TUN queue is empty the worker sleeps in poll(2) on the TUN fd and a wake-up
+// why; with --transmit off there is no transmit worker and nothing is ever queued). The same
+// holds for frames (VS/DR, VS/NAT with --nat-transmit packet): sent by this thread's packet
+// sockets while it keeps up, queued with their next hop for the transmit worker's sockets
+// under backlog. When the TUN queue is empty the worker sleeps in poll(2) on the TUN fd and a wake-up
 // pipe, so control messages and timer expiry are handled promptly without a busy loop.
 import fs from "node:fs";
 import v8 from "node:v8";
@@ -10,8 +13,10 @@ import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { DirectorEngine } from "./engine.ts";
 import { pollReadable } from "../tun/poll.ts";
-import { EAGAIN, EINTR, lastErrno, readFd, writeFd } from "../tun/fd-io.ts";
+import { EAGAIN, EINTR, lastErrno, readFd, threadId, writeFd } from "../tun/fd-io.ts";
 import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
+import type { LinkTableChange } from "./transmit-worker.ts";
+import { NO_NEXT_HOP } from "../service/types.ts";
 import {
   applyControl,
   type ControlRequest,
@@ -38,6 +43,8 @@ export interface PacketWorkerData {
    * transmit worker (0: always; HANDOFF_NEVER, from transmit-ring.ts: this thread writes everything).
    */
   handoffBacklog: number;
+  /** To the transmit worker: the link-table changes applied here (null: no transmit worker). */
+  transmitLinks: MessagePort | null;
 }
 
 /** Packets handled between two looks at the clock and the control port. */
@@ -98,10 +105,12 @@ function tunnelIcmpReader(engine: DirectorEngine, ring: TransmitRing, tunFd: num
 /** Answers every control request the main thread has queued (off the packet path). */
 function answerControl(
   engine: DirectorEngine,
-  port: PacketWorkerData["port"],
+  data: PacketWorkerData,
+  ring: TransmitRing,
   signal: Int32Array,
   counters: PacketPathCounters,
 ): void {
+  const port = data.port;
   Atomics.store(signal, 0, 0);
   for (;;) {
     const message = receiveMessageOnPort(port);
@@ -110,6 +119,12 @@ function answerControl(
     let response: ControlResponse;
     try {
       const result = applyControl(engine, request, counters);
+      if (request.op === "links" && data.transmitLinks !== null) {
+        // The transmit worker's table follows, before any slot names one of these next hops.
+        const change: LinkTableChange = { links: request.links, hops: request.hops };
+        data.transmitLinks.postMessage(change);
+        ring.linkTableChanged();
+      }
       response = { id: request.id, ok: true, result, ...tableAddresses(engine) };
     } catch (err) {
       const error = (err as Error).message;
@@ -136,18 +151,25 @@ function run(data: PacketWorkerData): void {
   const wakeBuf = Buffer.allocUnsafe(64);
   const readTunnelIcmp = tunnelIcmpReader(engine, ring, data.tunFd);
   let packets = 0;
+  const tid = threadId();
   // Reads that brought a GSO super-packet (up to 64 KB): the evidence that the offload works.
   let superPackets = 0;
   const pathCounters = (): PacketPathCounters => ({
+    packetsRead: packets,
     superPacketsRead: superPackets,
     writtenByPacketThread: ring.writtenByPacketThread,
     writtenByTransmitWorker: ring.writtenByTransmitWorker,
     writeErrors: ring.writeErrors,
+    framesSentByTransmitWorker: ring.framesSentByTransmitWorker,
+    transmitFrameSendCalls: ring.transmitFrameSendCalls,
+    transmitFrameSendErrors: ring.transmitFrameSendErrors,
+    packetThreadId: tid,
+    transmitThreadId: ring.consumerThreadId,
   });
   const statsFile = process.env.LVSLAB_WORKER_STATS;
   const stats = statsFile ? new WorkerStats(statsFile) : null;
 
-  const drainControl = (): void => answerControl(engine, port, signal, pathCounters());
+  const drainControl = (): void => answerControl(engine, data, ring, signal, pathCounters());
 
   const idle = (): void => {
     const now = Date.now() - clockStart;
@@ -179,6 +201,10 @@ function run(data: PacketWorkerData): void {
   // the bottleneck, and writing moves to the transmit worker.
   let backlog = 0;
   const handoffBacklog = data.handoffBacklog;
+  const links = engine.links;
+  // Frames go to the transmit worker only where there is one that can send them.
+  const framesHandOff = data.transmitLinks !== null;
+  let handingOff = false;
   for (;;) {
     // read(2)/write(2) through koffi (director/tun/fd-io.ts): an empty queue is -1/EAGAIN,
     // not a thrown Error, so catching up with the kernel allocates nothing.
@@ -199,13 +225,23 @@ function run(data: PacketWorkerData): void {
     packets++;
     backlog++;
     if (isGsoPacket(buf)) superPackets++;
+    // Hand off under backlog, and while the ring holds packets (order is kept); otherwise
+    // write here: a lightly loaded director is faster writing on one thread than waking
+    // another, and a single stream keeps its whole path on one core.
+    const handOff = backlog > handoffBacklog || !ring.empty();
+    if (handOff !== handingOff) {
+      // Frames this thread queued leave before any packet handed off after them.
+      if (handOff) links.flush();
+      handingOff = handOff;
+    }
+    links.handOff = handOff && framesHandOff ? buf : null;
     const out = engine.process(buf, n);
     if (out > 0) {
-      // Hand off under backlog, and while the ring holds packets (order is kept); otherwise
-      // write here: a lightly loaded director is faster writing on one thread than waking
-      // another, and a single stream keeps its whole path on one core.
-      if (backlog > handoffBacklog || !ring.empty()) ring.publish(out);
+      if (handOff) ring.publish(out);
       else ring.countOwnWrite(writeFd(data.tunFd, buf, out));
+    } else if (links.handedHop !== NO_NEXT_HOP) {
+      ring.publish(links.handedLength, links.handedHop);
+      links.handedHop = NO_NEXT_HOP;
     }
     if (++sinceTick === BATCH) {
       sinceTick = 0;

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
-import { TransmitRing } from "./transmit-ring.ts";
+import { type FrameSink, TO_TUN, TransmitRing } from "./transmit-ring.ts";
 
 const SLOT_SIZE = 64;
 
@@ -91,4 +91,46 @@ test("across threads, 20,000 packets through 8 slots arrive complete and in orde
   for (let i = 1; i <= 20_000; i++) {
     if (received[i] !== i) assert.fail(`packet ${i} arrived as ${received[i]}`);
   }
+});
+
+test("slots with a next hop go to the frame sink, sent before any later TUN write, in order", () => {
+  const memory = TransmitRing.allocate(8, SLOT_SIZE);
+  const ring = new TransmitRing(memory);
+  const publishTo = (value: number, hop: number) => {
+    ring.freeSlot().fill(value, 0, 4);
+    ring.publish(4, hop);
+  };
+  ring.linkTableChanged();
+  publishTo(1, 7);
+  publishTo(2, 7);
+  publishTo(3, TO_TUN);
+  publishTo(4, 2);
+  assert.equal(ring.empty(), false);
+  ring.stop();
+  const events: string[] = [];
+  let queued: number[] = [];
+  const sink: FrameSink = {
+    queue: (hop, buf, length) => queued.push(hop * 100 + buf[0]! + length * 0),
+    flush() {
+      events.push(`sent ${queued.join(",")}`);
+      queued = [];
+    },
+    reconfigure: () => events.push("reconfigured"),
+    countersInto(out, at) {
+      out[at] = 3;
+      out[at + 1] = 2;
+      out[at + 2] = 0;
+    },
+  };
+  new TransmitRing(memory).consume((buf) => {
+    events.push(`tun ${buf[0]}`);
+    return 4;
+  }, sink);
+  // The change posted before the slots is applied first; frames 1 and 2 (hop 7) leave before
+  // packet 3's TUN write; frame 4 leaves before the ring reports itself drained.
+  assert.deepEqual(events, ["reconfigured", "sent 701,702", "tun 3", "sent 204"]);
+  assert.equal(ring.empty(), true);
+  assert.equal(ring.writtenByTransmitWorker, 1);
+  assert.equal(ring.framesSentByTransmitWorker, 3);
+  assert.equal(ring.transmitFrameSendCalls, 2);
 });

@@ -165,3 +165,47 @@ test("NAT over links: new routes are looked up again; with none, every packet go
   engine.links.flush();
   assert.equal(sockets[1]!.sent.length, 1, "only the first SYN left by a link");
 });
+
+test("NAT over links, handed off: the packet thread notes the next hop; the transmit worker's table, configured alike, sends the same frame", () => {
+  const { engine, sockets } = natEngine();
+  const syn = segment(FAR_CLIENT, 4010, VIP, 80, SYN);
+  const direct = syn.slice();
+  assert.equal(engine.process(direct, direct.length), 0);
+  engine.links.flush();
+  const expected = sockets[1]!.sent[0]!;
+
+  // The next packet of the same flow, read into the ring slot `buf` under backlog.
+  const buf = segment(FAR_CLIENT, 4010, VIP, 80, ACK);
+  engine.links.handOff = buf;
+  assert.equal(engine.process(buf, buf.length), 0);
+  engine.links.handOff = null;
+  engine.links.flush();
+  assert.equal(sockets[1]!.sent.length, 1, "the packet thread's socket sent nothing more");
+  const hop = engine.links.handedHop;
+  assert.equal(hop, engine.links.nextHopOf(RS1), "the server's next hop, noted for the ring");
+  assert.equal(engine.links.handedLength, buf.length);
+
+  // The transmit worker's table: the same link descriptions in the same order, its own socket.
+  const own = [fakeSocket(), fakeSocket()];
+  let opened = 0;
+  const transmitLinks = new LinkTable(() => own[opened++]!);
+  configureFakeLink(transmitLinks, 0, [
+    { addr: GATEWAY, mac: GW_MAC, status: NeighbourStatus.RESOLVED },
+    { addr: CLIENT, mac: CLIENT_MAC, status: NeighbourStatus.RESOLVED },
+  ]);
+  configureFakeLink(transmitLinks, 1, [
+    { addr: RS1, mac: RS_MAC, status: NeighbourStatus.RESOLVED },
+  ]);
+  transmitLinks.queue(hop, buf, engine.links.handedLength);
+  transmitLinks.flush();
+  const frame = frameOf(own[1]!.sent[0]!);
+  assert.deepEqual(frame.dstMac, RS_MAC);
+  assert.equal(frame.view.ip.dstInt >>> 0, RS1);
+  assert.equal(frame.view.ip.ttl, 63);
+  assert.ok(frame.view.ip.checksumValid());
+  assert.equal(frame.view.computeL4Checksum(), frame.view.tcp.checksum, "TCP checksum");
+  // The same Ethernet header as the packet thread's own frame of the flow.
+  assert.deepEqual([...own[1]!.sent[0]!.subarray(VNET, FRAME_IP_OFFSET)], [
+    ...expected.subarray(VNET, FRAME_IP_OFFSET),
+  ]);
+});

@@ -8,6 +8,10 @@
 // Frames are queued into the socket's slots and go out with one sendmmsg per burst: the
 // packet worker flushes when the TUN queue runs empty, when a socket's slots are full and
 // every BATCH packets, so a lone packet waits no longer than the next look at the queue.
+// Under backlog the packet worker hands its frames to the transmit worker instead
+// (handOff): queue() then only notes the next hop of the packet in the ring slot, and the
+// transmit worker's own table (the same descriptions, so the same next-hop numbers, and
+// packet sockets of its own on the same interfaces) copies and sends it.
 import { FRAME_IP_OFFSET, PacketSocket, writeEthernetHeader } from "./packet-socket.ts";
 import { NeighbourStatus } from "./neighbour.ts";
 import { VIRTIO_NET_HDR_F_NEEDS_CSUM, VNET_HDR_LEN } from "../packet/vnet-header.ts";
@@ -68,6 +72,13 @@ export class LinkTable {
   private readonly hopByAddr = new Map<number, number>();
   /** Indices of links with frames queued, so a flush touches only those. */
   private readonly dirty: number[] = [];
+  /**
+   * While set, a frame of this buffer (the packet worker's ring slot) is not queued: its next
+   * hop and length are left in handedHop and handedLength for the transmit worker.
+   */
+  handOff: Uint8Array | null = null;
+  handedHop = NO_NEXT_HOP;
+  handedLength = 0;
 
   constructor(
     private readonly openSocket: (ifname: string) => FrameSender = (ifname) =>
@@ -139,6 +150,11 @@ export class LinkTable {
    * from the IP header on a TUN device, are moved past the Ethernet header.
    */
   queue(hop: number, buf: Uint8Array, length: number): void {
+    if (buf === this.handOff) {
+      this.handedHop = hop;
+      this.handedLength = length;
+      return;
+    }
     const index = this.hopLink[hop]!;
     const link = this.links[index]!;
     const socket = link.socket;
@@ -173,16 +189,26 @@ export class LinkTable {
 
   /** Frames sent and refused over all links (lvs-stats). */
   counters(): { framesSent: number; sendErrors: number; sendCalls: number } {
+    const out = new Float64Array(3);
+    this.countersInto(out, 0);
+    return { framesSent: out[0]!, sendCalls: out[1]!, sendErrors: out[2]! };
+  }
+
+  /** Frames sent, sendmmsg calls and refusals over all links, into out[at..at+3) (no allocation). */
+  countersInto(out: Float64Array, at: number): void {
     let framesSent = 0;
-    let sendErrors = 0;
     let sendCalls = 0;
-    for (const link of this.links) {
-      if (!link) continue;
-      framesSent += link.socket.stats.framesSent;
-      sendErrors += link.socket.stats.sendErrors;
-      sendCalls += link.socket.stats.calls;
+    let sendErrors = 0;
+    for (let i = 0; i < this.links.length; i++) {
+      const stats = this.links[i]?.socket.stats;
+      if (stats === undefined) continue;
+      framesSent += stats.framesSent;
+      sendCalls += stats.calls;
+      sendErrors += stats.sendErrors;
     }
-    return { framesSent, sendErrors, sendCalls };
+    out[at] = framesSent;
+    out[at + 1] = sendCalls;
+    out[at + 2] = sendErrors;
   }
 
   close(): void {

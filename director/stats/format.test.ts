@@ -13,10 +13,14 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
     refusalsSent: 4,
     reclaimedHalfOpen: 0,
     writeErrors: 0,
+    packetsRead: 40_123,
+    packetThreadId: 4711,
+    transmitThreadId: 0,
     superPacketsRead: 310,
     writtenByPacketThread: 20_000,
     writtenByTransmitWorker: 1_345,
     framesSent: 64,
+    framesSentByTransmitWorker: 24,
     frameSendErrors: 1,
     frameSendCalls: 5,
     tunnelPacketsSent: 7,
@@ -63,11 +67,14 @@ test("totals in /proc/net/ip_vs_stats's layout, then the director's own counters
       "  tcp-not-syn                      1\n" +
       "Refusals sent (TCP reset or ICMP port unreachable): 4\n" +
       "Half-open entries reclaimed (SYN-flood defence): 0\n" +
+      "Packets read from the TUN device: 40123\n" +
+      "Threads (Linux thread ids, as perf names them): packet 4711, transmit -\n" +
       "Super-packets read (TSO offload): 310\n" +
       "Packets written by the packet thread: 20000\n" +
       "Packets written by the transmit thread: 1345\n" +
       "Failed writes to the TUN device: 0\n" +
-      "Frames sent (packet sockets, VS/DR and VS/NAT): 64 in 5 sendmmsg calls\n" +
+      "Frames sent (packet sockets, VS/DR and VS/NAT): 64 in 5 sendmmsg calls, 24 of them by " +
+      "the transmit thread\n" +
       "Frames the kernel refused: 1\n" +
       "VS/NAT packets sent as frames: 40; written to the TUN device instead: 3 (no next hop), " +
       "2 (MAC unresolved), 1 (too big)\n" +

@@ -14,10 +14,12 @@ export const COUNTER_FIELDS = [
   "refusalsSent",
   "reclaimedHalfOpen",
   "writeErrors",
+  "packetsRead",
   "superPacketsRead",
   "writtenByPacketThread",
   "writtenByTransmitWorker",
   "framesSent",
+  "framesSentByTransmitWorker",
   "frameSendErrors",
   "frameSendCalls",
   "tunnelPacketsSent",
@@ -27,6 +29,8 @@ export const COUNTER_FIELDS = [
   "tunnelHops",
   "tunnelIcmp",
   "nextHops",
+  "packetThreadId",
+  "transmitThreadId",
 ] as const satisfies readonly (keyof EngineSnapshot)[];
 
 export type DirectorCounters = Pick<EngineSnapshot, (typeof COUNTER_FIELDS)[number]>;
@@ -59,12 +63,15 @@ export function formatCounters(c: DirectorCounters): string {
   for (const [reason, n] of drops) out += `  ${reason.padEnd(32)} ${n}\n`;
   out += `Refusals sent (TCP reset or ICMP port unreachable): ${c.refusalsSent}\n`;
   out += `Half-open entries reclaimed (SYN-flood defence): ${c.reclaimedHalfOpen}\n`;
+  out += `Packets read from the TUN device: ${c.packetsRead}\n`;
+  out += `Threads (Linux thread ids, as perf names them): packet ${c.packetThreadId}, ` +
+    `transmit ${c.transmitThreadId || "-"}\n`;
   out += `Super-packets read (TSO offload): ${c.superPacketsRead}\n`;
   out += `Packets written by the packet thread: ${c.writtenByPacketThread}\n`;
   out += `Packets written by the transmit thread: ${c.writtenByTransmitWorker}\n`;
   out += `Failed writes to the TUN device: ${c.writeErrors}\n`;
   out += `Frames sent (packet sockets, VS/DR and VS/NAT): ${c.framesSent} in ${c.frameSendCalls} ` +
-    "sendmmsg calls\n";
+    `sendmmsg calls, ${c.framesSentByTransmitWorker} of them by the transmit thread\n`;
   out += `Frames the kernel refused: ${c.frameSendErrors}\n`;
   const f = c.natFallbacks;
   out +=

@@ -10,11 +10,22 @@ export const EINTR = 4;
 type IoFn = (fd: number, buf: Uint8Array, count: number) => number;
 let readFn: IoFn | null = null;
 let writeFn: IoFn | null = null;
+let gettidFn: (() => number) | null = null;
 
 function bind(): void {
   const libc = koffi.load("libc.so.6");
   readFn = libc.func("long read(int fd, void *buf, unsigned long count)") as IoFn;
   writeFn = libc.func("long write(int fd, void *buf, unsigned long count)") as IoFn;
+  gettidFn = libc.func("int gettid(void)") as () => number;
+}
+
+/**
+ * The calling thread's Linux thread id (gettid(2)): what perf and /proc/<pid>/task name it
+ * by, so the bench can tell the packet thread's syscalls from the transmit thread's.
+ */
+export function threadId(): number {
+  if (gettidFn === null) bind();
+  return gettidFn!();
 }
 
 /** read(2) into buf[0, count); returns the byte count, or -1 with the error in lastErrno(). */
