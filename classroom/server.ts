@@ -93,6 +93,59 @@ export interface ClassroomServer {
   dropClients(): void;
 }
 
+/**
+ * One page's event stream (server-sent events): the session's events and tables as they come,
+ * the heartbeat from the start; the page's entry in `streams` until it goes.
+ */
+function openStream(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  session: ClassroomSession,
+  streams: Set<http.ServerResponse>,
+  heartbeat: () => string,
+): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-store",
+    connection: "keep-alive",
+  });
+  res.write(`retry: ${RETRY_MS}\n${heartbeat()}`);
+  streams.add(res);
+  let behind = false;
+  const unsubscribe = session.subscribe((m) => {
+    // A page that does not keep up (a burst, a busy machine) is not buffered for without
+    // bound: its events are left out until it catches up, and it sees the gap in their
+    // numbers and takes the ring from /api/state (page/main.ts).
+    if (m.event && res.writableLength > STREAM_BACKLOG) {
+      // Once it has caught up, a heartbeat names the last event: the page sees it missed some.
+      if (!behind) res.once("drain", () => (behind = false, res.write(heartbeat())));
+      behind = true;
+      return;
+    }
+    if (m.event) res.write(`event: event\ndata: ${JSON.stringify(m.event)}\n\n`);
+    if (m.tables) res.write(`event: tables\ndata: ${JSON.stringify(m.tables)}\n\n`);
+  });
+  const done = () => {
+    unsubscribe();
+    streams.delete(res);
+  };
+  req.on("close", done);
+  res.on("error", done);
+}
+
+/** Listens on 127.0.0.1:port; a port in use is a sentence that says what to do. */
+function listen(server: http.Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === "EADDRINUSE"
+          ? new Error(`port ${port} on ${LISTEN_ADDRESS} is in use; pick another with --port`)
+          : err,
+      ));
+    server.listen(port, LISTEN_ADDRESS, () => resolve());
+  });
+}
+
 export async function serveClassroom(
   first: ClassroomSession,
   labName: string,
@@ -139,36 +192,6 @@ export async function serveClassroom(
     method: (b) => switcher.switchTo(String(b.method ?? "")),
   };
 
-  const events = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    res.writeHead(200, {
-      "content-type": "text/event-stream",
-      "cache-control": "no-store",
-      connection: "keep-alive",
-    });
-    res.write(`retry: ${RETRY_MS}\n${heartbeat()}`);
-    streams.add(res);
-    let behind = false;
-    const unsubscribe = session.subscribe((m) => {
-      // A page that does not keep up (a burst, a busy machine) is not buffered for without
-      // bound: its events are left out until it catches up, and it sees the gap in their
-      // numbers and takes the ring from /api/state (page/main.ts).
-      if (m.event && res.writableLength > STREAM_BACKLOG) {
-        // Once it has caught up, a heartbeat names the last event: the page sees it missed some.
-        if (!behind) res.once("drain", () => (behind = false, res.write(heartbeat())));
-        behind = true;
-        return;
-      }
-      if (m.event) res.write(`event: event\ndata: ${JSON.stringify(m.event)}\n\n`);
-      if (m.tables) res.write(`event: tables\ndata: ${JSON.stringify(m.tables)}\n\n`);
-    });
-    const done = () => {
-      unsubscribe();
-      streams.delete(res);
-    };
-    req.on("close", done);
-    res.on("error", done);
-  };
-
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const route = `${req.method} ${url.pathname}`;
@@ -177,7 +200,7 @@ export async function serveClassroom(
     if (route === "GET /style.css") return send(res, 200, "text/css; charset=utf-8", css);
     if (route === "GET /favicon.ico") return send(res, 204, "image/x-icon", "");
     if (route === "GET /api/state") return json(res, 200, state());
-    if (route === "GET /api/events") return events(req, res);
+    if (route === "GET /api/events") return openStream(req, res, session, streams, heartbeat);
     if (route === "GET /api/pcap") {
       res.setHeader("content-disposition", `attachment; filename="${labName}-classroom.pcap"`);
       return send(res, 200, "application/vnd.tcpdump.pcap", session.exportPcap());
@@ -201,15 +224,7 @@ export async function serveClassroom(
   const keepalive = setInterval(() => {
     for (const s of streams) s.write(heartbeat());
   }, heartbeatMs);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) =>
-      reject(
-        err.code === "EADDRINUSE"
-          ? new Error(`port ${port} on ${LISTEN_ADDRESS} is in use; pick another with --port`)
-          : err,
-      ));
-    server.listen(port, LISTEN_ADDRESS, () => resolve());
-  });
+  await listen(server, port);
   const bound = (server.address() as { port: number }).port;
   return {
     url: `http://${LISTEN_ADDRESS}:${bound}/`,
