@@ -22,6 +22,7 @@ import type { PacketWorkerData } from "./engine/packet-worker.ts";
 import type { TransmitWorkerData } from "./engine/transmit-worker.ts";
 import { HANDOFF_NEVER, TransmitRing } from "./engine/transmit-ring.ts";
 import { TUN_READ_BUFFER_SIZE } from "./tun/tun-device.ts";
+import { DEFAULT_TUN_READ, type TunReadMode, URING_READ_BATCH } from "./tun/tun-reader.ts";
 import { RouteNextHops } from "./net/route-next-hops.ts";
 
 /** Packets queued between the packet and the transmit worker at most (64 KB each). */
@@ -60,6 +61,8 @@ export interface DirectorOptions {
   privateDev?: string;
   offload: boolean;
   transmit: TransmitMode;
+  /** How the packet worker reads the TUN device (director/tun/tun-reader.ts). */
+  tunRead?: TunReadMode;
   natTransmit: NatTransmitMode;
   /** Receive packet steering for the TUN device (director/host/rps.ts); unset: untouched. */
   rpsCpus?: string;
@@ -112,7 +115,8 @@ export class Director {
     this.port = channel.port1;
     const transmit = this.options.transmit;
     const ring = TransmitRing.allocate(
-      transmit === "off" ? OWN_WRITES_RING_SLOTS : TRANSMIT_RING_SLOTS,
+      // A uring read batch fills that many slots before it publishes one.
+      transmit === "off" ? Math.max(OWN_WRITES_RING_SLOTS, URING_READ_BATCH) : TRANSMIT_RING_SLOTS,
       TUN_READ_BUFFER_SIZE,
     );
     const data: PacketWorkerData = {
@@ -129,6 +133,7 @@ export class Director {
         : transmit === "auto"
         ? AUTO_HANDOFF_BACKLOG
         : HANDOFF_NEVER,
+      tunRead: this.options.tunRead ?? DEFAULT_TUN_READ,
     };
     const ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });

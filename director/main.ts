@@ -11,6 +11,7 @@ import {
 import { parseCpuMask } from "./host/rps.ts";
 import { loadDirectorConfig, parseDirectorConfig } from "./config/service-config.ts";
 import { READY_LINES } from "./ready-lines.ts";
+import { DEFAULT_TUN_READ, TUN_READ_MODES, type TunReadMode } from "./tun/tun-reader.ts";
 
 function parseCpuMaskOption(text: string): string {
   try {
@@ -45,6 +46,13 @@ const program = new Command()
         "forward (tun)",
     ).choices(NAT_TRANSMIT_MODES).default(DEFAULT_NAT_TRANSMIT),
   )
+  .addOption(
+    new Option(
+      "--tun-read <mode>",
+      "how the packet thread reads the TUN device: a batch of reads per io_uring_enter " +
+        "(uring), or one read(2) per packet (read)",
+    ).choices(TUN_READ_MODES).default(DEFAULT_TUN_READ),
+  )
   .option(
     "--rps-cpus <mask>",
     "steer what the director writes to these CPUs (hexadecimal mask, e.g. 3): the kernel " +
@@ -67,6 +75,7 @@ const opts = program.opts<
     offload: boolean;
     transmit: TransmitMode;
     natTransmit: NatTransmitMode;
+    tunRead: TunReadMode;
     rpsCpus?: string;
     allowTestFill: boolean;
   }
@@ -80,6 +89,7 @@ async function main(): Promise<void> {
     offload: opts.offload,
     transmit: opts.transmit,
     natTransmit: opts.natTransmit,
+    tunRead: opts.tunRead,
     rpsCpus: opts.rpsCpus,
     allowTestFill: opts.allowTestFill,
     config,
@@ -102,7 +112,7 @@ async function main(): Promise<void> {
   console.log(
     `${READY_LINES.director}: tun ${opts.tun}, offload ${
       opts.offload ? "on" : "off"
-    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, ${config.services.length} service(s)`,
+    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, tun-read ${opts.tunRead}, ${config.services.length} service(s)`,
   );
 }
 

@@ -10,7 +10,8 @@ import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { DirectorEngine } from "./engine.ts";
 import { pollReadable } from "../tun/poll.ts";
-import { EAGAIN, EINTR, lastErrno, readFd, writeFd } from "../tun/fd-io.ts";
+import { EAGAIN, EINTR, readFd, writeFd } from "../tun/fd-io.ts";
+import { tunReader, type TunReadMode } from "../tun/tun-reader.ts";
 import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
 import {
   applyControl,
@@ -38,6 +39,8 @@ export interface PacketWorkerData {
    * transmit worker (0: always; HANDOFF_NEVER, from transmit-ring.ts: this thread writes everything).
    */
   handoffBacklog: number;
+  /** One read(2) per packet, or batches of reads per io_uring_enter (director/tun/tun-reader.ts). */
+  tunRead: TunReadMode;
 }
 
 /** Packets handled between two looks at the clock and the control port. */
@@ -132,7 +135,7 @@ function run(data: PacketWorkerData): void {
   const signal = new Int32Array(data.signal);
   const port = data.port;
   const ring = new TransmitRing(data.ring);
-  const slotSize = data.ring.slotSize;
+  const reader = tunReader(data.tunRead, data.tunFd, ring, data.ring);
   const wakeBuf = Buffer.allocUnsafe(64);
   const readTunnelIcmp = tunnelIcmpReader(engine, ring, data.tunFd);
   let packets = 0;
@@ -182,10 +185,10 @@ function run(data: PacketWorkerData): void {
   for (;;) {
     // read(2)/write(2) through koffi (director/tun/fd-io.ts): an empty queue is -1/EAGAIN,
     // not a thrown Error, so catching up with the kernel allocates nothing.
-    const buf = ring.freeSlot();
-    const n = readFd(data.tunFd, buf, slotSize);
+    const n = reader.read();
+    const buf = reader.buf;
     if (n < 0) {
-      const errno = lastErrno();
+      const errno = -n;
       if (errno !== EAGAIN && errno !== EINTR) {
         throw new Error(`reading the TUN device failed (errno ${errno})`);
       }
@@ -204,7 +207,7 @@ function run(data: PacketWorkerData): void {
       // Hand off under backlog, and while the ring holds packets (order is kept); otherwise
       // write here: a lightly loaded director is faster writing on one thread than waking
       // another, and a single stream keeps its whole path on one core.
-      if (backlog > handoffBacklog || !ring.empty()) ring.publish(out);
+      if (backlog > handoffBacklog || !ring.empty()) reader.publish(out);
       else ring.countOwnWrite(writeFd(data.tunFd, buf, out));
     }
     if (++sinceTick === BATCH) {
