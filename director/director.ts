@@ -22,6 +22,7 @@ import type { PacketWorkerData } from "./engine/packet-worker.ts";
 import type { TransmitWorkerData } from "./engine/transmit-worker.ts";
 import { HANDOFF_NEVER, TransmitRing } from "./engine/transmit-ring.ts";
 import { TUN_READ_BUFFER_SIZE } from "./tun/tun-device.ts";
+import { DEFAULT_TUN_READ, type TunReadMode, URING_READ_BATCH } from "./tun/tun-reader.ts";
 import { RouteNextHops } from "./net/route-next-hops.ts";
 
 /** Packets queued between the packet and the transmit worker at most (64 KB each). */
@@ -60,6 +61,8 @@ export interface DirectorOptions {
   privateDev?: string;
   offload: boolean;
   transmit: TransmitMode;
+  /** How the packet worker reads the TUN device (director/tun/tun-reader.ts). */
+  tunRead?: TunReadMode;
   natTransmit: NatTransmitMode;
   /** --transmit auto's threshold (packets in a row); default AUTO_HANDOFF_BACKLOG. */
   handoffBacklog?: number;
@@ -122,7 +125,8 @@ export class Director {
       ? new MessageChannel()
       : null;
     const ring = TransmitRing.allocate(
-      transmit === "off" ? OWN_WRITES_RING_SLOTS : TRANSMIT_RING_SLOTS,
+      // A uring read batch fills that many slots before it publishes one.
+      transmit === "off" ? Math.max(OWN_WRITES_RING_SLOTS, URING_READ_BATCH) : TRANSMIT_RING_SLOTS,
       TUN_READ_BUFFER_SIZE,
     );
     const data: PacketWorkerData = {
@@ -140,6 +144,7 @@ export class Director {
         ? this.options.handoffBacklog ?? AUTO_HANDOFF_BACKLOG
         : HANDOFF_NEVER,
       transmitLinks: links?.port1 ?? null,
+      tunRead: this.options.tunRead ?? DEFAULT_TUN_READ,
     };
     const ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });

@@ -12,6 +12,7 @@ import {
 import { parseCpuMask } from "./host/rps.ts";
 import { loadDirectorConfig, parseDirectorConfig } from "./config/service-config.ts";
 import { READY_LINES } from "./ready-lines.ts";
+import { DEFAULT_TUN_READ, TUN_READ_MODES, type TunReadMode } from "./tun/tun-reader.ts";
 
 function parseCpuMaskOption(text: string): string {
   try {
@@ -54,6 +55,13 @@ const program = new Command()
         "forward (tun)",
     ).choices(NAT_TRANSMIT_MODES).default(DEFAULT_NAT_TRANSMIT),
   )
+  .addOption(
+    new Option(
+      "--tun-read <mode>",
+      "how the packet thread reads the TUN device: a batch of reads per io_uring_enter " +
+        "(uring), or one read(2) per packet (read)",
+    ).choices(TUN_READ_MODES).default(DEFAULT_TUN_READ),
+  )
   .option(
     "--handoff-backlog <n>",
     "--transmit auto: packets read in a row, without the TUN queue running empty, after " +
@@ -92,6 +100,7 @@ const opts = program.opts<
     natTransmit: NatTransmitMode;
     handoffBacklog: number;
     frameHandoff: "on" | "off";
+    tunRead: TunReadMode;
     rpsCpus?: string;
     allowTestFill: boolean;
   }
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
     natTransmit: opts.natTransmit,
     handoffBacklog: opts.handoffBacklog,
     frameHandoff: opts.frameHandoff === "on",
+    tunRead: opts.tunRead,
     rpsCpus: opts.rpsCpus,
     allowTestFill: opts.allowTestFill,
     config,
@@ -129,7 +139,7 @@ async function main(): Promise<void> {
   console.log(
     `${READY_LINES.director}: tun ${opts.tun}, offload ${
       opts.offload ? "on" : "off"
-    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, ${config.services.length} service(s)`,
+    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, tun-read ${opts.tunRead}, ${config.services.length} service(s)`,
   );
 }
 

@@ -13,7 +13,8 @@ import { receiveMessageOnPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { DirectorEngine } from "./engine.ts";
 import { pollReadable } from "../tun/poll.ts";
-import { EAGAIN, EINTR, lastErrno, readFd, threadId, writeFd } from "../tun/fd-io.ts";
+import { EAGAIN, EINTR, readFd, threadId, writeFd } from "../tun/fd-io.ts";
+import { tunReader, type TunReadMode } from "../tun/tun-reader.ts";
 import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
 import type { LinkTableChange } from "./transmit-worker.ts";
 import { NO_NEXT_HOP } from "../service/types.ts";
@@ -45,6 +46,8 @@ export interface PacketWorkerData {
   handoffBacklog: number;
   /** To the transmit worker: the link-table changes applied here (null: no transmit worker). */
   transmitLinks: MessagePort | null;
+  /** One read(2) per packet, or batches of reads per io_uring_enter (director/tun/tun-reader.ts). */
+  tunRead: TunReadMode;
 }
 
 /** Packets handled between two looks at the clock and the control port. */
@@ -134,6 +137,21 @@ function answerControl(
   }
 }
 
+/** Tells the main thread the loop runs (the control response with id 0). */
+function announceReady(port: MessagePort): void {
+  port.postMessage(
+    {
+      id: 0,
+      ok: true,
+      result: "ready",
+      vips: [],
+      routeServers: [],
+      tunnelServers: [],
+      natServers: [],
+    } satisfies ControlResponse,
+  );
+}
+
 function run(data: PacketWorkerData): void {
   // The engine's clock counts milliseconds from here: small integers for 24 days, where
   // Date.now()'s 1.7e12 would be boxed in a heap number at each call that passes it on.
@@ -147,7 +165,7 @@ function run(data: PacketWorkerData): void {
   const signal = new Int32Array(data.signal);
   const port = data.port;
   const ring = new TransmitRing(data.ring);
-  const slotSize = data.ring.slotSize;
+  const reader = tunReader(data.tunRead, data.tunFd, ring, data.ring);
   const wakeBuf = Buffer.allocUnsafe(64);
   const readTunnelIcmp = tunnelIcmpReader(engine, ring, data.tunFd);
   let packets = 0;
@@ -185,17 +203,7 @@ function run(data: PacketWorkerData): void {
     if (ready & 4) readTunnelIcmp();
   };
 
-  port.postMessage(
-    {
-      id: 0,
-      ok: true,
-      result: "ready",
-      vips: [],
-      routeServers: [],
-      tunnelServers: [],
-      natServers: [],
-    } satisfies ControlResponse,
-  );
+  announceReady(port);
   let sinceTick = 0;
   // Packets read since the TUN queue was last found empty: a long run means this thread is
   // the bottleneck, and writing moves to the transmit worker.
@@ -208,10 +216,10 @@ function run(data: PacketWorkerData): void {
   for (;;) {
     // read(2)/write(2) through koffi (director/tun/fd-io.ts): an empty queue is -1/EAGAIN,
     // not a thrown Error, so catching up with the kernel allocates nothing.
-    const buf = ring.freeSlot();
-    const n = readFd(data.tunFd, buf, slotSize);
+    const n = reader.read();
+    const buf = reader.buf;
     if (n < 0) {
-      const errno = lastErrno();
+      const errno = -n;
       if (errno !== EAGAIN && errno !== EINTR) {
         throw new Error(`reading the TUN device failed (errno ${errno})`);
       }
@@ -237,10 +245,10 @@ function run(data: PacketWorkerData): void {
     links.handOff = handOff && framesHandOff ? buf : null;
     const out = engine.process(buf, n);
     if (out > 0) {
-      if (handOff) ring.publish(out);
+      if (handOff) reader.publish(out);
       else ring.countOwnWrite(writeFd(data.tunFd, buf, out));
     } else if (links.handedHop !== NO_NEXT_HOP) {
-      ring.publish(links.handedLength, links.handedHop);
+      reader.publish(links.handedLength, links.handedHop);
       links.handedHop = NO_NEXT_HOP;
     }
     if (++sinceTick === BATCH) {

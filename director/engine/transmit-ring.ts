@@ -119,16 +119,29 @@ export class TransmitRing {
    * The producer may fill it and then not publish it (a dropped packet): it is reused.
    */
   freeSlot(): Buffer {
+    return this.slots[this.freeSlotAhead(0)];
+  }
+
+  /**
+   * The index of the slot `ahead` places after the next one to publish, waiting until it is
+   * free (a reader that fills several slots before publishing them: director/tun/tun-reader.ts).
+   */
+  freeSlotAhead(ahead: number): number {
     const control = this.control;
     const head = control[HEAD];
     for (;;) {
       const tail = Atomics.load(control, TAIL);
-      if (((head - tail) | 0) <= this.mask) break;
+      if (((head + ahead - tail) | 0) <= this.mask) break;
       Atomics.store(control, PRODUCER_WAITING, 1);
       if (Atomics.load(control, TAIL) === tail) Atomics.wait(control, TAIL, tail, WAIT_MS);
       Atomics.store(control, PRODUCER_WAITING, 0);
     }
-    return this.slots[head & this.mask];
+    return (head + ahead) & this.mask;
+  }
+
+  /** Slot `index`'s buffer (made once). */
+  slot(index: number): Buffer {
+    return this.slots[index];
   }
 
   /**
