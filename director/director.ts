@@ -22,7 +22,13 @@ import type { PacketWorkerData } from "./engine/packet-worker.ts";
 import type { TransmitWorkerData } from "./engine/transmit-worker.ts";
 import { HANDOFF_NEVER, TransmitRing } from "./engine/transmit-ring.ts";
 import { TUN_READ_BUFFER_SIZE } from "./tun/tun-device.ts";
-import { DEFAULT_TUN_READ, type TunReadMode, URING_READ_BATCH } from "./tun/tun-reader.ts";
+import {
+  DEFAULT_TUN_READ,
+  resolveTunRead,
+  type TunReadMode,
+  type TunReadOption,
+  URING_READ_BATCH,
+} from "./tun/tun-reader.ts";
 import { RouteNextHops } from "./net/route-next-hops.ts";
 
 /** Packets queued between the packet and the transmit worker at most (64 KB each). */
@@ -62,7 +68,7 @@ export interface DirectorOptions {
   offload: boolean;
   transmit: TransmitMode;
   /** How the packet worker reads the TUN device (director/tun/tun-reader.ts). */
-  tunRead?: TunReadMode;
+  tunRead?: TunReadOption;
   natTransmit: NatTransmitMode;
   /** --transmit auto's threshold (packets in a row); default AUTO_HANDOFF_BACKLOG. */
   handoffBacklog?: number;
@@ -104,7 +110,15 @@ export class Director {
   private tunnelServers: number[] = [];
   private natServers: number[] = [];
 
-  constructor(private readonly options: DirectorOptions) {}
+  /** How the packet worker reads the TUN device, and why auto fell back to read(2). */
+  readonly tunRead: TunReadMode;
+  readonly tunReadFallback: string | undefined;
+
+  constructor(private readonly options: DirectorOptions) {
+    const read = resolveTunRead(options.tunRead ?? DEFAULT_TUN_READ);
+    this.tunRead = read.mode;
+    this.tunReadFallback = read.why;
+  }
 
   async start(): Promise<void> {
     const { config } = this.options;
@@ -144,7 +158,7 @@ export class Director {
         ? this.options.handoffBacklog ?? AUTO_HANDOFF_BACKLOG
         : HANDOFF_NEVER,
       transmitLinks: links?.port1 ?? null,
-      tunRead: this.options.tunRead ?? DEFAULT_TUN_READ,
+      tunRead: this.tunRead,
     };
     const ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });

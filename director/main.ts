@@ -12,7 +12,7 @@ import {
 import { parseCpuMask } from "./host/rps.ts";
 import { loadDirectorConfig, parseDirectorConfig } from "./config/service-config.ts";
 import { READY_LINES } from "./ready-lines.ts";
-import { DEFAULT_TUN_READ, TUN_READ_MODES, type TunReadMode } from "./tun/tun-reader.ts";
+import { DEFAULT_TUN_READ, TUN_READ_MODES, type TunReadOption } from "./tun/tun-reader.ts";
 
 function parseCpuMaskOption(text: string): string {
   try {
@@ -100,7 +100,7 @@ const opts = program.opts<
     natTransmit: NatTransmitMode;
     handoffBacklog: number;
     frameHandoff: "on" | "off";
-    tunRead: TunReadMode;
+    tunRead: TunReadOption;
     rpsCpus?: string;
     allowTestFill: boolean;
   }
@@ -130,6 +130,11 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  if (director.tunReadFallback !== undefined) {
+    console.log(
+      `--tun-read auto: no io_uring here (${director.tunReadFallback}); one read(2) per packet`,
+    );
+  }
   try {
     await director.start();
   } catch (err) {
@@ -139,7 +144,7 @@ async function main(): Promise<void> {
   console.log(
     `${READY_LINES.director}: tun ${opts.tun}, offload ${
       opts.offload ? "on" : "off"
-    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, tun-read ${opts.tunRead}, ${config.services.length} service(s)`,
+    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, tun-read ${director.tunRead}, ${config.services.length} service(s)`,
   );
 }
 

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import koffi from "koffi";
 import { TransmitRing } from "../engine/transmit-ring.ts";
 import { EAGAIN, writeFd } from "./fd-io.ts";
-import { TUN_READ_MODES, tunReader, URING_READ_BATCH } from "./tun-reader.ts";
+import { resolveTunRead, tunReader, type TunReadMode, URING_READ_BATCH } from "./tun-reader.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM_NONBLOCK = 2 | 0o4000;
@@ -18,7 +18,7 @@ const socketpair = koffi.load("libc.so.6").func(
   "int socketpair(int domain, int type, int protocol, _Out_ int *sv)",
 ) as SocketpairFn;
 
-for (const mode of TUN_READ_MODES) {
+for (const mode of ["uring", "read"] satisfies TunReadMode[]) {
   test(`${mode}: packets in order, a dropped one leaves no gap, then -EAGAIN`, () => {
     const sv = new Int32Array(2);
     assert.equal(socketpair(AF_UNIX, SOCK_DGRAM_NONBLOCK, 0, sv), 0);
@@ -52,3 +52,11 @@ for (const mode of TUN_READ_MODES) {
     }
   });
 }
+
+test("auto is uring where an io_uring can be set up (this kernel allows it), read otherwise", () => {
+  const allowed = fs.readFileSync("/proc/sys/kernel/io_uring_disabled", "utf8").trim() === "0";
+  const auto = resolveTunRead("auto");
+  assert.equal(auto.mode, allowed ? "uring" : "read");
+  if (!allowed) assert.match(auto.why ?? "", /io_uring_setup failed/);
+  assert.deepEqual(resolveTunRead("read"), { mode: "read" });
+});

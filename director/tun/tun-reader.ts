@@ -14,10 +14,28 @@ import { TO_TUN, type TransmitRing, type TransmitRingMemory } from "../engine/tr
 import { EAGAIN, lastErrno, readFd } from "./fd-io.ts";
 import { bufferAddress, IoUring } from "./io-uring.ts";
 
-export const TUN_READ_MODES = ["uring", "read"] as const;
-export type TunReadMode = typeof TUN_READ_MODES[number];
-/** Measured with perf stat under the bench loads (README of this change): fewer syscalls per packet. */
-export const DEFAULT_TUN_READ: TunReadMode = "uring";
+export const TUN_READ_MODES = ["auto", "uring", "read"] as const;
+export type TunReadOption = typeof TUN_READ_MODES[number];
+/** What the packet worker does: auto is resolved before it starts (resolveTunRead). */
+export type TunReadMode = Exclude<TunReadOption, "auto">;
+/**
+ * uring where the kernel allows it: measured with perf stat under the bench loads (README),
+ * fewer syscalls per packet. auto, not uring: io_uring may be off (io_uring_disabled) or
+ * refused by a container's seccomp profile (Docker's default since 25.0), and the director
+ * must still run there.
+ */
+export const DEFAULT_TUN_READ: TunReadOption = "auto";
+
+/** The mode an option means here: auto is uring if an io_uring can be set up, else read. */
+export function resolveTunRead(option: TunReadOption): { mode: TunReadMode; why?: string } {
+  if (option !== "auto") return { mode: option };
+  try {
+    new IoUring(1).close();
+    return { mode: "uring" };
+  } catch (err) {
+    return { mode: "read", why: (err as Error).message };
+  }
+}
 /** Reads submitted per io_uring_enter. */
 export const URING_READ_BATCH = 8;
 
