@@ -156,12 +156,7 @@ test("the classroom page in chromium: pairs, tables, failure, stepping, export",
   await page.waitForSelector("#services tr.service");
 
   // "send request" from the keyboard: a new connection, paired across the director.
-  await page.keyboard.press("s");
-  await waitForEvent(/^1 of 1 answered/);
-  const li = page.locator("#events li", { hasText: "new connection" }).first();
-  await li.waitFor();
-  await li.click();
-  await page.locator("#after tr.changed").first().waitFor();
+  await sendAndSelect();
   const explanation = await page.locator("#explanation").textContent();
   assert.match(
     explanation!,

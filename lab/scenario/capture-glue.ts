@@ -13,6 +13,7 @@ import {
   captureSegments,
   directorSegment,
   repliesBypassDirector,
+  TUN_SEGMENT,
   tunnelsToServers,
 } from "../capture/segments.ts";
 import { collectHostLinks, writeHostLinks } from "../capture/host-links.ts";
@@ -168,7 +169,14 @@ export async function analyseCaptures(
   const services = serviceSpecs(scenario);
   const tunnelled = tunnelsToServers(topology);
   const dr = bypass && !tunnelled
-    ? await drViewFromCaptures(pub, publicPackets, lanPackets, serverFiles, services)
+    ? await drViewFromCaptures(
+      pub,
+      publicPackets,
+      lanPackets,
+      serverFiles,
+      services,
+      file(TUN_SEGMENT),
+    )
     : null;
   const tun = tunnelled
     ? await tunViewFromCaptures(pub, publicPackets, lanPackets, serverFiles, services)

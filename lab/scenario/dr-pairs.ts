@@ -29,6 +29,7 @@ export async function drViewFromCaptures(
   lanPackets: Packet[],
   serverFiles: readonly CaptureFile[],
   services: readonly ServiceSpec[],
+  tunFile?: CaptureFile,
 ): Promise<DrView> {
   const links = readHostLinks(path.dirname(pub.path));
   if (!links) {
@@ -40,7 +41,15 @@ export async function drViewFromCaptures(
     const read = (await readPcap(f.path)).packets;
     serverPackets.set(f.host, [...(serverPackets.get(f.host) ?? []), ...read]);
   }
-  return buildDrView(publicPackets, lanPackets, serverPackets, drRoles(links, network), services);
+  const tunPackets = tunFile ? (await readPcap(tunFile.path)).packets : null;
+  return buildDrView(
+    publicPackets,
+    lanPackets,
+    serverPackets,
+    drRoles(links, network),
+    services,
+    tunPackets,
+  );
 }
 
 /**
