@@ -17,6 +17,12 @@ export interface BypassView {
   holders: ReadonlyMap<string, string[]>;
   /** "tcp 203.0.113.5:80": the services of the table. */
   servicePorts: ReadonlySet<string>;
+  /**
+   * What the director host's kernel handed lvslab's TUN device (its capture), when there is
+   * one: a client packet that reached the director but is not here was dropped by that kernel
+   * before lvslab could read it (./kernel-drops.ts).
+   */
+  tunPackets: readonly Packet[] | null;
 }
 
 /**
@@ -29,6 +35,7 @@ export function bypassView(
   serverPackets: ReadonlyMap<string, readonly Packet[]>,
   replies: ReadonlyMap<string, readonly Packet[]>,
   services: readonly ServiceSpec[],
+  tunPackets: readonly Packet[] | null,
 ): BypassView {
   const vips = new Set(services.map((s) => s.vip));
   const connectionOf = new Map<Packet, Connection>();
@@ -41,6 +48,7 @@ export function bypassView(
     connectionOf,
     holders: answeringServers(replies, vips),
     servicePorts: new Set(services.map((s) => `${s.protocol} ${s.vip}:${s.port}`)),
+    tunPackets,
   };
 }
 

@@ -14,6 +14,7 @@ import { formatPacket } from "../analysis/format.ts";
 import type { Packet } from "../analysis/packet.ts";
 import type { HostLink } from "../capture/host-links.ts";
 import { type AssertionResult, firstFew, plural, verdict } from "./result.ts";
+import { kernelDrops } from "./kernel-drops.ts";
 import type { ServiceSpec } from "./service.ts";
 import { type BypassView, bypassView, holderOf, holdersOf } from "./bypass-view.ts";
 
@@ -23,12 +24,6 @@ export interface DrView extends BypassView {
   path: DrPath;
   /** The director's LAN port, every frame. */
   lanPackets: readonly Packet[];
-  /**
-   * What the director host's kernel handed lvslab's TUN device (its capture), when there is
-   * one: a packet that reached the LAN port but is not here was dropped by that kernel before
-   * lvslab could read it, as a NIC drops what its ring cannot hold.
-   */
-  tunPackets: readonly Packet[] | null;
 }
 
 /** The director, routers and real servers of one LAN, by MAC; throws without a director. */
@@ -52,29 +47,13 @@ export function buildDrView(
   services: readonly ServiceSpec[],
   tunPackets: readonly Packet[] | null = null,
 ): DrView {
-  const base = bypassView(publicPackets, serverPackets, serverPackets, services);
+  const base = bypassView(publicPackets, serverPackets, serverPackets, services, tunPackets);
   return {
     ...base,
     roles,
     path: traceDirectRouting(publicPackets, lanPackets, roles, { vips: base.vips }),
     lanPackets,
-    tunPackets,
   };
-}
-
-/**
- * Packets the director host's kernel may drop before lvslab reads them, per packet judged,
- * left aside with a count: one in a thousand, a NIC's order of loss under a burst. More is a
- * fault (a route or filter sending them elsewhere) and fails.
- */
-const KERNEL_DROP_ALLOWANCE = 1 / 1000;
-
-/** The hops that never reached the TUN device (the kernel dropped them); none without its capture. */
-function droppedBeforeTun(view: DrView, notLeft: readonly DrHop[]): DrHop[] {
-  if (view.tunPackets === null) return [];
-  const key = (p: Packet) => `${p.src}:${p.srcPort}>${p.dst}:${p.dstPort}#${p.ipId}`;
-  const read = new Set(view.tunPackets.map(key));
-  return notLeft.filter((h) => !read.has(key(h.arrived!)));
 }
 
 function macName(view: DrView, mac: string | null): string {
@@ -140,9 +119,11 @@ export function assertDrForwarded(view: DrView): AssertionResult {
   const { hops, refused } = judgedHops(view);
   const notArrived = hops.filter((h) => !h.arrived);
   const notForwarded = hops.filter((h) => h.arrived && !h.left);
-  const kernelDropped = droppedBeforeTun(view, notForwarded);
-  const excused = kernelDropped.length <= hops.length * KERNEL_DROP_ALLOWANCE &&
-    kernelDropped.length === notForwarded.length;
+  const { dropped: kernelDropped, excused } = kernelDrops(
+    view.tunPackets,
+    hops.length,
+    notForwarded,
+  );
   const notLeft = excused ? [] : notForwarded;
   const matched = hops.length - notArrived.length - notForwarded.length;
   const data = {

@@ -11,6 +11,7 @@ import { decodeTunnel, type TunnelPacket, type TunnelType } from "../analysis/tu
 import type { HostLink } from "../capture/host-links.ts";
 import { tunnelIcmpErrors, undeliverableCheck } from "../analysis/tunnel-icmp.ts";
 import { type AssertionResult, firstFew, plural, verdict } from "./result.ts";
+import { kernelDrops } from "./kernel-drops.ts";
 import type { ServiceSpec } from "./service.ts";
 import { type BypassView, bypassView, holderOf, holdersOf } from "./bypass-view.ts";
 
@@ -64,10 +65,11 @@ export function buildTunView(
   serverPackets: ReadonlyMap<string, readonly Packet[]>,
   roles: TunRoles,
   services: readonly ServiceSpec[],
+  tunPackets: readonly Packet[] | null = null,
 ): TunView {
   // The servers' replies are what they send themselves, not the tunnel packets they get.
   const replies = unwrapped(serverPackets, roles.director);
-  const base = bypassView(publicPackets, serverPackets, replies, services);
+  const base = bypassView(publicPackets, serverPackets, replies, services, tunPackets);
   return {
     ...base,
     roles,
@@ -125,9 +127,17 @@ export function assertTunForwarded(view: TunView, filter: TunFilter = {}): Asser
   const notArrived = hops.filter((h) => !h.arrived);
   // Too big for the tunnel with DF: answered with fragmentation needed, rightly not sent.
   const tooBig = hops.filter((h) => h.tooBig).length;
-  const notLeft = hops.filter((h) => h.arrived && h.left.length === 0 && !h.tooBig);
-  const matched = hops.length - notArrived.length - notLeft.length - tooBig;
-  const data = { matched, unmatched: notArrived.length + notLeft.length, refused, tooBig };
+  const notTunnelled = hops.filter((h) => h.arrived && h.left.length === 0 && !h.tooBig);
+  const { dropped, excused } = kernelDrops(view.tunPackets, hops.length, notTunnelled);
+  const notLeft = excused ? [] : notTunnelled;
+  const matched = hops.length - notArrived.length - notTunnelled.length - tooBig;
+  const data = {
+    matched,
+    unmatched: notArrived.length + notLeft.length,
+    refused,
+    tooBig,
+    droppedBeforeTun: dropped.length,
+  };
   if (hops.length === 0) {
     return verdict(name, false, "no client packet to the VIP was captured", [], data);
   }
@@ -135,6 +145,10 @@ export function assertTunForwarded(view: TunView, filter: TunFilter = {}): Asser
     (refused ? ` (${plural(refused, "packet")} to ports without a service left aside)` : "") +
     (tooBig
       ? ` (${plural(tooBig, "packet")} too big for the tunnel answered with fragmentation needed)`
+      : "") +
+    (excused && dropped.length
+      ? ` (${plural(dropped.length, "packet")} the director host's kernel dropped before ` +
+        `lvslab's TUN device had it, left aside; first: ${formatPacket(dropped[0].public)})`
       : "");
   if (data.unmatched === 0) {
     return verdict(

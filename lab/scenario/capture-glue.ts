@@ -179,7 +179,14 @@ export async function analyseCaptures(
     )
     : null;
   const tun = tunnelled
-    ? await tunViewFromCaptures(pub, publicPackets, lanPackets, serverFiles, services)
+    ? await tunViewFromCaptures(
+      pub,
+      publicPackets,
+      lanPackets,
+      serverFiles,
+      services,
+      file(TUN_SEGMENT),
+    )
     : null;
   // In DR the LAN also carries the client's packets on their way to the director: what
   // reached the real servers through the director is what it sent (its source MAC). In TUN

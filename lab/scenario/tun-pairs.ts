@@ -23,6 +23,7 @@ export async function tunViewFromCaptures(
   directorPackets: Packet[],
   serverFiles: readonly CaptureFile[],
   services: readonly ServiceSpec[],
+  tunFile?: CaptureFile,
 ): Promise<TunView> {
   const links = readHostLinks(path.dirname(pub.path));
   if (!links) {
@@ -33,7 +34,15 @@ export async function tunViewFromCaptures(
     const read = (await readPcap(f.path)).packets;
     serverPackets.set(f.host, [...(serverPackets.get(f.host) ?? []), ...read]);
   }
-  return buildTunView(publicPackets, directorPackets, serverPackets, tunRoles(links), services);
+  const tunPackets = tunFile ? (await readPcap(tunFile.path)).packets : null;
+  return buildTunView(
+    publicPackets,
+    directorPackets,
+    serverPackets,
+    tunRoles(links),
+    services,
+    tunPackets,
+  );
 }
 
 /**
