@@ -42,6 +42,12 @@ const OWN_WRITES_RING_SLOTS = 2;
  * short-packet loads (new connections, UDP) where it gains.
  */
 export const AUTO_HANDOFF_BACKLOG = 16;
+/**
+ * Transmit threads (and rings), each writing the flows director/engine/flow-shard.ts gives
+ * it: the kernel's forwarding inside write(2), the bound under load, runs on several cores.
+ */
+export const DEFAULT_TRANSMIT_THREADS = 1;
+export const MAX_TRANSMIT_THREADS = 8;
 
 /**
  * Where rewritten packets are written back to the TUN device: on the packet thread (off),
@@ -77,6 +83,8 @@ export interface DirectorOptions {
    * backlog like TUN writes (default), or always sent by the packet thread (to compare).
    */
   frameHandoff?: boolean;
+  /** Transmit threads when transmit is not off (default DEFAULT_TRANSMIT_THREADS). */
+  transmitThreads?: number;
   /** Receive packet steering for the TUN device (director/host/rps.ts); unset: untouched. */
   rpsCpus?: string;
   /** Accept the bench's "fill" request (synthetic entries: director/engine/synthetic-fill.ts). */
@@ -92,7 +100,7 @@ export class Director {
   private tun: TunDevice | null = null;
   private host: HostSetup | null = null;
   private worker: Worker | null = null;
-  private transmitWorker: Worker | null = null;
+  private transmitWorkers: Worker[] = [];
   private port: import("node:worker_threads").MessagePort | null = null;
   private wakeFds: [number, number] | null = null;
   private signal = new Int32Array(new SharedArrayBuffer(4));
@@ -135,13 +143,20 @@ export class Director {
     const channel = new MessageChannel();
     this.port = channel.port1;
     const transmit = this.options.transmit;
-    const links = transmit !== "off" && this.options.frameHandoff !== false
-      ? new MessageChannel()
-      : null;
-    const ring = TransmitRing.allocate(
-      // A uring read batch fills that many slots before it publishes one.
-      transmit === "off" ? Math.max(OWN_WRITES_RING_SLOTS, URING_READ_BATCH) : TRANSMIT_RING_SLOTS,
-      TUN_READ_BUFFER_SIZE,
+    const threads = transmit === "off"
+      ? 0
+      : this.options.transmitThreads ?? DEFAULT_TRANSMIT_THREADS;
+    const links = this.options.frameHandoff !== false
+      ? Array.from({ length: threads }, () => new MessageChannel())
+      : [];
+    const rings = Array.from(
+      { length: Math.max(threads, 1) },
+      () =>
+        TransmitRing.allocate(
+          // A uring read batch fills that many slots before it publishes one.
+          threads === 0 ? Math.max(OWN_WRITES_RING_SLOTS, URING_READ_BATCH) : TRANSMIT_RING_SLOTS,
+          TUN_READ_BUFFER_SIZE,
+        ),
     );
     const data: PacketWorkerData = {
       tunFd: this.tun.fd,
@@ -151,33 +166,36 @@ export class Director {
       maxConnections: config.maxConnections,
       timeouts: { ...defaultTimeouts(), ...config.timeouts },
       secureTcp: config.secureTcp,
-      ring,
+      rings,
       handoffBacklog: transmit === "always"
         ? 0
         : transmit === "auto"
         ? this.options.handoffBacklog ?? AUTO_HANDOFF_BACKLOG
         : HANDOFF_NEVER,
-      transmitLinks: links?.port1 ?? null,
+      transmitLinks: links.map((channel) => channel.port1),
       tunRead: this.tunRead,
+      transmitThreads: threads,
     };
     const ready = new Promise<void>((resolve, reject) => {
       this.pending.set(0, { resolve: () => resolve(), reject });
     });
-    if (transmit !== "off") {
+    for (let k = 0; k < threads; k++) {
+      const linkPort = links[k]?.port2 ?? null;
       const transmitData: TransmitWorkerData = {
         tunFd: this.tun.fd,
-        ring,
-        links: links?.port2 ?? null,
+        ring: rings[k]!,
+        links: linkPort,
       };
-      this.transmitWorker = new Worker(WORKER_ENTRY, {
+      const worker = new Worker(WORKER_ENTRY, {
         workerData: { ...transmitData, module: workerModule("transmit-worker.ts") },
-        transferList: links ? [links.port2] : [],
+        transferList: linkPort ? [linkPort] : [],
       });
-      this.watchWorker(this.transmitWorker, "transmit worker");
+      this.watchWorker(worker, threads === 1 ? "transmit worker" : `transmit worker ${k + 1}`);
+      this.transmitWorkers.push(worker);
     }
     this.worker = new Worker(WORKER_ENTRY, {
       workerData: { ...data, module: workerModule("packet-worker.ts") },
-      transferList: links ? [channel.port2, links.port1] : [channel.port2],
+      transferList: [channel.port2, ...data.transmitLinks],
     });
     this.watchWorker(this.worker, "packet worker");
     this.port.on("message", (response: ControlResponse) => {
@@ -278,7 +296,7 @@ export class Director {
     this.controlServer?.close();
     this.nextHops.stop();
     this.host?.teardown();
-    for (const worker of [this.worker, this.transmitWorker]) {
+    for (const worker of [this.worker, ...this.transmitWorkers]) {
       worker?.removeAllListeners("exit");
       await worker?.terminate();
     }

@@ -3,7 +3,9 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import {
   AUTO_HANDOFF_BACKLOG,
   DEFAULT_NAT_TRANSMIT,
+  DEFAULT_TRANSMIT_THREADS,
   Director,
+  MAX_TRANSMIT_THREADS,
   NAT_TRANSMIT_MODES,
   type NatTransmitMode,
   TRANSMIT_MODES,
@@ -26,6 +28,16 @@ function parseBacklog(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65536) {
     throw new InvalidArgumentError("give a whole number of packets from 0 to 65536");
+  }
+  return n;
+}
+
+function parseTransmitThreads(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_TRANSMIT_THREADS) {
+    throw new InvalidArgumentError(
+      `give a whole number of threads from 1 to ${MAX_TRANSMIT_THREADS}`,
+    );
   }
   return n;
 }
@@ -69,6 +81,13 @@ const program = new Command()
     parseBacklog,
     AUTO_HANDOFF_BACKLOG,
   )
+  .option(
+    "--transmit-threads <n>",
+    "transmit threads (with --transmit auto or always): each writes and sends the flows " +
+      "a hash of their addresses and ports gives it, in the order they were read",
+    parseTransmitThreads,
+    DEFAULT_TRANSMIT_THREADS,
+  )
   .addOption(
     new Option(
       "--frame-handoff <mode>",
@@ -99,6 +118,7 @@ const opts = program.opts<
     transmit: TransmitMode;
     natTransmit: NatTransmitMode;
     handoffBacklog: number;
+    transmitThreads: number;
     frameHandoff: "on" | "off";
     tunRead: TunReadOption;
     rpsCpus?: string;
@@ -107,6 +127,12 @@ const opts = program.opts<
 >();
 
 async function main(): Promise<void> {
+  if (opts.transmit === "off" && opts.transmitThreads > 1) {
+    throw new Error(
+      `--transmit off has no transmit thread, so --transmit-threads ${opts.transmitThreads} ` +
+        "cannot apply; use --transmit auto or always",
+    );
+  }
   const config = opts.config ? loadDirectorConfig(opts.config) : parseDirectorConfig("", "(none)");
   const director = new Director({
     tunName: opts.tun,
@@ -115,6 +141,7 @@ async function main(): Promise<void> {
     transmit: opts.transmit,
     natTransmit: opts.natTransmit,
     handoffBacklog: opts.handoffBacklog,
+    transmitThreads: opts.transmitThreads,
     frameHandoff: opts.frameHandoff === "on",
     tunRead: opts.tunRead,
     rpsCpus: opts.rpsCpus,
@@ -144,7 +171,9 @@ async function main(): Promise<void> {
   console.log(
     `${READY_LINES.director}: tun ${opts.tun}, offload ${
       opts.offload ? "on" : "off"
-    }, transmit ${opts.transmit}, nat-transmit ${opts.natTransmit}, tun-read ${director.tunRead}, ${config.services.length} service(s)`,
+    }, transmit ${opts.transmit}${
+      opts.transmit === "off" ? "" : ` (${opts.transmitThreads} thread(s))`
+    }, nat-transmit ${opts.natTransmit}, tun-read ${director.tunRead}, ${config.services.length} service(s)`,
   );
 }
 

@@ -39,29 +39,32 @@ export function parsePerfPerThread(text: string): Map<number, number> {
   return counts;
 }
 
-/** The counts split into the packet thread, the transmit thread (0: none) and the rest. */
+/** The counts split into the packet thread, the transmit threads (none: []) and the rest. */
 export function splitByThread(
   counts: Map<number, number>,
-  ids: { packet: number; transmit: number },
+  ids: { packet: number; transmit: number[] },
 ): SyscallSplit {
   let total = 0;
   for (const n of counts.values()) total += n;
   const packet = counts.get(ids.packet) ?? 0;
-  const transmit = ids.transmit === 0 ? 0 : counts.get(ids.transmit) ?? 0;
+  let transmit = 0;
+  for (const id of ids.transmit) transmit += counts.get(id) ?? 0;
   return { packet, transmit, other: total - packet - transmit, total };
 }
 
 /** The packets a director has read so far and its threads' ids (lvs-stats --json). */
-async function directorCounters(): Promise<{ packets: number; packet: number; transmit: number }> {
+async function directorCounters(): Promise<
+  { packets: number; packet: number; transmit: number[] }
+> {
   const stats = JSON.parse(await mustExec("director", ["lvs-stats", "--json"])) as {
     packetsRead: number;
     packetThreadId: number;
-    transmitThreadId: number;
+    transmitThreadIds: number[];
   };
   return {
     packets: stats.packetsRead,
     packet: stats.packetThreadId,
-    transmit: stats.transmitThreadId,
+    transmit: stats.transmitThreadIds,
   };
 }
 

@@ -49,9 +49,11 @@ export interface PacketPathCounters {
   framesSentByTransmitWorker: number;
   transmitFrameSendCalls: number;
   transmitFrameSendErrors: number;
-  /** Linux thread ids (gettid) of the packet and the transmit thread (0: none). */
+  /** Linux thread ids (gettid) of the packet thread and of each transmit thread (0: not yet). */
   packetThreadId: number;
-  transmitThreadId: number;
+  transmitThreadIds: number[];
+  /** Packets each transmit thread wrote or sent as frames, in transmitThreadIds' order. */
+  sentByTransmitThread: number[];
 }
 
 /** An engine with no packet loop around it (tests, tools). */
@@ -65,7 +67,8 @@ export const NO_PACKET_PATH_COUNTERS: PacketPathCounters = {
   transmitFrameSendCalls: 0,
   transmitFrameSendErrors: 0,
   packetThreadId: 0,
-  transmitThreadId: 0,
+  transmitThreadIds: [],
+  sentByTransmitThread: [],
 };
 
 export interface EngineSnapshot extends ListSnapshot, PacketPathCounters {

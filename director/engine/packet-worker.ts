@@ -14,8 +14,10 @@ import type { MessagePort } from "node:worker_threads";
 import { DirectorEngine } from "./engine.ts";
 import { pollReadable } from "../tun/poll.ts";
 import { EAGAIN, EINTR, readFd, threadId, writeFd } from "../tun/fd-io.ts";
-import { tunReader, type TunReadMode } from "../tun/tun-reader.ts";
-import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
+import { type TunReader, tunReader, type TunReadMode } from "../tun/tun-reader.ts";
+import { TO_TUN, type TransmitRingMemory } from "./transmit-ring.ts";
+import { TransmitRings } from "./transmit-rings.ts";
+import { flowShard } from "./flow-shard.ts";
 import type { LinkTableChange } from "./transmit-worker.ts";
 import { NO_NEXT_HOP } from "../service/types.ts";
 import {
@@ -37,17 +39,22 @@ export interface PacketWorkerData {
   maxConnections: number;
   timeouts: Timeouts;
   secureTcp: boolean;
-  /** The packet buffers, shared with the transmit worker. */
-  ring: TransmitRingMemory;
+  /**
+   * The packet buffers, one ring per transmit worker (director/engine/flow-shard.ts picks the
+   * ring of a flow); TUN reads land in the first and move to another only when handed off.
+   */
+  rings: TransmitRingMemory[];
   /**
    * Packets read in a row, without the TUN queue running empty, after which writes go to the
    * transmit worker (0: always; HANDOFF_NEVER, from transmit-ring.ts: this thread writes everything).
    */
   handoffBacklog: number;
-  /** To the transmit worker: the link-table changes applied here (null: no transmit worker). */
-  transmitLinks: MessagePort | null;
+  /** To each transmit worker: the link-table changes applied here (none: frames stay here). */
+  transmitLinks: MessagePort[];
   /** One read(2) per packet, or batches of reads per io_uring_enter (director/tun/tun-reader.ts). */
   tunRead: TunReadMode;
+  /** Transmit workers consuming the rings (0: --transmit off, the first ring is only read into). */
+  transmitThreads: number;
 }
 
 /** Packets handled between two looks at the clock and the control port. */
@@ -90,7 +97,7 @@ class WorkerStats {
  * ICMP errors about tunnel packets (director/icmp/tunnel-icmp.ts): read after the vnet header's
  * room, answered in place, written to the TUN device like the engine's answers.
  */
-function tunnelIcmpReader(engine: DirectorEngine, ring: TransmitRing, tunFd: number): () => void {
+function tunnelIcmpReader(engine: DirectorEngine, rings: TransmitRings, tunFd: number): () => void {
   const icmpBuf = new Uint8Array(VNET_HDR_LEN + 65535);
   const icmpRead = icmpBuf.subarray(VNET_HDR_LEN);
   return (): void => {
@@ -100,7 +107,7 @@ function tunnelIcmpReader(engine: DirectorEngine, ring: TransmitRing, tunFd: num
       const n = readFd(fd, icmpRead, icmpRead.length);
       if (n <= 0) return;
       const out = engine.processTunnelIcmp(icmpBuf, VNET_HDR_LEN + n);
-      if (out > 0) ring.countOwnWrite(writeFd(tunFd, icmpBuf, out));
+      if (out > 0) rings.countOwnWrite(writeFd(tunFd, icmpBuf, out));
     }
   };
 }
@@ -109,7 +116,7 @@ function tunnelIcmpReader(engine: DirectorEngine, ring: TransmitRing, tunFd: num
 function answerControl(
   engine: DirectorEngine,
   data: PacketWorkerData,
-  ring: TransmitRing,
+  rings: TransmitRings,
   signal: Int32Array,
   counters: PacketPathCounters,
 ): void {
@@ -122,11 +129,11 @@ function answerControl(
     let response: ControlResponse;
     try {
       const result = applyControl(engine, request, counters);
-      if (request.op === "links" && data.transmitLinks !== null) {
-        // The transmit worker's table follows, before any slot names one of these next hops.
+      if (request.op === "links") {
+        // The transmit workers' tables follow, before any slot names one of these next hops.
         const change: LinkTableChange = { links: request.links, hops: request.hops };
-        data.transmitLinks.postMessage(change);
-        ring.linkTableChanged();
+        for (const port of data.transmitLinks) port.postMessage(change);
+        rings.linkTableChanged();
       }
       response = { id: request.id, ok: true, result, ...tableAddresses(engine) };
     } catch (err) {
@@ -135,6 +142,22 @@ function answerControl(
     }
     port.postMessage(response);
   }
+}
+
+/**
+ * Queues the packet the reader read last, rewritten (`length` bytes), on ring `shard`: in
+ * place on the first ring, where it was read; copied into a slot of another.
+ */
+function handToRing(
+  reader: TunReader,
+  rings: TransmitRings,
+): (shard: number, length: number, hop: number) => void {
+  return (shard, length, hop) => {
+    if (shard === 0) return reader.publish(length, hop);
+    const ring = rings.rings[shard]!;
+    reader.buf.copy(ring.freeSlot(), 0, 0, length);
+    ring.publish(length, hop);
+  };
 }
 
 /** Tells the main thread the loop runs (the control response with id 0). */
@@ -164,10 +187,11 @@ function run(data: PacketWorkerData): void {
   });
   const signal = new Int32Array(data.signal);
   const port = data.port;
-  const ring = new TransmitRing(data.ring);
-  const reader = tunReader(data.tunRead, data.tunFd, ring, data.ring);
+  const rings = new TransmitRings(data.rings);
+  // Reads land in the first ring's slots (a packet handed to another ring is copied there).
+  const reader = tunReader(data.tunRead, data.tunFd, rings.rings[0]!, data.rings[0]!);
   const wakeBuf = Buffer.allocUnsafe(64);
-  const readTunnelIcmp = tunnelIcmpReader(engine, ring, data.tunFd);
+  const readTunnelIcmp = tunnelIcmpReader(engine, rings, data.tunFd);
   let packets = 0;
   const tid = threadId();
   // Reads that brought a GSO super-packet (up to 64 KB): the evidence that the offload works.
@@ -175,19 +199,20 @@ function run(data: PacketWorkerData): void {
   const pathCounters = (): PacketPathCounters => ({
     packetsRead: packets,
     superPacketsRead: superPackets,
-    writtenByPacketThread: ring.writtenByPacketThread,
-    writtenByTransmitWorker: ring.writtenByTransmitWorker,
-    writeErrors: ring.writeErrors,
-    framesSentByTransmitWorker: ring.framesSentByTransmitWorker,
-    transmitFrameSendCalls: ring.transmitFrameSendCalls,
-    transmitFrameSendErrors: ring.transmitFrameSendErrors,
+    writtenByPacketThread: rings.writtenByPacketThread,
+    writtenByTransmitWorker: rings.writtenByTransmitWorker,
+    writeErrors: rings.writeErrors,
+    framesSentByTransmitWorker: rings.framesSentByTransmitWorker,
+    transmitFrameSendCalls: rings.transmitFrameSendCalls,
+    transmitFrameSendErrors: rings.transmitFrameSendErrors,
     packetThreadId: tid,
-    transmitThreadId: ring.consumerThreadId,
+    transmitThreadIds: data.transmitThreads === 0 ? [] : rings.consumerThreadIds,
+    sentByTransmitThread: data.transmitThreads === 0 ? [] : rings.sentByConsumer,
   });
   const statsFile = process.env.LVSLAB_WORKER_STATS;
   const stats = statsFile ? new WorkerStats(statsFile) : null;
 
-  const drainControl = (): void => answerControl(engine, data, ring, signal, pathCounters());
+  const drainControl = (): void => answerControl(engine, data, rings, signal, pathCounters());
 
   const idle = (): void => {
     const now = Date.now() - clockStart;
@@ -211,8 +236,10 @@ function run(data: PacketWorkerData): void {
   const handoffBacklog = data.handoffBacklog;
   const links = engine.links;
   // Frames go to the transmit worker only where there is one that can send them.
-  const framesHandOff = data.transmitLinks !== null;
+  const framesHandOff = data.transmitLinks.length > 0;
   let handingOff = false;
+  const shards = rings.count;
+  const handTo = handToRing(reader, rings);
   for (;;) {
     // read(2)/write(2) through koffi (director/tun/fd-io.ts): an empty queue is -1/EAGAIN,
     // not a thrown Error, so catching up with the kernel allocates nothing.
@@ -233,10 +260,11 @@ function run(data: PacketWorkerData): void {
     packets++;
     backlog++;
     if (isGsoPacket(buf)) superPackets++;
-    // Hand off under backlog, and while the ring holds packets (order is kept); otherwise
-    // write here: a lightly loaded director is faster writing on one thread than waking
-    // another, and a single stream keeps its whole path on one core.
-    const handOff = backlog > handoffBacklog || !ring.empty();
+    // Hand off under backlog, and while the flow's ring holds packets (order is kept);
+    // otherwise write here: a lightly loaded director is faster writing on one thread than
+    // waking another, and a single stream keeps its whole path on one core.
+    const shard = shards === 1 ? 0 : flowShard(buf, VNET_HDR_LEN, n, shards);
+    const handOff = backlog > handoffBacklog || !rings.rings[shard]!.empty();
     if (handOff !== handingOff) {
       // Frames this thread queued leave before any packet handed off after them.
       if (handOff) links.flush();
@@ -245,10 +273,10 @@ function run(data: PacketWorkerData): void {
     links.handOff = handOff && framesHandOff ? buf : null;
     const out = engine.process(buf, n);
     if (out > 0) {
-      if (handOff) reader.publish(out);
-      else ring.countOwnWrite(writeFd(data.tunFd, buf, out));
+      if (handOff) handTo(shard, out, TO_TUN);
+      else rings.countOwnWrite(writeFd(data.tunFd, buf, out));
     } else if (links.handedHop !== NO_NEXT_HOP) {
-      reader.publish(links.handedLength, links.handedHop);
+      handTo(shard, links.handedLength, links.handedHop);
       links.handedHop = NO_NEXT_HOP;
     }
     if (++sinceTick === BATCH) {

@@ -30,7 +30,8 @@ export const COUNTER_FIELDS = [
   "tunnelIcmp",
   "nextHops",
   "packetThreadId",
-  "transmitThreadId",
+  "transmitThreadIds",
+  "sentByTransmitThread",
 ] as const satisfies readonly (keyof EngineSnapshot)[];
 
 export type DirectorCounters = Pick<EngineSnapshot, (typeof COUNTER_FIELDS)[number]>;
@@ -65,10 +66,13 @@ export function formatCounters(c: DirectorCounters): string {
   out += `Half-open entries reclaimed (SYN-flood defence): ${c.reclaimedHalfOpen}\n`;
   out += `Packets read from the TUN device: ${c.packetsRead}\n`;
   out += `Threads (Linux thread ids, as perf names them): packet ${c.packetThreadId}, ` +
-    `transmit ${c.transmitThreadId || "-"}\n`;
+    `transmit ${c.transmitThreadIds.length === 0 ? "-" : c.transmitThreadIds.join(" ")}\n`;
   out += `Super-packets read (TSO offload): ${c.superPacketsRead}\n`;
   out += `Packets written by the packet thread: ${c.writtenByPacketThread}\n`;
   out += `Packets written by the transmit thread: ${c.writtenByTransmitWorker}\n`;
+  if (c.sentByTransmitThread.length > 1) {
+    out += `Packets and frames by transmit thread: ${c.sentByTransmitThread.join(", ")}\n`;
+  }
   out += `Failed writes to the TUN device: ${c.writeErrors}\n`;
   out += `Frames sent (packet sockets, VS/DR and VS/NAT): ${c.framesSent} in ${c.frameSendCalls} ` +
     `sendmmsg calls, ${c.framesSentByTransmitWorker} of them by the transmit thread\n`;

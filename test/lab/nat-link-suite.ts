@@ -6,9 +6,10 @@
 // the director has no neighbour entry for is answered through the TUN device (counted)
 // until the director adopts the kernel's entry, then by frames. On rs1's segment the client's
 // segments of each flow arrive in order.
-//   Run twice (./nat-link.test.ts, ./nat-link-handoff.test.ts): with --transmit auto on a
-// light load the packet thread sends the frames itself; with --transmit always every frame
-// is handed to the transmit worker, which sends it from packet sockets of its own.
+//   Run three times (./nat-link.test.ts, ./nat-link-handoff.test.ts, ./nat-link-threads.test.ts):
+// with --transmit auto on a light load the packet thread sends the frames itself; with
+// --transmit always every frame is handed to the transmit worker, which sends it from packet
+// sockets of its own; with --transmit-threads 2 as well, to two of them, each flow to one.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -36,6 +37,8 @@ export interface NatLinkSuiteOptions {
   directorArgs: string[];
   /** Every frame is sent by the transmit worker (--transmit always): checked in lvs-stats. */
   handoff: boolean;
+  /** Transmit threads the director runs (--transmit-threads; default 1): each must send. */
+  transmitThreads?: number;
 }
 
 interface Counters {
@@ -48,6 +51,7 @@ interface Counters {
   writtenByPacketThread: number;
   writtenByTransmitWorker: number;
   framesSentByTransmitWorker: number;
+  sentByTransmitThread: number[];
 }
 
 const fallbacks = (c: Counters) =>
@@ -62,6 +66,7 @@ class NatLinkLab {
     readonly name: string,
     private readonly fixture: { readonly workDir: string },
     readonly handoff: boolean,
+    readonly transmitThreads: number,
   ) {}
 
   /** The lab's work folder (made when the lab comes up, after the tests are declared). */
@@ -114,7 +119,7 @@ export function natLinkSuite(options: NatLinkSuiteOptions): void {
   const fixture = useLab(options.lab, {
     directorArgs: ["--nat-transmit", "packet", ...options.directorArgs],
   });
-  const lab = new NatLinkLab(options.lab, fixture, options.handoff);
+  const lab = new NatLinkLab(options.lab, fixture, options.handoff, options.transmitThreads ?? 1);
   after(async () => {
     await lab.iperfServer?.stop();
   });
@@ -197,6 +202,12 @@ async function bulkThroughLinks(lab: NatLinkLab): Promise<void> {
         byTransmitWorker >= frames * 0.99,
         `${byTransmitWorker} of ${frames} frames sent by the transmit worker`,
       );
+    }
+    // Several transmit threads: each sent its flows (the 60 HTTP connections hash over all).
+    assert.equal(after.sentByTransmitThread.length, lab.transmitThreads);
+    if (lab.transmitThreads > 1) {
+      const each = after.sentByTransmitThread.map((n, k) => n - before.sentByTransmitThread[k]!);
+      assert.ok(each.every((n) => n > 100), `frames and packets by transmit thread: ${each}`);
     }
     const written = after.writtenByPacketThread + after.writtenByTransmitWorker -
       before.writtenByPacketThread - before.writtenByTransmitWorker;

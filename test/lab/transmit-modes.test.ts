@@ -3,7 +3,9 @@
 // with the kernel's receive steering on the TUN device, --rps-cpus), on real traffic: HTTP
 // connections split by the scheduler and a 4-stream bulk transfer, with no failed write, and
 // lvs-stats' per-thread write counters showing that every packet went through the thread the
-// mode names. The lab's default (auto, no steering) is what every other lab test runs.
+// mode names; with two transmit threads (--transmit-threads 2), that both wrote their share
+// of the flows. The lab's default (auto, one transmit thread, no steering) is what every other
+// lab test runs.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -36,6 +38,7 @@ async function inHost(host: string, argv: string[]) {
 
 const CASES = [
   { mode: "always", extra: [] },
+  { mode: "always", extra: ["--transmit-threads", "2"] },
   { mode: "off", extra: ["--rps-cpus", "3"] },
 ];
 
@@ -59,6 +62,8 @@ for (const { mode, extra } of CASES) {
     });
     const log = fs.readFileSync(`/run/lvslab/${LAB}/director.log`, "utf8");
     assert.match(log, new RegExp(`transmit ${mode}`));
+    const threads = extra.includes("--transmit-threads") ? 2 : mode === "off" ? 0 : 1;
+    if (threads > 0) assert.match(log, new RegExp(`transmit ${mode} \\(${threads} thread`));
     if (extra.includes("--rps-cpus")) {
       const rps = await inHost("director", ["cat", "/sys/class/net/lvs0/queues/rx-0/rps_cpus"]);
       assert.equal(parseInt(rps.stdout.replaceAll(",", ""), 16), 3, `rps_cpus: ${rps.stdout}`);
@@ -95,6 +100,16 @@ for (const { mode, extra } of CASES) {
       : [counters.writtenByPacketThread, counters.writtenByTransmitWorker];
     assert.equal(own, 0, `--transmit ${mode}: the other thread wrote ${own} packets`);
     assert.ok(worker > 10_000, `--transmit ${mode}: only ${worker} packets written by its thread`);
+    // Each transmit thread its own Linux thread, and each wrote flows of its own (HTTP's 100
+    // connections hash over both, whatever the 4 iperf3 streams did).
+    const ids = counters.transmitThreadIds as number[];
+    assert.equal(ids.length, threads, `transmit thread ids ${JSON.stringify(ids)}`);
+    assert.equal(new Set(ids.filter((id) => id > 0)).size, threads, `ids ${JSON.stringify(ids)}`);
+    const sent = counters.sentByTransmitThread as number[];
+    if (threads === 2) {
+      assert.ok(sent.every((n) => n > 200), `packets by transmit thread: ${sent.join(", ")}`);
+      assert.equal(sent[0]! + sent[1]!, counters.writtenByTransmitWorker);
+    }
     await labDown(LAB);
   });
 }
