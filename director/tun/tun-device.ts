@@ -6,6 +6,7 @@
 // per-byte cost vanishes and only per-packet cost counts (see DESIGN.md, hot path).
 import fs from "node:fs";
 import koffi from "koffi";
+import { VNET_HDR_LEN } from "../packet/vnet-header.ts";
 
 // From <linux/if_tun.h>.
 const TUNSETIFF = 0x400454ca;
@@ -18,8 +19,6 @@ const IFF_VNET_HDR = 0x4000;
 export const TUN_F_CSUM = 0x01;
 export const TUN_F_TSO4 = 0x02;
 
-/** Size of struct virtio_net_hdr (no num_buffers field). */
-export const VNET_HDR_LEN = 10;
 /** Largest read: a 64 KB super-packet plus the vnet header. */
 export const TUN_READ_BUFFER_SIZE = 65535 + VNET_HDR_LEN;
 

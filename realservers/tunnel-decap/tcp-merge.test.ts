@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { internetChecksum, pseudoHeaderSum } from "../../director/packet/checksum.ts";
 import { parseIPv4 } from "../../director/net/ipv4-address.ts";
-import { VNET_HDR_LEN } from "../../director/tun/tun-device.ts";
+import { VNET_HDR_LEN } from "../../director/packet/vnet-header.ts";
 import { MERGE_AREA_SIZE, TcpMerger, VIRTIO_NET_HDR_GSO_TCPV4 } from "./tcp-merge.ts";
 import { icmpEcho, tcpSegment, type TcpSegmentOptions } from "./test-packets.ts";
 

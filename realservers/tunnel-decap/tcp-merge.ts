@@ -19,7 +19,7 @@
 // corrupted segment makes the whole super-packet fail that check and be dropped (TCP
 // resends it): it is never laundered into a valid packet. The inner IPv4 header checksums
 // were verified by decapsulate(); the super-packet's is recomputed.
-import { VNET_HDR_LEN } from "../../director/tun/tun-device.ts";
+import { VNET_HDR_LEN } from "../../director/packet/vnet-header.ts";
 import {
   foldSum,
   internetChecksum,
