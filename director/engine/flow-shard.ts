@@ -4,14 +4,10 @@
 // different flows spread over the threads. Fragments hash on the addresses and protocol
 // only: a later fragment has no ports, and all of a datagram's fragments stay together.
 import { IPPROTO_TCP, IPPROTO_UDP, IPV4_MF, IPV4_OFFSET_MASK } from "../packet/ipv4.ts";
+import { readU16, readU32 } from "../packet/net-view.ts";
 
 const IPPROTO_SCTP = 132;
 const IPV6_HEADER_LEN = 40;
-
-/** A 32-bit word of buf at `at`, big-endian (no bounds check: the caller checked). */
-function word(buf: Uint8Array, at: number): number {
-  return (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
-}
 
 /** One round of a multiplicative mix (murmur3's constants), to spread nearby addresses. */
 function mix(hash: number, value: number): number {
@@ -35,19 +31,19 @@ export function flowShard(buf: Uint8Array, at: number, length: number, shards: n
   if (version === 4) {
     const ihl = (buf[at]! & 0x0f) * 4;
     const proto = buf[at + 9]!;
-    hash = mix(mix(mix(hash, word(buf, at + 12)), word(buf, at + 16)), proto);
-    const fragment = ((buf[at + 6]! << 8) | buf[at + 7]!) & (IPV4_MF | IPV4_OFFSET_MASK);
+    hash = mix(mix(mix(hash, readU32(buf, at + 12)), readU32(buf, at + 16)), proto);
+    const fragment = readU16(buf, at + 6) & (IPV4_MF | IPV4_OFFSET_MASK);
     if (fragment === 0 && hasPorts(proto) && length - at >= ihl + 4) {
-      hash = mix(hash, word(buf, at + ihl));
+      hash = mix(hash, readU32(buf, at + ihl));
     }
   } else if (version === 6 && length - at >= IPV6_HEADER_LEN) {
-    for (let w = 8; w < IPV6_HEADER_LEN; w += 4) hash = mix(hash, word(buf, at + w));
+    for (let w = 8; w < IPV6_HEADER_LEN; w += 4) hash = mix(hash, readU32(buf, at + w));
     const next = buf[at + 6]!;
     hash = mix(hash, next);
     // Ports only right after the fixed header: behind extension headers (a fragment header
     // among them) the addresses decide, as for IPv4 fragments.
     if (hasPorts(next) && length - at >= IPV6_HEADER_LEN + 4) {
-      hash = mix(hash, word(buf, at + IPV6_HEADER_LEN));
+      hash = mix(hash, readU32(buf, at + IPV6_HEADER_LEN));
     }
   } else {
     return 0;

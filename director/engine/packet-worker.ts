@@ -187,7 +187,7 @@ function run(data: PacketWorkerData): void {
   });
   const signal = new Int32Array(data.signal);
   const port = data.port;
-  const rings = new TransmitRings(data.rings);
+  const rings = new TransmitRings(data.rings, data.transmitThreads);
   // Reads land in the first ring's slots (a packet handed to another ring is copied there).
   const reader = tunReader(data.tunRead, data.tunFd, rings.rings[0]!, data.rings[0]!);
   const wakeBuf = Buffer.allocUnsafe(64);
@@ -206,8 +206,8 @@ function run(data: PacketWorkerData): void {
     transmitFrameSendCalls: rings.transmitFrameSendCalls,
     transmitFrameSendErrors: rings.transmitFrameSendErrors,
     packetThreadId: tid,
-    transmitThreadIds: data.transmitThreads === 0 ? [] : rings.consumerThreadIds,
-    sentByTransmitThread: data.transmitThreads === 0 ? [] : rings.sentByConsumer,
+    transmitThreadIds: rings.consumerThreadIds,
+    sentByTransmitThread: rings.sentByConsumer,
   });
   const statsFile = process.env.LVSLAB_WORKER_STATS;
   const stats = statsFile ? new WorkerStats(statsFile) : null;

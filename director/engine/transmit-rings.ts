@@ -7,7 +7,11 @@ import { TransmitRing, type TransmitRingMemory } from "./transmit-ring.ts";
 export class TransmitRings {
   readonly rings: TransmitRing[];
 
-  constructor(memories: TransmitRingMemory[]) {
+  /**
+   * `consumers`: the transmit workers reading the rings, one per ring, or none (--transmit
+   * off: the one ring is only the packet thread's read buffer).
+   */
+  constructor(memories: TransmitRingMemory[], private readonly consumers: number) {
     if (memories.length === 0) throw new Error("the packet worker needs at least one ring");
     this.rings = memories.map((memory) => new TransmitRing(memory));
   }
@@ -52,13 +56,19 @@ export class TransmitRings {
     return this.sum((ring) => ring.writeErrors);
   }
 
-  /** Packets each consumer wrote to the TUN device or sent as frames, by ring. */
+  /** Packets each consumer wrote to the TUN device or sent as frames, by ring ([]: none). */
   get sentByConsumer(): number[] {
-    return this.rings.map((ring) => ring.writtenByTransmitWorker + ring.framesSentByTransmitWorker);
+    return this.withConsumers().map((ring) =>
+      ring.writtenByTransmitWorker + ring.framesSentByTransmitWorker
+    );
   }
 
-  /** The consumers' Linux thread ids (0 for one not yet running). */
+  /** The consumers' Linux thread ids (0 for one not yet running; []: none). */
   get consumerThreadIds(): number[] {
-    return this.rings.map((ring) => ring.consumerThreadId);
+    return this.withConsumers().map((ring) => ring.consumerThreadId);
+  }
+
+  private withConsumers(): TransmitRing[] {
+    return this.consumers === 0 ? [] : this.rings;
   }
 }
